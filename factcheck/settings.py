@@ -1,0 +1,244 @@
+"""One settings module, configured from the environment (see .env.example).
+
+Defaults run on a fresh machine: with DATABASE_URL / REDIS_URL unset they point at the embedded
+PostgreSQL and Valkey servers that `make run` / `make test` start (factcheck/embedded.py).
+Production (FACTCHECK_ENV=production) refuses to start without its secrets.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env(name)
+    if not value:
+        return default
+    return value.lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    return int(value) if value else default
+
+
+def env_float(name: str, default: float) -> float:
+    value = env(name)
+    return float(value) if value else default
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+PRODUCTION = env("FACTCHECK_ENV", "development") == "production"
+
+# Embedded servers (factcheck/embedded.py) listen on these ports when the URLs are unset.
+EMBEDDED_DATA_DIR = Path(env("FACTCHECK_DATA_DIR", str(BASE_DIR / ".data")))
+EMBEDDED_PG_PORT = env_int("FACTCHECK_EMBEDDED_PG_PORT", 54329)
+EMBEDDED_REDIS_PORT = env_int("FACTCHECK_EMBEDDED_REDIS_PORT", 63799)
+
+SECRET_KEY = env("SECRET_KEY")
+DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+if PRODUCTION:
+    # Production must be configured on purpose: no default secret, no debug pages.
+    if not SECRET_KEY or len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
+        raise ImproperlyConfigured("SECRET_KEY must be set to a random string of 50+ characters in production.")
+    if DEBUG:
+        raise ImproperlyConfigured("DEBUG must be off in production.")
+elif not SECRET_KEY:
+    SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "claims",
+    "reviewers",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "factcheck.urls"
+WSGI_APPLICATION = "factcheck.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env("DATABASE_URL") or f"postgres://postgres@127.0.0.1:{EMBEDDED_PG_PORT}/factcheck"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))}
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env("REDIS_URL") or f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# --- REST API -------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.CreatedCursorPagination",
+    "PAGE_SIZE": env_int("FACTCHECK_PAGE_SIZE", 50),
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + ([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("FACTCHECK_THROTTLE_ANON", "60/min"),
+        "user": env("FACTCHECK_THROTTLE_USER", "6000/min"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Claim fact-checking workflow API",
+    "DESCRIPTION": "Submit articles, read extracted claims and their sources, record and pull verdicts.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "factcheck",
+    }
+}
+
+# --- Celery -----------------------------------------------------------------------------------
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "ingest"
+CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("FACTCHECK_BROKER_VISIBILITY_TIMEOUT", 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("FACTCHECK_TASK_SOFT_TIME_LIMIT", 240)
+CELERY_TASK_TIME_LIMIT = env_int("FACTCHECK_TASK_TIME_LIMIT", 300)
+CELERY_TASK_ALWAYS_EAGER = False
+
+# --- The pipeline -----------------------------------------------------------------------------
+FACTCHECK_LANGUAGES = env_list("FACTCHECK_LANGUAGES", "de,en,fr")
+FACTCHECK_FETCH_ALLOW_NETWORKS = env_list("FACTCHECK_FETCH_ALLOW_NETWORKS")
+FACTCHECK_FETCH_ALLOW_PORTS = [int(p) for p in env_list("FACTCHECK_FETCH_ALLOW_PORTS")]
+FACTCHECK_FETCH_CONNECT_TIMEOUT = env_float("FACTCHECK_FETCH_CONNECT_TIMEOUT", 5.0)
+FACTCHECK_FETCH_READ_TIMEOUT = env_float("FACTCHECK_FETCH_READ_TIMEOUT", 10.0)
+FACTCHECK_FETCH_TOTAL_TIMEOUT = env_float("FACTCHECK_FETCH_TOTAL_TIMEOUT", 30.0)
+FACTCHECK_FETCH_MAX_BYTES = env_int("FACTCHECK_FETCH_MAX_BYTES", 10 * 1024 * 1024)
+FACTCHECK_FETCH_USER_AGENT = env("FACTCHECK_FETCH_USER_AGENT", "factcheck/1.0 (claim fact-checking service)")
+FACTCHECK_FETCH_MAX_ATTEMPTS = env_int("FACTCHECK_FETCH_MAX_ATTEMPTS", 4)
+FACTCHECK_CHECKWORTHINESS_THRESHOLD = env_float("FACTCHECK_CHECKWORTHINESS_THRESHOLD", 0.5)
+FACTCHECK_PROVIDERS = env_list("FACTCHECK_PROVIDERS", "archive,wikipedia")
+FACTCHECK_WIKIPEDIA_API = env("FACTCHECK_WIKIPEDIA_API", "https://{lang}.wikipedia.org/w/api.php")
+FACTCHECK_SEARXNG_URL = env("FACTCHECK_SEARXNG_URL")
+FACTCHECK_FACTCHECKTOOLS_KEY = env("FACTCHECK_FACTCHECKTOOLS_KEY")
+FACTCHECK_FACTCHECKTOOLS_URL = env(
+    "FACTCHECK_FACTCHECKTOOLS_URL", "https://factchecktools.googleapis.com/v1alpha1/claims:search"
+)
+FACTCHECK_SOURCES_PER_CLAIM = env_int("FACTCHECK_SOURCES_PER_CLAIM", 5)
+FACTCHECK_STALE_AFTER_SECONDS = env_int("FACTCHECK_STALE_AFTER_SECONDS", 900)
+FACTCHECK_MAX_PIPELINE_ATTEMPTS = env_int("FACTCHECK_MAX_PIPELINE_ATTEMPTS", 5)
+
+# --- Production hardening (manage.py check --deploy) ------------------------------------------
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
