@@ -81,7 +81,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files from gunicorn, no separate web server
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -130,6 +130,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+WHITENOISE_USE_FINDERS = not PRODUCTION  # development serves from the apps, production from collectstatic
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise expects it; collectstatic fills it in production
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -200,6 +202,25 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("FACTCHECK_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_TASK_TIME_LIMIT = env_int("FACTCHECK_TASK_TIME_LIMIT", 300)
 CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("FACTCHECK_BROKER_CONNECTION_TIMEOUT", 2.0)
+CELERY_TASK_QUEUES = {
+    "ingest": {"routing_key": "ingest"},
+    "sources": {"routing_key": "sources"},
+    "webhooks": {"routing_key": "webhooks"},
+}
+CELERY_TASK_ROUTES = {
+    "claims.tasks.fetch_article_task": {"queue": "ingest"},
+    "claims.tasks.extract_article_task": {"queue": "ingest"},
+    "claims.tasks.sweep_stale_articles_task": {"queue": "ingest"},
+    "claims.tasks.gather_sources_task": {"queue": "sources"},
+}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stale-articles": {
+        "task": "claims.tasks.sweep_stale_articles_task",
+        "schedule": env_float("FACTCHECK_SWEEP_INTERVAL", 60.0),
+    },
+}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- The pipeline -----------------------------------------------------------------------------
 FACTCHECK_LANGUAGES = env_list("FACTCHECK_LANGUAGES", "de,en,fr")
@@ -219,7 +240,10 @@ FACTCHECK_FACTCHECKTOOLS_KEY = env("FACTCHECK_FACTCHECKTOOLS_KEY")
 FACTCHECK_FACTCHECKTOOLS_URL = env(
     "FACTCHECK_FACTCHECKTOOLS_URL", "https://factchecktools.googleapis.com/v1alpha1/claims:search"
 )
+FACTCHECK_ORGANIZATION_NAME = env("FACTCHECK_ORGANIZATION_NAME", "Example Newsroom Fact-Check Desk")
+FACTCHECK_ORGANIZATION_URL = env("FACTCHECK_ORGANIZATION_URL", "https://factcheck.example.org/")
 FACTCHECK_SOURCES_PER_CLAIM = env_int("FACTCHECK_SOURCES_PER_CLAIM", 5)
+FACTCHECK_SOURCES_DEADLINE = env_float("FACTCHECK_SOURCES_DEADLINE", 60.0)
 FACTCHECK_STALE_AFTER_SECONDS = env_int("FACTCHECK_STALE_AFTER_SECONDS", 900)
 FACTCHECK_MAX_PIPELINE_ATTEMPTS = env_int("FACTCHECK_MAX_PIPELINE_ATTEMPTS", 5)
 

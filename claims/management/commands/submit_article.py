@@ -1,0 +1,68 @@
+"""Submit an article URL like the API does; with --wait, follow it through the pipeline."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from claims.models import Article, ArticleStatus, ClaimStatus
+from claims.services import SubmissionRefused, submit_article
+
+STAGES = [ArticleStatus.QUEUED, ArticleStatus.FETCHING, ArticleStatus.EXTRACTING, ArticleStatus.SOURCING,
+          ArticleStatus.READY]
+
+
+class Command(BaseCommand):
+    help = "Submit an article URL for fact-checking (as POST /api/v1/articles/ does)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("url")
+        parser.add_argument("--wait", action="store_true", help="Show progress until the article is done.")
+        parser.add_argument("--timeout", type=float, default=600.0, help="Seconds to wait at most.")
+        parser.add_argument("--json", action="store_true", dest="as_json", help="Print the article and its claims as JSON.")
+
+    def handle(self, *args, url: str, wait: bool, timeout: float, as_json: bool, **options):
+        try:
+            article, created = submit_article(url=url)
+        except SubmissionRefused as exc:
+            raise CommandError(f"{exc.code}: {' '.join(exc.messages)}") from exc
+        self.stderr.write(f"{'Queued' if created else 'Already known'}: article {article.pk} ({article.canonical_url})")
+        if wait:
+            article = self.follow(article, timeout=timeout)
+        self.report(article, as_json=as_json)
+        if article.status == ArticleStatus.FAILED:
+            raise CommandError(f"{article.error_code}: {article.error_message}")
+
+    def follow(self, article: Article, *, timeout: float) -> Article:
+        deadline = time.monotonic() + timeout
+        with tqdm(total=100, desc="queued", unit="%", file=self.stderr._out, leave=True) as bar:
+            while True:
+                article.refresh_from_db()
+                claims = article.claims.count()
+                sourced = article.claims.exclude(status=ClaimStatus.PENDING).count()
+                if article.status in STAGES:
+                    percent = 25 * STAGES.index(article.status)
+                    if article.status == ArticleStatus.SOURCING and claims:
+                        percent = 75 + 25 * sourced // claims
+                else:
+                    percent = bar.n
+                bar.set_description(f"{article.status} ({sourced}/{claims} claims sourced)")
+                bar.update(max(0, percent - bar.n))
+                if article.status in (ArticleStatus.READY, ArticleStatus.FAILED):
+                    return article
+                if time.monotonic() > deadline:
+                    raise CommandError(f"Gave up waiting after {timeout:.0f}s; the article is {article.status}.")
+                time.sleep(0.5)
+
+    def report(self, article: Article, *, as_json: bool) -> None:
+        claims = list(article.claims.order_by("start").values("id", "text", "start", "end", "score", "status"))
+        if as_json:
+            self.stdout.write(json.dumps({"article": article.pk, "status": article.status, "title": article.title,
+                                          "claims": claims}, ensure_ascii=False, indent=2))
+            return
+        self.stdout.write(f"Article {article.pk}: {article.status} — {article.title or article.canonical_url}")
+        for claim in claims:
+            self.stdout.write(f"  [{claim['score']:.2f}] {claim['text']}")

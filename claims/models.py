@@ -1,0 +1,218 @@
+"""Articles, the claims found in them, and the sources gathered for each claim.
+
+Invariants live in the database so that retried or duplicated tasks cannot create duplicates:
+one article per canonical URL, one claim per (article, start offset), one source per (claim, URL).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class ArticleStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    FETCHING = "fetching", "Fetching"
+    EXTRACTING = "extracting", "Extracting"
+    SOURCING = "sourcing", "Gathering sources"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+ACTIVE_STATUSES = (ArticleStatus.QUEUED, ArticleStatus.FETCHING, ArticleStatus.EXTRACTING, ArticleStatus.SOURCING)
+
+
+class ArticleQuerySet(models.QuerySet):
+    def in_progress(self):
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def stale(self, *, older_than: timedelta):
+        """Articles whose current stage has not moved for `older_than` (broker lost it, worker died)."""
+        return self.in_progress().filter(status_changed_at__lt=timezone.now() - older_than)
+
+
+class Article(models.Model):
+    url = models.URLField("submitted URL", max_length=2048)
+    canonical_url = models.CharField(max_length=2048, unique=True)
+    final_url = models.CharField(max_length=2048, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=255, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the fetched bytes.")
+    content_length = models.PositiveIntegerField(null=True, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+
+    title = models.TextField(blank=True)
+    author = models.TextField(blank=True)
+    sitename = models.CharField(max_length=255, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    language_note = models.TextField(blank=True)
+    text = models.TextField(blank=True)
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    status = models.CharField(max_length=16, choices=ArticleStatus.choices, default=ArticleStatus.QUEUED)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Pipeline runs started for this article.")
+    notes = models.TextField(blank=True, help_text="Why the article has no claims, when it has none.")
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "status_changed_at"]),
+            GinIndex(fields=["search_vector"], name="article_search_gin"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="failed") | Q(error_code=""), name="article_error_only_when_failed"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.canonical_url
+
+    @property
+    def error(self) -> dict[str, str] | None:
+        if self.status != ArticleStatus.FAILED:
+            return None
+        return {"code": self.error_code, "message": self.error_message}
+
+
+class ClaimStatus(models.TextChoices):
+    PENDING = "pending", "Gathering sources"
+    SOURCED = "sourced", "Sources gathered"
+    SOURCES_FAILED = "sources_failed", "Source search failed"
+
+
+class VerdictLabel(models.TextChoices):
+    """What a reviewer decided. Pipeline failures are never a label (see API.md)."""
+
+    VERIFIED = "verified", "Verified"
+    DISPUTED = "disputed", "Disputed"
+    UNSUPPORTED = "unsupported", "Unsupported"
+
+
+class ClaimQuerySet(models.QuerySet):
+    def awaiting_review(self):
+        return self.filter(verdict_label="")
+
+    def decided(self):
+        return self.exclude(verdict_label="")
+
+
+class Claim(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="claims")
+    text = models.TextField()
+    start = models.PositiveIntegerField(help_text="Character offset of the claim in the article text.")
+    end = models.PositiveIntegerField()
+    spans = models.JSONField(default=list, help_text="Every [start, end] where the claim occurs.")
+    context = models.JSONField(default=dict, help_text="Sentence before and after, and the article title.")
+    language = models.CharField(max_length=8, blank=True)
+    score = models.FloatField(help_text="Check-worthiness, 0..1.")
+    signals = models.JSONField(default=dict, help_text="The signals that explain the score.")
+    fingerprint = models.CharField(max_length=64, db_index=True, help_text="Hash of the normalised text.")
+
+    status = models.CharField(max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
+    provider_reports = models.JSONField(default=list, help_text="What each source provider did.")
+    sourced_at = models.DateTimeField(null=True, blank=True)
+
+    # The current verdict, denormalised for filters and queues; the verdict rows are the record.
+    verdict_label = models.CharField(max_length=16, choices=VerdictLabel.choices, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=0, help_text="Bumped by every verdict (ETag / If-Match).")
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["article_id", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "start"], name="claim_unique_start_per_article"),
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="claim_span_not_empty"),
+            models.CheckConstraint(condition=Q(score__gte=0) & Q(score__lte=1), name="claim_score_0_1"),
+        ]
+        indexes = [
+            models.Index(fields=["verdict_label", "-score"]),
+            models.Index(fields=["updated_at", "id"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:120]
+
+    @property
+    def etag(self) -> str:
+        return f'"claim-{self.pk}-v{self.version}"'
+
+
+class Stance(models.TextChoices):
+    SUPPORTS = "supports", "Supports"
+    REFUTES = "refutes", "Refutes"
+    UNCLEAR = "unclear", "Unclear"
+
+
+class Source(models.Model):
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="sources")
+    url = models.CharField(max_length=2048)
+    canonical_url = models.CharField(max_length=2048)
+    title = models.TextField(blank=True)
+    publisher = models.CharField(max_length=255, blank=True)
+    provider = models.CharField(max_length=32)
+    query = models.TextField(blank=True, help_text="The search query that found this source.")
+    published_at = models.DateTimeField(null=True, blank=True)
+    retrieved_at = models.DateTimeField(null=True, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True)
+    snippet = models.TextField(blank=True)
+    passages = models.JSONField(default=list)
+    relevance = models.FloatField(default=0.0)
+    rank = models.PositiveSmallIntegerField(default=0)
+    stance = models.CharField(max_length=16, choices=Stance.choices, default=Stance.UNCLEAR)
+    stance_reason = models.TextField(blank=True)
+    rating = models.CharField(max_length=255, blank=True, help_text="A published fact-check's own rating.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["claim_id", "rank", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "canonical_url"], name="source_unique_url_per_claim"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.url
+
+
+class Snapshot(models.Model):
+    """What a fetched page said when it was checked: provenance, and the bytes to redo an extraction."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="snapshots")
+    url = models.CharField(max_length=2048)
+    final_url = models.CharField(max_length=2048)
+    http_status = models.PositiveSmallIntegerField()
+    content_type = models.CharField(max_length=255, blank=True)
+    charset = models.CharField(max_length=64, blank=True)
+    content_hash = models.CharField(max_length=64)
+    content_length = models.PositiveIntegerField()
+    fetched_at = models.DateTimeField()
+    body = models.BinaryField(null=True, help_text="zlib-compressed raw bytes (dropped after the retention).")
+
+    class Meta:
+        ordering = ["-fetched_at", "-id"]
+        get_latest_by = "fetched_at"
+        constraints = [
+            models.UniqueConstraint(fields=["article", "content_hash"], name="snapshot_unique_per_content"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.final_url} @ {self.fetched_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,148 @@
+"""Use cases on articles: submitting, re-submitting, and sweeping stale pipeline runs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from claims import queue
+from claims.fetcher import FetchError, validate_url
+from claims.models import ACTIVE_STATUSES, Article, ArticleStatus, Claim, ClaimStatus
+from claims.outbound import fetch_policy
+from claims.urlnorm import canonicalize_url
+
+log = logging.getLogger(__name__)
+
+MAX_URL_LENGTH = 2048
+
+
+class SubmissionRefused(ValidationError):
+    """A URL the service will not fetch; `code` is part of the public API (invalid_url, blocked_address, ...)."""
+
+
+def check_submitted_url(url: str) -> str:
+    """Return the canonical form of a submitted URL or raise SubmissionRefused with a public code."""
+    if len(url) > MAX_URL_LENGTH:
+        raise SubmissionRefused(f"The URL is longer than {MAX_URL_LENGTH} characters.", code="invalid_url")
+    if "://" not in url:
+        raise SubmissionRefused("This is not an absolute URL such as https://example.com/story.", code="invalid_url")
+    try:
+        checked = validate_url(url, fetch_policy())
+        return canonicalize_url(checked)
+    except FetchError as exc:
+        raise SubmissionRefused(exc.message, code=exc.code) from exc
+    except ValueError as exc:
+        raise SubmissionRefused("The URL could not be parsed.", code="invalid_url") from exc
+
+
+def submit_article(*, url: str) -> tuple[Article, bool]:
+    """Store the article (one per canonical URL) and queue its pipeline. Returns (article, created).
+
+    Atomic and idempotent: concurrent submissions of the same URL or its variants race on the unique
+    canonical URL, and exactly one of them creates the row and publishes the pipeline message.
+    A failed article submitted again is re-queued.
+    """
+    url = url.strip()
+    canonical = check_submitted_url(url)
+    try:
+        with transaction.atomic():
+            article = Article.objects.create(url=url, canonical_url=canonical)
+            queue.publish_on_commit(queue.FETCH_ARTICLE, article.pk)
+            return article, True
+    except IntegrityError:
+        article = Article.objects.get(canonical_url=canonical)
+    if article.status == ArticleStatus.FAILED:
+        retry_article(article=article)
+        article.refresh_from_db()
+    return article, False
+
+
+def retry_article(*, article: Article) -> bool:
+    """Re-queue a failed article from the start. Returns False if it was not failed (nothing changed)."""
+    with transaction.atomic():
+        restarted = Article.objects.filter(pk=article.pk, status=ArticleStatus.FAILED).update(
+            status=ArticleStatus.QUEUED,
+            status_changed_at=timezone.now(),
+            error_code="",
+            error_message="",
+            attempts=0,
+            updated_at=timezone.now(),
+        )
+        if restarted:
+            queue.publish_on_commit(queue.FETCH_ARTICLE, article.pk)
+    return bool(restarted)
+
+
+def fail_article(*, article_id: int, code: str, message: str) -> bool:
+    """Mark an unfinished article failed with a readable code. No-op if it already finished."""
+    return bool(
+        Article.objects.filter(pk=article_id, status__in=ACTIVE_STATUSES).update(
+            status=ArticleStatus.FAILED,
+            status_changed_at=timezone.now(),
+            error_code=code,
+            error_message=message,
+            updated_at=timezone.now(),
+        )
+    )
+
+
+def finish_article_if_complete(*, article_id: int) -> bool:
+    """Mark a sourcing article ready once none of its claims still waits for sources.
+
+    The article row is locked first, so two claims finishing at the same moment serialise here and
+    the second one sees the first one's committed status (no article left in `sourcing` forever).
+    """
+    with transaction.atomic():
+        article = Article.objects.select_for_update().filter(pk=article_id).only("status").first()
+        if article is None or article.status != ArticleStatus.SOURCING:
+            return False
+        if Claim.objects.filter(article_id=article_id, status=ClaimStatus.PENDING).exists():
+            return False
+        Article.objects.filter(pk=article_id).update(
+            status=ArticleStatus.READY, status_changed_at=timezone.now(), updated_at=timezone.now()
+        )
+    return True
+
+
+def sweep_stale_articles(*, older_than: timedelta | None = None) -> dict[str, int]:
+    """Re-publish work that was accepted but has not moved (broker lost it, worker died); fail what
+    exceeded its attempts. Safe to run at any time and concurrently: every stage is idempotent."""
+    older_than = older_than or timedelta(seconds=settings.FACTCHECK_STALE_AFTER_SECONDS)
+    counts = {"republished": 0, "failed": 0, "finished": 0}
+    for article in Article.objects.stale(older_than=older_than).only("pk", "status", "attempts"):
+        if article.attempts >= settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS:
+            if fail_article(
+                article_id=article.pk,
+                code="too_many_attempts",
+                message=f"The pipeline did not finish after {article.attempts} attempts.",
+            ):
+                counts["failed"] += 1
+            continue
+        # Touch the row so that the next sweep waits a full period before trying again.
+        touched = Article.objects.filter(pk=article.pk, status=article.status).update(
+            status_changed_at=timezone.now(), attempts=F("attempts") + 1
+        )
+        if not touched:
+            continue
+        if article.status in (ArticleStatus.QUEUED, ArticleStatus.FETCHING):
+            queue.publish(queue.FETCH_ARTICLE, article.pk)
+        elif article.status == ArticleStatus.EXTRACTING:
+            queue.publish(queue.EXTRACT_ARTICLE, article.pk)
+        elif article.status == ArticleStatus.SOURCING:
+            pending = list(
+                Claim.objects.filter(article_id=article.pk, status=ClaimStatus.PENDING).values_list("pk", flat=True)
+            )
+            if not pending:
+                finish_article_if_complete(article_id=article.pk)
+                counts["finished"] += 1
+                continue
+            for claim_id in pending:
+                queue.publish(queue.GATHER_SOURCES, claim_id)
+        counts["republished"] += 1
+    return counts

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from factcheck.health import health
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("api.urls")),
+    path("health/", health, name="health"),
+]
+
+handler400 = "api.exceptions.bad_request"
+handler403 = "api.exceptions.permission_denied"
+handler404 = "api.exceptions.not_found"
+handler500 = "api.exceptions.server_error"

@@ -1,0 +1,55 @@
+"""Create the demo accounts of a fresh installation (idempotent) and print how to log in."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from rest_framework.authtoken.models import Token
+
+from reviewers.roles import CONSUMERS, REVIEWERS
+
+
+class Command(BaseCommand):
+    help = "Create demo accounts (admin, reviewer, consumer) with API tokens and print them."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", default=os.environ.get("FACTCHECK_DEMO_PASSWORD", ""),
+                            help="Password for the demo accounts (default: a new random one per account).")
+        parser.add_argument("--json", action="store_true", dest="as_json")
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+
+    def handle(self, *args, password: str, as_json: bool, base_url: str, **options):
+        accounts = {}
+        for username, role, staff, superuser in [
+            ("admin", None, True, True),
+            ("reviewer", REVIEWERS, True, False),
+            ("consumer", CONSUMERS, False, False),
+        ]:
+            accounts[username] = self.ensure_account(username, role, staff, superuser, password)
+        if as_json:
+            self.stdout.write(json.dumps(accounts))
+            return
+        self.stdout.write(f"\nAdmin:      {base_url}/admin/   API docs: {base_url}/api/v1/docs/")
+        for username, account in accounts.items():
+            shown = account["password"] or "(unchanged)"
+            self.stdout.write(f"  {username:9} password {shown:24} API token {account['token']}")
+        self.stdout.write("")
+
+    def ensure_account(self, username, role, staff, superuser, password) -> dict:
+        User = get_user_model()
+        user, created = User.objects.get_or_create(username=username, defaults={"is_staff": staff,
+                                                                                 "is_superuser": superuser})
+        new_password = ""
+        if created or password:
+            new_password = password or secrets.token_urlsafe(12)
+            user.set_password(new_password)
+            user.save(update_fields=["password"])
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        token, _ = Token.objects.get_or_create(user=user)
+        return {"password": new_password, "token": token.key, "role": role or "superuser"}

@@ -1,0 +1,132 @@
+"""Reading claims and recording verdicts over the API."""
+
+from __future__ import annotations
+
+import pytest
+
+from reviewers.models import Verdict
+from reviewers.services import record_verdict
+from tests.factories import make_article, make_claim, make_source
+
+pytestmark = pytest.mark.django_db
+
+
+def test_claim_detail_has_sources_verdict_and_etag(consumer_client, reviewer):
+    claim = make_claim()
+    source = make_source(claim, stance="supports")
+    record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="Minutes.", source_ids=[source.pk])
+    response = consumer_client.get(f"/api/v1/claims/{claim.pk}/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["text"] == claim.text
+    assert (body["start"], body["end"]) == (claim.start, claim.end)
+    assert body["verdict"]["label"] == "verified"
+    assert body["sources"][0]["url"] == source.url
+    assert body["sources"][0]["stance"] == "supports"
+    assert response["ETag"] == f'"claim-{claim.pk}-v1"'
+
+
+def test_verdict_post_with_if_match(reviewer_client):
+    claim = make_claim()
+    etag = reviewer_client.get(f"/api/v1/claims/{claim.pk}/")["ETag"]
+    body = {"label": "unsupported", "rationale": "Nothing found either way."}
+    created = reviewer_client.post(f"/api/v1/claims/{claim.pk}/verdict/", body, format="json", HTTP_IF_MATCH=etag)
+    assert created.status_code == 201
+    assert created.json()["label"] == "unsupported"
+    assert created["ETag"] == f'"claim-{claim.pk}-v1"'
+    stale = reviewer_client.post(f"/api/v1/claims/{claim.pk}/verdict/", body, format="json", HTTP_IF_MATCH=etag)
+    assert stale.status_code == 412
+    assert stale.json()["code"] == "precondition_failed"
+    assert Verdict.objects.count() == 1
+
+
+def test_verdict_without_rationale_or_with_bad_label_is_400(reviewer_client):
+    claim = make_claim()
+    for body in ({"label": "verified", "rationale": ""}, {"label": "true", "rationale": "x"}, {"label": "verified"}):
+        response = reviewer_client.post(f"/api/v1/claims/{claim.pk}/verdict/", body, format="json")
+        assert response.status_code == 400, body
+    assert not Verdict.objects.exists()
+
+
+def test_consumers_cannot_record_verdicts(consumer_client):
+    claim = make_claim()
+    response = consumer_client.post(f"/api/v1/claims/{claim.pk}/verdict/",
+                                    {"label": "verified", "rationale": "x"}, format="json")
+    assert response.status_code == 403
+    assert not Verdict.objects.exists()
+
+
+def test_mass_assigned_fields_in_a_verdict_are_ignored(reviewer_client, consumer):
+    claim = make_claim()
+    response = reviewer_client.post(
+        f"/api/v1/claims/{claim.pk}/verdict/",
+        {"label": "verified", "rationale": "x", "reviewer": consumer.pk, "decided_at": "2001-01-01T00:00:00Z",
+         "status": "final"},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert response.json()["reviewer"] == "reviewer"
+    assert not response.json()["decided_at"].startswith("2001")
+
+
+def test_history_lists_every_verdict_oldest_first(reviewer_client, reviewer, second_reviewer):
+    claim = make_claim()
+    record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="a")
+    claim.refresh_from_db()
+    record_verdict(claim=claim, reviewer=second_reviewer, label="disputed", rationale="b")
+    history = reviewer_client.get(f"/api/v1/claims/{claim.pk}/verdicts/").json()
+    assert [v["label"] for v in history] == ["verified", "disputed"]
+    assert history[0]["superseded_by"] == history[1]["id"]
+    assert history[1]["supersedes"] == history[0]["id"]
+
+
+def test_claim_filters(consumer_client, reviewer):
+    german = make_claim(make_article(language="de"), language="de", text="Der Haushalt betrug 12 Millionen Euro.")
+    english = make_claim()
+    record_verdict(claim=english, reviewer=reviewer, label="disputed", rationale="x")
+    ids = lambda **q: [c["id"] for c in consumer_client.get("/api/v1/claims/", q).json()["results"]]  # noqa: E731
+    assert ids(language="de") == [german.pk]
+    assert ids(verdict="disputed") == [english.pk]
+    assert ids(verdict="none") == [german.pk]
+    assert ids(article=german.article_id) == [german.pk]
+    assert ids(q="Haushalt Millionen") == [german.pk]
+
+
+def test_claim_list_query_count_does_not_grow_with_claims(consumer_client, reviewer, django_assert_max_num_queries):
+    article = make_article()
+    for i in range(20):
+        claim = make_claim(article, start=i * 200)
+        record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="x")
+    with django_assert_max_num_queries(4):
+        response = consumer_client.get("/api/v1/claims/")
+    assert len(response.json()["results"]) == 20
+
+
+def test_verdict_feed_is_in_decision_order_and_filterable(consumer_client, reviewer):
+    claims = [make_claim() for _ in range(3)]
+    made = [record_verdict(claim=c, reviewer=reviewer, label=label, rationale="x")
+            for c, label in zip(claims, ["verified", "disputed", "verified"], strict=True)]
+    feed = consumer_client.get("/api/v1/verdicts/").json()
+    assert [v["id"] for v in feed["results"]] == [v.pk for v in made]
+    disputed = consumer_client.get("/api/v1/verdicts/", {"label": "disputed"}).json()["results"]
+    assert [v["id"] for v in disputed] == [made[1].pk]
+    page = consumer_client.get("/api/v1/verdicts/", {"page_size": 2}).json()
+    assert len(page["results"]) == 2
+    rest = consumer_client.get(page["next"]).json()
+    assert [v["id"] for v in rest["results"]] == [made[2].pk]
+
+
+def test_claimreview_describes_the_current_verdict(consumer_client, reviewer, settings):
+    settings.FACTCHECK_ORGANIZATION_NAME = "Faktencheck Desk"
+    claim = make_claim(make_article(author="Jane Doe"))
+    assert consumer_client.get(f"/api/v1/claims/{claim.pk}/claimreview/").status_code == 404
+    record_verdict(claim=claim, reviewer=reviewer, label="disputed", rationale="Minutes say 10 million.")
+    review = consumer_client.get(f"/api/v1/claims/{claim.pk}/claimreview/").json()
+    assert review["@type"] == "ClaimReview"
+    assert review["claimReviewed"] == claim.text
+    assert review["author"]["name"] == "Faktencheck Desk"
+    assert review["reviewRating"]["alternateName"] == "disputed"
+    assert review["reviewRating"]["ratingValue"] == 1
+    assert review["itemReviewed"]["@type"] == "Claim"
+    assert review["itemReviewed"]["appearance"][0]["url"] == claim.article.canonical_url
+    assert review["itemReviewed"]["author"]["name"] == "Jane Doe"

@@ -1,0 +1,215 @@
+"""Shared fixtures: named personas, an API client, loopback servers, and a real Celery worker process.
+
+Everything runs against the real PostgreSQL and Redis given by DATABASE_URL / REDIS_URL (the embedded
+servers when those are unset, see factcheck/embedded.py). No test contacts anything but loopback.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from reviewers.roles import CONSUMERS, LEADS, REVIEWERS
+from tests.support import mediawiki
+from tests.support.pages import PageServer
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+QUEUES = ("ingest", "sources", "webhooks")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real hashing costs ~0.5 s per user; the tests are not about password strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- personas ------------------------------------------------------------------------------------
+def make_user(username: str, *roles: str, staff: bool = False) -> User:
+    user = User.objects.create_user(username=username, password="pw-" + username, is_staff=staff)
+    for role in roles:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+def client_for(user: User | None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def reviewer(db) -> User:
+    return make_user("reviewer", REVIEWERS, staff=True)
+
+
+@pytest.fixture
+def second_reviewer(db) -> User:
+    return make_user("second-reviewer", REVIEWERS, staff=True)
+
+
+@pytest.fixture
+def lead(db) -> User:
+    return make_user("lead", LEADS, staff=True)
+
+
+@pytest.fixture
+def consumer(db) -> User:
+    return make_user("consumer", CONSUMERS)
+
+
+@pytest.fixture
+def reviewer_client(reviewer) -> APIClient:
+    return client_for(reviewer)
+
+
+@pytest.fixture
+def consumer_client(consumer) -> APIClient:
+    return client_for(consumer)
+
+
+@pytest.fixture
+def anonymous_client() -> APIClient:
+    return APIClient()
+
+
+# --- outbound rules for loopback test servers ------------------------------------------------------
+@pytest.fixture
+def allow_loopback_servers(settings):
+    """Let the fetcher reach 127.0.0.2 (the stand-in 'public' servers) on any port, and nothing else."""
+    settings.FACTCHECK_FETCH_ALLOW_NETWORKS = ["127.0.0.2/32"]
+    settings.FACTCHECK_FETCH_ALLOW_PORTS = list(range(1024, 65536))
+    return settings
+
+
+# --- a real Celery worker --------------------------------------------------------------------------
+def purge_queues() -> None:
+    """Drop messages left in this Redis database's pipeline queues by an earlier run."""
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete(*QUEUES, "unacked", "unacked_index")
+
+
+class WorkerProcess:
+    """A `celery worker` child process against the test database, killed by its own pid."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, concurrency: int = 2) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.concurrency = concurrency
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60.0) -> WorkerProcess:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "factcheck", "worker", "-Q", ",".join(QUEUES), "-l", "info",
+             "-c", str(self.concurrency), "-n", f"test-{os.getpid()}-{time.time_ns()}@%h",
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"celery worker exited early:\n{self.log_path.read_text()[-4000:]}")
+            if b" ready." in self.log_path.read_bytes():
+                return self
+            time.sleep(0.2)
+        raise RuntimeError(f"celery worker not ready after {timeout}s:\n{self.log_path.read_text()[-4000:]}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def page_server() -> Iterator[PageServer]:
+    server = PageServer().start()
+    yield server
+    server.stop()
+
+
+# German pages for the end-to-end article (zeit.de.zugverkehr.html), written for these tests.
+GERMAN_CORPUS = {
+    "Greta Thunberg": (
+        "Greta Thunberg ist eine schwedische Klimaschutzaktivistin. Im Jahr 2019 segelte sie über den Atlantik "
+        "zum UN-Klimagipfel in New York. Auf ihrer Rückreise durch Europa fuhr sie mit Zügen, unter anderem "
+        "mit einem überfüllten ICE der Deutschen Bahn."
+    ),
+    "Nachtzug": (
+        "Ein Nachtzug ist ein Reisezug, der überwiegend nachts verkehrt. Eine Zugreise von Madrid nach "
+        "Stockholm dauert mit mehreren Umstiegen rund 36 Stunden. Viele Nachtzugverbindungen in Europa "
+        "wurden in den vergangenen Jahren eingestellt."
+    ),
+    "Deutsche Bahn": (
+        "Die Deutsche Bahn AG ist das größte Eisenbahnunternehmen in Deutschland. Sie betreibt den ICE und "
+        "Verbindungen in die Nachbarländer. Die Bahn gilt als klimafreundliches Verkehrsmittel."
+    ),
+}
+
+
+@pytest.fixture(scope="session")
+def wiki_server() -> Iterator[mediawiki.MediaWikiServer]:
+    server = mediawiki.start({**mediawiki.WIKI_CORPUS, **GERMAN_CORPUS})
+    yield server
+    server.stop()
+
+
+def worker_env(*, extra: dict[str, str] | None = None) -> dict[str, str]:
+    db = settings.DATABASES["default"]
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        REDIS_URL=settings.CELERY_BROKER_URL,
+        FACTCHECK_FETCH_ALLOW_NETWORKS="127.0.0.2/32",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra or {})
+    return env
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, page_server, wiki_server) -> Iterator[WorkerProcess]:
+    """One real worker process for the session, consuming every queue, pointed at the test database
+    and at the loopback article site and MediaWiki stand-in."""
+    purge_queues()
+    env = worker_env(
+        extra={
+            "FACTCHECK_FETCH_ALLOW_PORTS": f"{page_server.port},{wiki_server.port}",
+            "FACTCHECK_WIKIPEDIA_API": wiki_server.api_template,
+            "FACTCHECK_PROVIDERS": "archive,wikipedia",
+        }
+    )
+    worker = WorkerProcess(env, ARTIFACTS / "celery-worker.log").start()
+    yield worker
+    worker.stop()
+
+
+def wait_for(predicate, *, timeout: float = 60.0, interval: float = 0.2, message: str = "condition"):
+    """Poll until predicate() is truthy and return its value; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s waiting for {message}")

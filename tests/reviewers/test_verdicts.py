@@ -1,0 +1,126 @@
+"""Recording verdicts: permissions, validation, history, optimistic concurrency, append-only storage."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, InternalError, connection, transaction
+from django.db.models.deletion import ProtectedError
+
+from claims.models import Claim
+from reviewers.models import Verdict
+from reviewers.services import VersionConflict, record_verdict
+from tests.factories import make_claim, make_source
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_reviewer_records_a_verdict_that_becomes_current(reviewer):
+    claim = make_claim()
+    source = make_source(claim)
+    verdict = record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="Council minutes.",
+                             source_ids=[source.pk])
+    claim.refresh_from_db()
+    assert claim.verdict_label == "verified"
+    assert claim.version == 1
+    assert verdict.cited_sources == [{"id": source.pk, "url": source.url, "title": source.title,
+                                      "provider": "wikipedia"}]
+
+
+def test_a_new_verdict_supersedes_the_old_and_both_are_kept(reviewer, second_reviewer):
+    claim = make_claim()
+    first = record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="Looks right.")
+    second = record_verdict(claim=claim, reviewer=second_reviewer, label="disputed", rationale="Minutes say 10m.")
+    assert second.supersedes == first
+    assert list(Verdict.objects.filter(claim=claim).values_list("label", flat=True)) == ["verified", "disputed"]
+    claim.refresh_from_db()
+    assert (claim.verdict_label, claim.version) == ("disputed", 2)
+
+
+def test_consumers_and_plain_users_may_not_decide(consumer, django_user_model):
+    claim = make_claim()
+    for user in (consumer, django_user_model.objects.create_user("nobody")):
+        with pytest.raises(PermissionDenied):
+            record_verdict(claim=claim, reviewer=user, label="verified", rationale="x")
+    assert not Verdict.objects.exists()
+
+
+@pytest.mark.parametrize("label, rationale", [("verified", "   "), ("true", "because"), ("", "because")])
+def test_invalid_label_or_missing_rationale_is_refused(reviewer, label, rationale):
+    claim = make_claim()
+    with pytest.raises(ValidationError):
+        record_verdict(claim=claim, reviewer=reviewer, label=label, rationale=rationale)
+    assert not Verdict.objects.exists()
+
+
+def test_sources_of_another_claim_cannot_be_cited(reviewer):
+    claim, other = make_claim(), make_claim()
+    foreign = make_source(other)
+    with pytest.raises(ValidationError):
+        record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="x", source_ids=[foreign.pk])
+
+
+def test_a_stale_version_is_refused_and_nothing_changes(reviewer, second_reviewer):
+    claim = make_claim()
+    stale_copy = Claim.objects.get(pk=claim.pk)
+    record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="first")
+    with pytest.raises(VersionConflict):
+        record_verdict(claim=stale_copy, reviewer=second_reviewer, label="disputed", rationale="second")
+    assert Verdict.objects.count() == 1
+    assert Claim.objects.get(pk=claim.pk).verdict_label == "verified"
+
+
+def test_the_database_refuses_to_update_a_verdict(reviewer):
+    verdict = record_verdict(claim=make_claim(), reviewer=reviewer, label="verified", rationale="x")
+    with pytest.raises((IntegrityError, InternalError)), transaction.atomic():
+        Verdict.objects.filter(pk=verdict.pk).update(label="disputed")
+    with pytest.raises((IntegrityError, InternalError)), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE reviewers_verdict SET rationale = 'rewritten' WHERE id = %s", [verdict.pk])
+    assert Verdict.objects.get(pk=verdict.pk).label == "verified"
+
+
+def test_the_database_refuses_to_delete_a_verdict(reviewer):
+    verdict = record_verdict(claim=make_claim(), reviewer=reviewer, label="verified", rationale="x")
+    with pytest.raises((IntegrityError, InternalError)), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM reviewers_verdict WHERE id = %s", [verdict.pk])
+    assert Verdict.objects.filter(pk=verdict.pk).exists()
+
+
+def test_a_claim_or_article_with_verdicts_cannot_be_deleted(reviewer):
+    claim = make_claim()
+    record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="x")
+    with pytest.raises(ProtectedError):
+        claim.delete()
+    with pytest.raises(ProtectedError):
+        claim.article.delete()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_reviewers_deciding_at_once_one_wins_the_other_conflicts(reviewer, second_reviewer):
+    claim = make_claim()
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def decide(user, label):
+        copy = Claim.objects.get(pk=claim.pk)  # both read version 0 before either writes
+        barrier.wait()
+        try:
+            record_verdict(claim=copy, reviewer=user, label=label, rationale=f"{user.username} decided")
+            outcomes[user.username] = "won"
+        except VersionConflict:
+            outcomes[user.username] = "conflict"
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=decide, args=(reviewer, "verified")),
+               threading.Thread(target=decide, args=(second_reviewer, "disputed"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes.values()) == ["conflict", "won"]
+    assert Verdict.objects.filter(claim=claim).count() == 1
+    winner = next(name for name, outcome in outcomes.items() if outcome == "won")
+    assert Verdict.objects.get(claim=claim).reviewer.username == winner

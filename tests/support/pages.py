@@ -1,0 +1,30 @@
+"""Serve the real pages of ../shared/data/pages on a loopback address, as an article site would."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from tests.support.loopback import LoopbackServer, Request, Response
+
+SHARED_DIR = Path(os.environ.get("FACTCHECK_SHARED_DIR", Path(__file__).resolve().parents[2].parent / "shared"))
+PAGES_DIR = SHARED_DIR / "data" / "pages"
+
+
+def manifest() -> list[dict]:
+    return json.loads((PAGES_DIR / "manifest.json").read_text())
+
+
+class PageServer(LoopbackServer):
+    """GET /<file name> returns that page as text/html; anything else is a 404."""
+
+    def route(self, request: Request) -> Response:
+        name = request.path.lstrip("/")
+        path = PAGES_DIR / name
+        if "/" in name or not name.endswith(".html") or not path.is_file():
+            return 404, {"Content-Type": "text/plain"}, b"not found"
+        return 200, {"Content-Type": "text/html"}, path.read_bytes()
+
+    def url(self, name: str) -> str:
+        return f"{self.base_url}/{name}"
