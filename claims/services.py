@@ -15,6 +15,7 @@ from claims import queue
 from claims.fetcher import FetchError, validate_url
 from claims.models import ACTIVE_STATUSES, Article, ArticleStatus, Claim, ClaimStatus
 from claims.outbound import fetch_policy
+from claims.signals import article_finished
 from claims.urlnorm import canonicalize_url
 
 log = logging.getLogger(__name__)
@@ -81,15 +82,17 @@ def retry_article(*, article: Article) -> bool:
 
 def fail_article(*, article_id: int, code: str, message: str) -> bool:
     """Mark an unfinished article failed with a readable code. No-op if it already finished."""
-    return bool(
-        Article.objects.filter(pk=article_id, status__in=ACTIVE_STATUSES).update(
+    with transaction.atomic():
+        failed = Article.objects.filter(pk=article_id, status__in=ACTIVE_STATUSES).update(
             status=ArticleStatus.FAILED,
             status_changed_at=timezone.now(),
             error_code=code,
             error_message=message,
             updated_at=timezone.now(),
         )
-    )
+        if failed:
+            article_finished.send(sender=Article, article_id=article_id, status=ArticleStatus.FAILED)
+    return bool(failed)
 
 
 def finish_article_if_complete(*, article_id: int) -> bool:
@@ -107,6 +110,7 @@ def finish_article_if_complete(*, article_id: int) -> bool:
         Article.objects.filter(pk=article_id).update(
             status=ArticleStatus.READY, status_changed_at=timezone.now(), updated_at=timezone.now()
         )
+        article_finished.send(sender=Article, article_id=article_id, status=ArticleStatus.READY)
     return True
 
 

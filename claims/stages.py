@@ -26,6 +26,7 @@ from claims.providers.archive import ArchiveProvider
 from claims.providers.registry import build_providers
 from claims.search import search_vector
 from claims.services import fail_article, finish_article_if_complete
+from claims.signals import article_finished
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,8 @@ def extract_article(*, article_id: int) -> list[int]:
         )
         if not won:
             return []
+        if not candidates:
+            article_finished.send(sender=Article, article_id=article_id, status=ArticleStatus.READY)
         Claim.objects.bulk_create(
             [
                 Claim(

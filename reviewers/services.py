@@ -10,6 +10,7 @@ from django.utils import timezone
 from claims.models import Claim, Source, VerdictLabel
 from reviewers.models import Verdict
 from reviewers.roles import can_decide
+from reviewers.signals import verdict_recorded
 
 
 class VersionConflict(Exception):
@@ -74,6 +75,7 @@ def record_verdict(
                 claim_version=version + 1,
                 supersedes=previous,
             )
+            verdict_recorded.send(sender=Verdict, verdict=verdict, superseded=previous)
     except IntegrityError as exc:  # the unique (claim, claim_version) caught a race the UPDATE did not
         raise VersionConflict(claim) from exc
     claim.version = version + 1
