@@ -1,0 +1,74 @@
+"""P2: claim extraction vs sentence splitting alone on the extracted texts of the shared pages.
+
+Run: .venv/bin/python bench/p2_claim_extraction.py [--pairs 10]
+Alternates splitter (A) and claim extraction (B) over all pages, reports the median per-pair ratio B/A with the
+absolute times, and ends with one JSON line. Not a timed test; never gates CI.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from claims.pipeline.claimfinder import find_claims  # noqa: E402
+from claims.pipeline.extraction import extract_article  # noqa: E402
+from claims.pipeline.segmentation import split_sentences  # noqa: E402
+
+PAGES = Path(__file__).resolve().parents[2] / "shared" / "data" / "pages"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pairs", type=int, default=10)
+    parser.add_argument("--pages", default=str(PAGES))
+    args = parser.parse_args()
+    manifest = json.loads((Path(args.pages) / "manifest.json").read_text(encoding="utf-8"))
+    texts = []
+    for entry in manifest:
+        article = extract_article(
+            (Path(args.pages) / entry["file"]).read_bytes().decode("utf-8", errors="replace")
+        )
+        if article.text:
+            texts.append((article.text, article.language, article.title))
+    segment_language = {lang: lang if lang in ("de", "en", "fr") else "en" for _, lang, _ in texts}
+
+    def splitter() -> int:
+        return sum(len(split_sentences(t, language=segment_language[lang])) for t, lang, _ in texts)
+
+    def claims() -> int:
+        return sum(len(find_claims(t, language=lang, title=title)) for t, lang, title in texts)
+
+    splitter(), claims()  # warm up: model and detector load once, outside the timing
+    rows = []
+    for _ in range(args.pairs):
+        started = time.perf_counter()
+        sentences = splitter()
+        a = time.perf_counter() - started
+        started = time.perf_counter()
+        found = claims()
+        b = time.perf_counter() - started
+        rows.append((a, b))
+    ratios = [b / a for a, b in rows]
+    print(f"{'pair':>4} {'splitter_s':>11} {'claims_s':>9} {'ratio':>6}")
+    for i, ((a, b), r) in enumerate(zip(rows, ratios, strict=True)):
+        print(f"{i:>4} {a:>11.3f} {b:>9.3f} {r:>6.3f}")
+    result = {
+        "benchmark": "P2",
+        "pages": len(texts),
+        "sentences": sentences,
+        "claims": found,
+        "pairs": len(rows),
+        "splitter_median_s": round(statistics.median(a for a, _ in rows), 4),
+        "claims_median_s": round(statistics.median(b for _, b in rows), 4),
+        "median_ratio": round(statistics.median(ratios), 3),
+        "target_ratio": 1.5,
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Evaluate claim extraction on the labelled development articles (eval/claims-dev)."""
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from claims.pipeline.claimfinder import evaluate_labelled_articles
+from claims.pipeline.extraction import extract_article
+
+DEV_DIR = Path(settings.BASE_DIR) / "eval" / "claims-dev"
+
+
+class Command(BaseCommand):
+    help = "Per-language recall of core claims and precision (core+acceptable share), tuning vs held-out."
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dev-dir", default=str(DEV_DIR))
+        parser.add_argument(
+            "--pages-dir", default="", help="default: pages_dir of split.json (repo-relative)"
+        )
+        parser.add_argument("--threshold", type=float, default=None)
+
+    def handle(self, *args, dev_dir: str, pages_dir: str, threshold, **options):
+        dev = Path(dev_dir)
+        split = json.loads((dev / "split.json").read_text(encoding="utf-8"))
+        pages = Path(pages_dir) if pages_dir else (Path(settings.BASE_DIR) / split["pages_dir"]).resolve()
+        if threshold is None:
+            threshold = settings.FACTCHECK_CHECKWORTHINESS_THRESHOLD
+        results = {"threshold": threshold}
+        for part in ("tuning", "held_out"):
+            labelled, texts = {}, {}
+            for page in split[part]:
+                rows = [
+                    json.loads(line)
+                    for line in (dev / f"{page.removesuffix('.html')}.jsonl").open(encoding="utf-8")
+                ]
+                article = extract_article((pages / page).read_bytes().decode("utf-8", errors="replace"))
+                if any(article.text[r["start"] : r["end"]] != r["text"] for r in rows):
+                    raise CommandError(f"The extracted text of {page} changed; the labels no longer line up.")
+                labelled[page] = rows
+                texts[page] = (article.text, rows[0]["language"], article.title)
+            results[part] = evaluate_labelled_articles(labelled, texts, threshold=threshold)
+            self.stdout.write(f"{part} (threshold {threshold})")
+            self.stdout.write(
+                f"  {'lang':<5}{'pages':>6}{'core':>6}{'claims':>8}{'recall_core':>13}{'precision':>11}"
+            )
+            for language, r in results[part].items():
+                self.stdout.write(
+                    f"  {language:<5}{r['pages']:>6}{r['core_sentences']:>6}{r['extracted']:>8}"
+                    f"{r['recall_core']:>13.3f}{r['precision']:>11.3f}"
+                )
+        self.stdout.write(json.dumps(results))

@@ -1,0 +1,299 @@
+"""Check-worthiness scoring: interpretable signals + a small logistic model exported from scikit-learn.
+
+The runtime reads a versioned JSON artefact (claims/pipeline/model/) and scores with plain Python, so
+scikit-learn is needed only by `train()` (the `train_checkworthiness` command). The model is loaded once per
+process. Plain Python, no Django import.
+
+Three heads share one feature extractor:
+- "lexical": word uni/bigrams + signals, for English (the labelled data is English);
+- "signals": the signals only, with per-language lexicons, for German and French;
+- "universal": language-independent signals only (numbers, dates, acronyms, ...), for other languages.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+import threading
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .signals import detect_signals, signal_features
+
+MODEL_VERSION = "checkworthiness-v1"
+MODEL_PATH = Path(__file__).resolve().parent / "model" / f"{MODEL_VERSION}.json"
+
+UNIVERSAL_SIGNALS = ("number", "percent", "money", "quantity", "date", "quote", "question", "short", "long")
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+_DIGITS = re.compile(r"\d")
+
+_model: Model | None = None
+_model_lock = threading.Lock()
+LOAD_COUNT = 0  # how many times the artefact was read in this process (tests pin it to 1)
+
+
+def lexical_features(text: str) -> list[str]:
+    """Lowercased word unigrams and bigrams; digits collapse to 0 so that amounts generalise."""
+    tokens = [_DIGITS.sub("0", t.lower()) for t in _TOKEN.findall(text)]
+    features = [f"w:{t}" for t in tokens]
+    features += [f"b:{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+    return features
+
+
+def features_for(
+    text: str, language: str, head: str, signals: dict[str, list[str]] | None = None
+) -> list[str]:
+    """Return the active (binary) features of a sentence for one head."""
+    if signals is None:
+        signals = detect_signals(text, language)
+    names = list(signal_features(signals, text))
+    if head == "universal":
+        names = [n for n in names if n[2:].split("_many")[0] in UNIVERSAL_SIGNALS or n == "s:no_anchor"]
+    if head == "lexical":
+        names += lexical_features(text)
+    return names
+
+
+def head_for(language: str) -> str:
+    if language == "en":
+        return "lexical"
+    if language in ("de", "fr"):
+        return "signals"
+    return "universal"
+
+
+@dataclass
+class Head:
+    intercept: float
+    weights: dict[str, float]
+    calibration: tuple[float, float]  # Platt scaling: p = sigmoid(a * margin + b)
+
+    def margin(self, features: list[str]) -> float:
+        unique = set(features)
+        if not unique:
+            return self.intercept
+        scale = 1.0 / math.sqrt(len(unique))
+        return self.intercept + scale * sum(self.weights.get(f, 0.0) for f in unique)
+
+    def probability(self, features: list[str]) -> float:
+        a, b = self.calibration
+        return _sigmoid(a * self.margin(features) + b)
+
+
+@dataclass
+class Model:
+    version: str
+    heads: dict[str, Head]
+    checkthat_threshold: float
+    metadata: dict[str, Any]
+
+    def score(self, text: str, language: str, signals: dict[str, list[str]] | None = None) -> float:
+        head = head_for(language)
+        return self.heads[head].probability(features_for(text, language, head, signals))
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def load_model(path: Path = MODEL_PATH) -> Model:
+    """Read an artefact from disk (use get_model() in application code)."""
+    global LOAD_COUNT
+    LOAD_COUNT += 1
+    data = json.loads(path.read_text(encoding="utf-8"))
+    heads = {
+        name: Head(intercept=h["intercept"], weights=h["weights"], calibration=tuple(h["calibration"]))
+        for name, h in data["heads"].items()
+    }
+    return Model(
+        version=data["version"],
+        heads=heads,
+        checkthat_threshold=data["checkthat_threshold"],
+        metadata=data.get("metadata", {}),
+    )
+
+
+def get_model() -> Model:
+    """Return the process-wide model, loading the artefact on first use (thread-safe)."""
+    global _model
+    if _model is None:
+        with _model_lock:
+            if _model is None:
+                _model = load_model()
+    return _model
+
+
+# --- training (dev only: needs scikit-learn) --------------------------------------------------------
+
+
+def read_checkthat_tsv(path: Path) -> list[tuple[str, int]]:
+    """Read a CheckThat! 2024 TSV (Sentence_id, Text, class_label Yes/No) into (text, label) pairs."""
+    rows = []
+    with open(path, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
+            label = (row.get("class_label") or "").strip()
+            if label in ("Yes", "No"):
+                rows.append((row["Text"], 1 if label == "Yes" else 0))
+    return rows
+
+
+def read_ct22_zip(path: Path, split: str) -> list[tuple[str, int]]:
+    """Read one split (train/dev/dev_test) of a CheckThat! 2022 Task 1A tweets zip."""
+    rows = []
+    with zipfile.ZipFile(path) as archive:
+        name = next(
+            n for n in archive.namelist() if n.endswith(f"_{split}.tsv") and not n.startswith("__MACOSX")
+        )
+        text = archive.read(name).decode("utf-8")
+    for row in csv.DictReader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE):
+        label = (row.get("class_label") or "").strip()
+        if label in ("0", "1"):
+            rows.append((row["tweet_text"], int(label)))
+    return rows
+
+
+def _best_f1_threshold(probabilities, labels) -> tuple[float, float]:
+    best = (0.0, 0.5)
+    for threshold in [i / 100 for i in range(5, 96)]:
+        tp = sum(1 for p, y in zip(probabilities, labels, strict=True) if p >= threshold and y)
+        fp = sum(1 for p, y in zip(probabilities, labels, strict=True) if p >= threshold and not y)
+        fn = sum(1 for p, y in zip(probabilities, labels, strict=True) if p < threshold and y)
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        if f1 > best[0]:
+            best = (f1, threshold)
+    return best
+
+
+def train(data_dir: Path, *, out_path: Path = MODEL_PATH, seed: int = 13, log=print) -> dict[str, Any]:
+    """Train all heads reproducibly (fixed seed, deterministic solver) and write the JSON artefact.
+
+    English CheckThat! 2024 train fits the weights, its dev split fits the Platt calibration and the
+    CheckThat! decision threshold; the devtest split is never touched here. Dutch and Spanish CheckThat! 2022
+    tweets are added to the language-independent head only.
+    """
+    # scikit-learn is a development dependency: import it here so the runtime never needs it.
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    english_train = read_checkthat_tsv(data_dir / "clef2024_en_train.tsv")
+    english_dev = read_checkthat_tsv(data_dir / "clef2024_en_dev.tsv")
+    tweets = []
+    for name, language in (
+        ("CT22_dutch_1A_checkworthy.zip", "nl"),
+        ("CT22_spanish_1A_checkworthy.zip", "es"),
+    ):
+        if (data_dir / name).exists():
+            tweets += [(t, y, language) for t, y in read_ct22_zip(data_dir / name, "train")]
+    log(f"english train={len(english_train)} dev={len(english_dev)} tweets(nl+es)={len(tweets)}")
+
+    def matrix(rows, head, vocabulary=None, min_df=1):
+        feature_lists = [features_for(text, language, head) for text, _, language in rows]
+        if vocabulary is None:
+            counts: dict[str, int] = {}
+            for feats in feature_lists:
+                for f in set(feats):
+                    counts[f] = counts.get(f, 0) + 1
+            vocabulary = {f: i for i, f in enumerate(sorted(f for f, c in counts.items() if c >= min_df))}
+        data, indices, indptr = [], [], [0]
+        for feats in feature_lists:
+            unique = set(feats)
+            scale = 1.0 / math.sqrt(len(unique)) if unique else 0.0
+            cols = sorted(vocabulary[f] for f in unique if f in vocabulary)
+            indices += cols
+            data += [scale] * len(cols)
+            indptr.append(len(indices))
+        shape = (len(rows), len(vocabulary))
+        return csr_matrix((np.array(data), np.array(indices), np.array(indptr)), shape=shape), vocabulary
+
+    configs = {
+        "lexical": ([(t, y, "en") for t, y in english_train], 2, 4.0),
+        "signals": ([(t, y, "en") for t, y in english_train], 1, 1.0),
+        "universal": ([(t, y, "en") for t, y in english_train] + tweets, 1, 1.0),
+    }
+    dev_rows = [(t, y, "en") for t, y in english_dev]
+    heads: dict[str, Any] = {}
+    report: dict[str, Any] = {}
+    for head, (rows, min_df, c_value) in configs.items():
+        x_train, vocabulary = matrix(rows, head, min_df=min_df)
+        y_train = np.array([y for _, y, _ in rows])
+        classifier = LogisticRegression(C=c_value, class_weight="balanced", max_iter=2000, random_state=seed)
+        classifier.fit(x_train, y_train)
+        x_dev, _ = matrix(dev_rows, head, vocabulary)
+        y_dev = np.array([y for _, y, _ in dev_rows])
+        margins = classifier.decision_function(x_dev)
+        platt = LogisticRegression(C=1e4, max_iter=1000, random_state=seed)
+        platt.fit(margins.reshape(-1, 1), y_dev)
+        a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
+        probabilities = [_sigmoid(a * m + b) for m in margins]
+        f1, threshold = _best_f1_threshold(probabilities, list(y_dev))
+        names = sorted(vocabulary, key=vocabulary.get)
+        weights = {
+            name: round(float(w), 4)
+            for name, w in zip(names, classifier.coef_[0], strict=True)
+            if abs(w) >= 0.01
+        }
+        heads[head] = {
+            "intercept": round(float(classifier.intercept_[0]), 6),
+            "weights": weights,
+            "calibration": [round(a, 6), round(b, 6)],
+            "dev_f1": round(f1, 4),
+            "dev_threshold": threshold,
+            "features": len(weights),
+        }
+        report[head] = {"dev_f1": round(f1, 4), "threshold": threshold, "features": len(weights)}
+        log(f"{head}: features={len(weights)} dev F1={f1:.4f} at threshold {threshold}")
+    artefact = {
+        "version": MODEL_VERSION,
+        "checkthat_threshold": heads["lexical"]["dev_threshold"],
+        "metadata": {
+            "trained_with": "python manage.py train_checkworthiness (scikit-learn LogisticRegression, "
+            f"liblinear-free lbfgs, class_weight=balanced, seed={seed})",
+            "data": {
+                "weights": "CLEF-2024 CheckThat! Task 1 English train (clef2024_en_train.tsv); "
+                "CLEF-2022 CheckThat! Task 1A Dutch and Spanish tweets, train splits (universal head only)",
+                "calibration_and_threshold": "clef2024_en_dev.tsv",
+                "never_used_for_training": "clef2024_en_devtest.tsv",
+            },
+            "heads": {"lexical": "en", "signals": "de, fr", "universal": "other languages"},
+        },
+        "heads": heads,
+    }
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(artefact, ensure_ascii=False, sort_keys=True, indent=0), encoding="utf-8")
+    return report
+
+
+def evaluate_rows(
+    rows: list[tuple[str, int]], *, language: str = "en", threshold: float | None = None
+) -> dict:
+    """Score labelled sentences and return precision, recall and F1 of the positive class."""
+    model = get_model()
+    if threshold is None:
+        threshold = model.checkthat_threshold
+    tp = fp = fn = 0
+    for text, label in rows:
+        predicted = model.score(text, language) >= threshold
+        tp += predicted and label
+        fp += predicted and not label
+        fn += (not predicted) and label
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "n": len(rows),
+        "threshold": threshold,
+        "language": language,
+        "model": model.version,
+    }

@@ -1,0 +1,855 @@
+"""Interpretable check-worthiness signals for one sentence, per language (de/en/fr + language-independent).
+
+Every signal returns the snippets that fired, so a reviewer can read why a sentence scored as it did.
+Plain Python, no Django import; all patterns are compiled once at import.
+"""
+
+from __future__ import annotations
+
+import re
+
+_W = r"[^\W\d_]"  # a letter in any script
+
+# --- language-independent -------------------------------------------------------------------------
+_NUMBER = re.compile(
+    r"(?<![\w.,])\d+(?:[.,\u202f\u00a0 ]\d{3})*(?:[.,]\d+)?(?![\w])|\b\d+(?:[.,]\d+)?(?=[a-zA-Z€$£%])"
+)
+_PERCENT = re.compile(
+    r"\d+(?:[.,]\d+)?\s?(?:%|‰|percent\b|per cent\b|Prozent\b|Prozentpunkte\b|pour cent\b|pourcent\b)",
+    re.IGNORECASE,
+)
+_MONEY = re.compile(
+    r"(?:[€$£¥]\s?\d[\d.,]*(?:\s?(?:bn|m|k|Mio\.?|Mrd\.?|million|billion|trillion))?)"
+    r"|(?:\d[\d.,]*\s?(?:Mio\.?|Mrd\.?|Millionen|Milliarden|millions?|milliards?|billions?|million|bn|m)?\s?"
+    r"(?:€|\$|£|Euro\b|Dollar\b|dollars?\b|euros?\b|Franken\b|francs?\b|pounds?\b|US-Dollar\b|dinars?\b))",
+    re.IGNORECASE,
+)
+_QUANTITY = re.compile(
+    r"\d[\d.,]*\s?(?:km|m|cm|mm|kg|g|t|mg|l|ml|ha|km²|m²|°C|Grad|Tonnen|tonnes?|tons?|Kilometer|kilomètres?|"
+    r"miles?|Meter|mètres?|metres?|meters?|Stunden|heures?|hours?|Minuten|minutes?|Tage|jours|days|Jahre|ans|"
+    r"years|Wochen|semaines|weeks|Monate|mois|months|Menschen|personnes|people|Einwohner|habitants|residents|"
+    r"Mio\.?|Mrd\.?|Millionen|Milliarden|millions?|milliards?|billions?|Prozentpunkte|points?)\b",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"(?<!\d)(?:1[5-9]\d\d|20\d\d)(?!\d)")
+_NUMERIC_DATE = re.compile(r"\b\d{1,2}[./]\d{1,2}[./](?:\d{2}|\d{4})\b")
+_MONTH_DATE = re.compile(
+    r"\b(?:\d{1,2}\.?\s?(?:er\s)?)?(?:Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|"
+    r"November|Dezember|January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)\b(?:\s\d{1,4})?"
+)
+_ACRONYM = re.compile(r"\b[A-ZÄÖÜ]{2,}[a-z]?(?:-[A-ZÄÖÜ][\w]*)?\b|\b[A-Z][a-z]+[A-Z]\w*\b")
+_CAPITALISED = re.compile(rf"(?<![\w-])[A-ZÄÖÜÉÈÀÇ]{_W}+(?:[-’']{_W}+)*")
+_QUOTE = re.compile(r"[\"“”„«»]")
+
+# --- per language ---------------------------------------------------------------------------------
+_LEXICONS: dict[str, dict[str, list[str]]] = {
+    "en": {
+        "attribution": [
+            "said",
+            "says",
+            "told",
+            "according to",
+            "reported",
+            "reports",
+            "stated",
+            "announced",
+            "claimed",
+            "claims",
+            "confirmed",
+            "estimated",
+            "estimates",
+            "revealed",
+            "found that",
+            "showed",
+            "shows that",
+            "wrote",
+            "added",
+            "insisted",
+            "warned",
+            "admitted",
+            "testified",
+            "data show",
+            "figures show",
+        ],
+        "comparison": [
+            "more than",
+            "less than",
+            "fewer than",
+            "higher than",
+            "lower than",
+            "most",
+            "least",
+            "largest",
+            "biggest",
+            "highest",
+            "lowest",
+            "smallest",
+            "fastest",
+            "best",
+            "worst",
+            "record",
+            "first time",
+            "increase",
+            "increased",
+            "decrease",
+            "decreased",
+            "rose",
+            "fell",
+            "doubled",
+            "tripled",
+            "grew",
+            "declined",
+            "dropped",
+            "only",
+            "over",
+            "under",
+            "almost",
+            "nearly",
+            "at least",
+            "up to",
+        ],
+        "causal": [
+            "because",
+            "due to",
+            "caused",
+            "causes",
+            "led to",
+            "leads to",
+            "as a result",
+            "result of",
+            "resulted in",
+            "thanks to",
+            "therefore",
+            "so that",
+            "linked to",
+            "responsible for",
+        ],
+        "hedge": [
+            "maybe",
+            "perhaps",
+            "might",
+            "could be",
+            "possibly",
+            "probably",
+            "seems",
+            "appears",
+            "likely",
+            "i think",
+            "i believe",
+            "we believe",
+            "i feel",
+            "hopefully",
+            "in my opinion",
+            "i guess",
+        ],
+        "opinion": [
+            "should",
+            "must",
+            "ought",
+            "need to",
+            "great",
+            "wonderful",
+            "terrible",
+            "beautiful",
+            "amazing",
+            "awful",
+            "horrible",
+            "good",
+            "bad",
+            "love",
+            "hate",
+            "shame",
+            "important",
+            "wrong",
+            "right thing",
+        ],
+        "first_person": ["i", "we", "my", "our", "me", "us", "i'm", "we're", "i've", "we've"],
+        "second_person": ["you", "your", "you're", "yourself"],
+        "imperative_start": [
+            "click",
+            "read",
+            "subscribe",
+            "sign up",
+            "register",
+            "join",
+            "follow",
+            "share",
+            "download",
+            "get",
+            "buy",
+            "order",
+            "book",
+            "visit",
+            "learn",
+            "discover",
+            "find out",
+            "try",
+            "let's",
+            "don't",
+            "see",
+            "watch",
+            "listen",
+            "contact",
+            "call",
+            "check out",
+            "enter",
+            "submit",
+        ],
+        "stopwords": [
+            "the",
+            "a",
+            "an",
+            "and",
+            "or",
+            "but",
+            "in",
+            "on",
+            "at",
+            "of",
+            "to",
+            "for",
+            "with",
+            "by",
+            "this",
+            "that",
+            "these",
+            "those",
+            "it",
+            "he",
+            "she",
+            "they",
+            "there",
+            "when",
+            "if",
+            "as",
+            "after",
+            "before",
+            "while",
+            "i",
+            "we",
+            "you",
+            "his",
+            "her",
+            "their",
+            "its",
+            "our",
+            "my",
+            "mr",
+            "mrs",
+            "ms",
+            "dr",
+            "but",
+            "so",
+            "then",
+            "now",
+            "what",
+            "why",
+            "how",
+            "who",
+            "according",
+        ],
+    },
+    "de": {
+        "attribution": [
+            "sagte",
+            "sagt",
+            "sagten",
+            "laut",
+            "zufolge",
+            "berichtet",
+            "berichtete",
+            "berichten",
+            "berichteten",
+            "erklärte",
+            "erklärt",
+            "teilte",
+            "mitgeteilt",
+            "betonte",
+            "kündigte",
+            "angekündigt",
+            "bestätigte",
+            "nach angaben",
+            "heißt es",
+            "so der",
+            "so die",
+            "schätzt",
+            "schätzungen",
+            "warnte",
+            "meldete",
+            "meldet",
+            "zeigt",
+            "zeigen",
+            "ergab",
+            "ergibt",
+            "geht hervor",
+            "räumte ein",
+            "wies darauf hin",
+            "sprach von",
+            "forderte",
+            "fordern",
+            "kritisierte",
+            "wie",
+            "äußerte",
+        ],
+        "comparison": [
+            "mehr als",
+            "weniger als",
+            "höher als",
+            "niedriger als",
+            "rund",
+            "fast",
+            "knapp",
+            "mindestens",
+            "höchste",
+            "höchsten",
+            "größte",
+            "größten",
+            "meisten",
+            "wenigsten",
+            "niedrigste",
+            "erstmals",
+            "rekord",
+            "zum ersten mal",
+            "gestiegen",
+            "gesunken",
+            "stieg",
+            "sank",
+            "verdoppelt",
+            "zunahme",
+            "anstieg",
+            "rückgang",
+            "wuchs",
+            "zweitgrößte",
+            "zweitgrößten",
+            "nur",
+            "über",
+            "bis zu",
+        ],
+        "causal": [
+            "weil",
+            "wegen",
+            "aufgrund",
+            "infolge",
+            "führte zu",
+            "führt zu",
+            "deshalb",
+            "daher",
+            "dadurch",
+            "verursacht",
+            "verursachte",
+            "ausgelöst",
+            "folge",
+            "sodass",
+            "so dass",
+            "grund dafür",
+            "dank",
+        ],
+        "hedge": [
+            "vielleicht",
+            "möglicherweise",
+            "wahrscheinlich",
+            "vermutlich",
+            "eventuell",
+            "scheint",
+            "könnte",
+            "dürfte",
+            "ich glaube",
+            "ich denke",
+            "ich finde",
+            "meiner meinung nach",
+            "offenbar",
+            "wohl",
+        ],
+        "opinion": [
+            "sollte",
+            "sollten",
+            "müsste",
+            "müssen",
+            "muss",
+            "toll",
+            "schön",
+            "schrecklich",
+            "wunderbar",
+            "gut",
+            "schlecht",
+            "leider",
+            "zum glück",
+            "hoffentlich",
+            "skandal",
+            "unglaublich",
+            "wichtig",
+            "lohnt",
+            "empfehlen",
+            "empfehlenswert",
+            "super",
+            "genial",
+        ],
+        "first_person": [
+            "ich",
+            "wir",
+            "mein",
+            "meine",
+            "meinen",
+            "meiner",
+            "unser",
+            "unsere",
+            "unseren",
+            "uns",
+            "mir",
+            "mich",
+        ],
+        "second_person": ["du", "dein", "deine", "dich", "dir", "ihr", "euch", "euer"],
+        "imperative_start": [
+            "klicken",
+            "lesen",
+            "abonnieren",
+            "melden",
+            "registrieren",
+            "folgen",
+            "teilen",
+            "laden",
+            "holen",
+            "kaufen",
+            "bestellen",
+            "buchen",
+            "besuchen",
+            "erfahren",
+            "entdecken",
+            "sichern",
+            "jetzt",
+            "hier",
+            "schauen",
+            "hören",
+            "sehen",
+            "testen",
+            "probieren",
+            "nutzen",
+            "kontaktieren",
+            "rufen",
+        ],
+        "stopwords": [
+            "der",
+            "die",
+            "das",
+            "den",
+            "dem",
+            "des",
+            "ein",
+            "eine",
+            "einen",
+            "einem",
+            "einer",
+            "und",
+            "oder",
+            "aber",
+            "in",
+            "im",
+            "am",
+            "an",
+            "auf",
+            "aus",
+            "bei",
+            "mit",
+            "nach",
+            "von",
+            "vom",
+            "zu",
+            "zum",
+            "zur",
+            "für",
+            "über",
+            "unter",
+            "vor",
+            "seit",
+            "wie",
+            "als",
+            "wenn",
+            "auch",
+            "doch",
+            "so",
+            "da",
+            "dann",
+            "nun",
+            "es",
+            "er",
+            "sie",
+            "wir",
+            "ich",
+            "ihr",
+            "man",
+            "dies",
+            "diese",
+            "dieser",
+            "dieses",
+            "jetzt",
+            "heute",
+            "gestern",
+            "mehr",
+            "noch",
+            "nicht",
+            "was",
+            "wer",
+            "warum",
+            "wo",
+            "herr",
+            "frau",
+            "dr",
+            "prof",
+            "laut",
+            "bis",
+            "um",
+            "ob",
+        ],
+    },
+    "fr": {
+        "attribution": [
+            "selon",
+            "d'après",
+            "d’après",
+            "a déclaré",
+            "a affirmé",
+            "affirme",
+            "déclare",
+            "a indiqué",
+            "indique",
+            "a annoncé",
+            "annonce",
+            "a précisé",
+            "précise",
+            "rapporte",
+            "a rapporté",
+            "estime",
+            "a estimé",
+            "explique",
+            "a expliqué",
+            "a confirmé",
+            "confirme",
+            "a souligné",
+            "souligne",
+            "révèle",
+            "montre",
+            "a averti",
+            "a reconnu",
+            "dit",
+            "a dit",
+            "ont déclaré",
+            "a assuré",
+            "assure",
+            "d'après les chiffres",
+        ],
+        "comparison": [
+            "plus de",
+            "moins de",
+            "le plus",
+            "la plus",
+            "les plus",
+            "le moins",
+            "record",
+            "premier",
+            "première",
+            "pour la première fois",
+            "hausse",
+            "baisse",
+            "augmenté",
+            "diminué",
+            "progressé",
+            "doublé",
+            "près de",
+            "environ",
+            "au moins",
+            "jusqu'à",
+            "seulement",
+            "supérieur",
+            "inférieur",
+            "davantage",
+            "deuxième",
+        ],
+        "causal": [
+            "parce que",
+            "à cause de",
+            "en raison de",
+            "grâce à",
+            "provoqué",
+            "provoque",
+            "causé",
+            "entraîné",
+            "entraîne",
+            "conduit à",
+            "a conduit",
+            "donc",
+            "par conséquent",
+            "c'est pourquoi",
+            "dû à",
+            "due à",
+        ],
+        "hedge": [
+            "peut-être",
+            "probablement",
+            "sans doute",
+            "semble",
+            "semblent",
+            "pourrait",
+            "pourraient",
+            "il paraît",
+            "je pense",
+            "je crois",
+            "nous pensons",
+            "à mon avis",
+            "selon moi",
+            "apparemment",
+        ],
+        "opinion": [
+            "il faut",
+            "devrait",
+            "devraient",
+            "doit",
+            "doivent",
+            "magnifique",
+            "formidable",
+            "terrible",
+            "génial",
+            "bon",
+            "mauvais",
+            "heureusement",
+            "malheureusement",
+            "scandale",
+            "scandaleux",
+            "important",
+            "indispensable",
+            "inacceptable",
+            "honte",
+        ],
+        "first_person": ["je", "j'", "j’", "nous", "mon", "ma", "mes", "notre", "nos", "moi"],
+        "second_person": ["tu", "vous", "votre", "vos", "ton", "ta", "tes"],
+        "imperative_start": [
+            "cliquez",
+            "lisez",
+            "abonnez-vous",
+            "inscrivez-vous",
+            "rejoignez",
+            "suivez",
+            "partagez",
+            "téléchargez",
+            "achetez",
+            "commandez",
+            "réservez",
+            "visitez",
+            "découvrez",
+            "essayez",
+            "retrouvez",
+            "écoutez",
+            "regardez",
+            "contactez",
+            "appelez",
+            "participez",
+            "profitez",
+            "lire",
+        ],
+        "stopwords": [
+            "le",
+            "la",
+            "les",
+            "l",
+            "un",
+            "une",
+            "des",
+            "du",
+            "de",
+            "d",
+            "et",
+            "ou",
+            "mais",
+            "en",
+            "dans",
+            "sur",
+            "sous",
+            "par",
+            "pour",
+            "avec",
+            "sans",
+            "à",
+            "au",
+            "aux",
+            "ce",
+            "cette",
+            "ces",
+            "il",
+            "elle",
+            "ils",
+            "elles",
+            "on",
+            "nous",
+            "vous",
+            "je",
+            "si",
+            "quand",
+            "comme",
+            "pourquoi",
+            "comment",
+            "qui",
+            "que",
+            "quoi",
+            "mais",
+            "m",
+            "mme",
+            "dr",
+            "après",
+            "avant",
+            "selon",
+        ],
+    },
+}
+
+# Imperative forms in German put "Sie" right after the verb ("Lesen Sie auch", "Melden Sie sich an").
+_DE_IMPERATIVE_SIE = re.compile(r"^\s*\w+en Sie\b")
+_FR_IMPERATIVE_EZ = re.compile(r"^\s*[A-ZÉ]\w+ez\b(?!-vous\s+\w+(?:er|ir|re)\b\s*\?)")
+
+_LIST_MARKER = re.compile(r"^\s*(?:\d{1,2}\s*[-–.)]|[-–•*·])\s*")
+_NEVER = re.compile(r"(?!x)x")
+_INSTRUCTION_AFTER_MARKER = {
+    "fr": re.compile(r"^[a-zéèà]\w*(?:er|ir|re)\b"),
+    "en": re.compile(
+        r"^(?:ensure|make|take|use|avoid|create|provide|increase|reduce|integrate|activate|improve)\b", re.I
+    ),
+    "de": re.compile(r"^[a-zäöü]\w*en\b"),
+}
+
+LEXICON_SIGNALS = ("attribution", "comparison", "causal", "hedge", "opinion", "first_person", "second_person")
+SIGNAL_NAMES = (
+    "number",
+    "percent",
+    "money",
+    "quantity",
+    "date",
+    "entity",
+    "quote",
+    *LEXICON_SIGNALS,
+    "question",
+    "imperative",
+)
+
+
+def _phrase_pattern(phrases: list[str]) -> re.Pattern[str]:
+    ordered = sorted(set(phrases), key=len, reverse=True)
+    alternatives = "|".join(re.escape(p) + ("" if p.endswith(("'", "’")) else r"(?!\w)") for p in ordered)
+    return re.compile(rf"(?<!\w)(?:{alternatives})", re.IGNORECASE)
+
+
+_PATTERNS = {
+    language: {name: _phrase_pattern(words) for name, words in lexicon.items() if name != "stopwords"}
+    for language, lexicon in _LEXICONS.items()
+}
+_STOPWORDS = {language: set(lexicon["stopwords"]) for language, lexicon in _LEXICONS.items()}
+
+
+def _entities(text: str, language: str) -> list[str]:
+    """Find likely names: acronyms and runs of capitalised words that are not sentence-initial function words.
+
+    German capitalises every noun, so there a single capitalised word is not taken as a name; only acronyms,
+    runs of two or more capitalised words, and words after a title or a preposition of place count.
+    """
+    found = [m.group(0) for m in _ACRONYM.finditer(text)]
+    stop = _STOPWORDS.get(language, set())
+    tokens = list(_CAPITALISED.finditer(text))
+    run: list[str] = []
+    run_end = -1
+    runs: list[list[str]] = []
+    for match in tokens:
+        word = match.group(0)
+        if word.lower() in stop:
+            if run:
+                runs.append(run)
+            run, run_end = [], -1
+            continue
+        sentence_initial = not text[: match.start()].strip(" \"'„“«(")
+        if run and text[run_end : match.start()].strip() == "":
+            run.append(word)
+        else:
+            if run:
+                runs.append(run)
+            run = [] if sentence_initial and language != "de" else [word]
+            if sentence_initial and language == "de":
+                run = [word]
+        run_end = match.end()
+    if run:
+        runs.append(run)
+    for words in runs:
+        if language == "de":
+            if len(words) >= 2:
+                found.append(" ".join(words))
+        elif words:
+            found.append(" ".join(words))
+    if language == "de":
+        for m in re.finditer(
+            r"\b(?:Herr|Frau|Minister(?:in)?|Kanzler(?:in)?|Präsident(?:in)?|Chef(?:in)?)\s+([A-ZÄÖÜ]\w+)",
+            text,
+        ):
+            found.append(m.group(1))
+    seen: list[str] = []
+    for item in found:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+def detect_signals(text: str, language: str) -> dict[str, list[str]]:
+    """Return the signals that fired in one sentence, each with the snippets that triggered it.
+
+    Languages other than de/en/fr get only the language-independent signals.
+    """
+    signals: dict[str, list[str]] = {}
+
+    def add(name: str, items) -> None:
+        items = [i.strip() for i in items if i and i.strip()]
+        if items:
+            signals[name] = list(dict.fromkeys(items))[:5]
+
+    add("percent", (m.group(0) for m in _PERCENT.finditer(text)))
+    add("money", (m.group(0) for m in _MONEY.finditer(text)))
+    add("quantity", (m.group(0) for m in _QUANTITY.finditer(text)))
+    dates = [m.group(0) for m in _MONTH_DATE.finditer(text)]
+    dates += [m.group(0) for m in _NUMERIC_DATE.finditer(text)]
+    dates += [m.group(0) for m in _YEAR.finditer(text)]
+    add("date", dates)
+    add("number", (m.group(0) for m in _NUMBER.finditer(text)))
+    add("quote", _QUOTE.findall(text)[:1])
+    stripped = text.rstrip(" \"'“”»)")
+    if stripped.endswith("?"):
+        signals["question"] = ["?"]
+    patterns = _PATTERNS.get(language)
+    if patterns is None:
+        add("entity", (m.group(0) for m in _ACRONYM.finditer(text)))
+        return signals
+    add("entity", _entities(text, language))
+    for name in LEXICON_SIGNALS:
+        add(name, (m.group(0) for m in patterns[name].finditer(text)))
+    unlisted = _LIST_MARKER.sub("", text, count=1)
+    imperative = patterns["imperative_start"].match(unlisted.lstrip(" \"'„“«-–•"))
+    if imperative:
+        signals["imperative"] = [imperative.group(0)]
+    elif language == "de" and _DE_IMPERATIVE_SIE.match(text):
+        signals["imperative"] = [text.split()[0] + " Sie"]
+    elif language == "fr" and _FR_IMPERATIVE_EZ.match(text) and not text.rstrip().endswith("?"):
+        signals["imperative"] = [text.split()[0]]
+    elif unlisted != text and _INSTRUCTION_AFTER_MARKER.get(language, _NEVER).match(unlisted):
+        # A numbered/bulleted item starting with an infinitive or imperative is a recommendation.
+        signals["imperative"] = [unlisted.split()[0]]
+    return signals
+
+
+def signal_features(signals: dict[str, list[str]], text: str) -> dict[str, float]:
+    """Turn fired signals into numeric model features (names prefixed with `s:`)."""
+    features: dict[str, float] = {}
+    for name, items in signals.items():
+        features[f"s:{name}"] = 1.0
+        if len(items) > 1:
+            features[f"s:{name}_many"] = 1.0
+    words = len(text.split())
+    if words <= 6:
+        features["s:short"] = 1.0
+    elif words >= 25:
+        features["s:long"] = 1.0
+    if "number" not in signals and "entity" not in signals and "date" not in signals:
+        features["s:no_anchor"] = 1.0
+    return features

@@ -1,0 +1,151 @@
+"""Evidence quality on Climate-FEVER, through the real Wikipedia provider and a local MediaWiki stand-in.
+
+The stand-in's corpus is every Climate-FEVER evidence sentence, grouped by its Wikipedia article (one
+sentence per paragraph). For each claim, gather_evidence runs exactly as in production (queries →
+MediaWiki Action API → extracts → passages → ranking → stance) and we measure:
+
+- hit@5: share of claims (with at least one SUPPORTS/REFUTES evidence sentence) whose first five passages,
+  in ranked order, contain such a gold sentence;
+- claim stance agreement: the relevance-weighted vote of the top-5 sources' non-"unclear" hints against
+  the claim label (SUPPORTS / REFUTES claims only), with the share left "unclear";
+- sentence stance agreement: passage_stance(claim, gold sentence) against that sentence's label.
+
+Run: .venv/bin/python -m eval.evidence_eval [--sample N] [--data PATH]
+Ends with one JSON line of results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from claims.pipeline.evidence import gather_evidence_sync
+from claims.pipeline.stance import passage_stance
+from claims.providers.wikipedia import WikipediaProvider
+from tests.support.loopback import provider_config
+from tests.support.mediawiki import MediaWikiServer
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "evidence" / "climate-fever.jsonl"
+GOLD = {"SUPPORTS", "REFUTES"}
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def load(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def build_corpus(rows: list[dict]) -> dict[str, str]:
+    sentences: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        for ev in row["evidences"]:
+            text = " ".join(ev["evidence"].split())
+            if text and text not in sentences[ev["article"]]:
+                sentences[ev["article"]].append(text)
+    return {title: "\n\n".join(sents) for title, sents in sentences.items()}
+
+
+def claim_vote(sources: list) -> str:
+    weight: Counter[str] = Counter()
+    for source in sources[:5]:
+        if source.stance != "unclear":
+            weight[source.stance] += source.relevance
+    if not weight:
+        return "unclear"
+    return weight.most_common(1)[0][0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--sample", type=int, default=0, help="evaluate N random claims (seed 0); 0 = all")
+    parser.add_argument("--max-results", type=int, default=5)
+    args = parser.parse_args(argv)
+
+    rows = load(args.data)
+    corpus = build_corpus(rows)
+    claims = rows
+    if args.sample and args.sample < len(rows):
+        claims = random.Random(0).sample(rows, args.sample)
+
+    hits = evaluated = 0
+    stance_total = stance_agree = stance_unclear = 0
+    sentence_total = sentence_agree = sentence_unclear = 0
+    labels: Counter[str] = Counter()
+    states: Counter[str] = Counter()
+    started = time.monotonic()
+    with MediaWikiServer(corpus) as server:
+        config = provider_config(server, wikipedia_api=server.api_template, max_results=args.max_results)
+        provider = WikipediaProvider(config)
+        for row in claims:
+            claim = row["claim"]
+            gold = [_norm(e["evidence"]) for e in row["evidences"] if e["evidence_label"] in GOLD]
+            result = gather_evidence_sync(
+                claim, language="en", providers=[provider], config=config, deadline=30
+            )
+            states[result.reports[0].state] += 1
+            if gold:
+                evaluated += 1
+                top5 = [_norm(p) for s in result.sources for p in s.passages][:5]
+                if any(g in p for g in gold for p in top5):
+                    hits += 1
+            if row["claim_label"] in GOLD:
+                stance_total += 1
+                predicted = claim_vote(result.sources)
+                labels[predicted] += 1
+                stance_unclear += predicted == "unclear"
+                stance_agree += predicted == row["claim_label"].lower()
+            for ev in row["evidences"]:
+                if ev["evidence_label"] in GOLD:
+                    sentence_total += 1
+                    predicted, _ = passage_stance(claim, ev["evidence"], language="en")
+                    sentence_unclear += predicted == "unclear"
+                    sentence_agree += predicted == ev["evidence_label"].lower()
+    elapsed = time.monotonic() - started
+
+    def share(a: int, b: int) -> float:
+        return round(a / b, 4) if b else 0.0
+
+    majority = max(Counter(r["claim_label"] for r in claims if r["claim_label"] in GOLD).values(), default=0)
+    results = {
+        "claims": len(claims),
+        "claims_with_gold_evidence": evaluated,
+        "hit_at_5": share(hits, evaluated),
+        "claim_stance_agreement": share(stance_agree, stance_total),
+        "claim_stance_unclear": share(stance_unclear, stance_total),
+        "claim_stance_agreement_when_decided": share(stance_agree, stance_total - stance_unclear),
+        "claim_stance_majority_baseline": share(majority, stance_total),
+        "sentence_stance_agreement": share(sentence_agree, sentence_total),
+        "sentence_stance_unclear": share(sentence_unclear, sentence_total),
+        "sentence_stance_agreement_when_decided": share(sentence_agree, sentence_total - sentence_unclear),
+        "provider_states": dict(states),
+        "predicted_claim_stances": dict(labels),
+        "seconds": round(elapsed, 1),
+    }
+    print(f"claims evaluated         {len(claims)} ({evaluated} with SUPPORTS/REFUTES evidence)")
+    print(f"hit@5 (gold sentence)    {results['hit_at_5']:.3f}")
+    print(
+        f"claim stance agreement   {results['claim_stance_agreement']:.3f} "
+        f"(unclear {results['claim_stance_unclear']:.3f}, when decided "
+        f"{results['claim_stance_agreement_when_decided']:.3f}, majority {results['claim_stance_majority_baseline']:.3f})"
+    )
+    print(
+        f"sentence stance agreement {results['sentence_stance_agreement']:.3f} "
+        f"(unclear {results['sentence_stance_unclear']:.3f}, when decided "
+        f"{results['sentence_stance_agreement_when_decided']:.3f})"
+    )
+    print(json.dumps(results, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
