@@ -1,0 +1,358 @@
+"""Gather, fetch, score and rank the evidence for one claim.
+
+Plain Python (no Django): the Celery task passes providers and config in and stores the result.
+
+Guarantees:
+- providers are queried concurrently; each is bounded by `config.provider_timeout` and by the claim's
+  deadline, and its outcome is recorded as a ProviderReport (never an exception);
+- candidate pages are fetched concurrently through the one fetcher, at most `max_concurrency` at once and
+  `per_host_concurrency` per host, each bounded by `page_timeout`: a hanging source costs at most that;
+- the whole call returns within `deadline` seconds (plus ranking, which is CPU-only and fast);
+- `page_cache` (one dict per article) makes every URL be fetched at most once per article — failures are
+  remembered too, so a hanging site is not waited for again by the next claim;
+- candidates on the article's own site (`exclude_site`) are dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from claims.fetcher import FetchError, fetch
+from claims.pipeline.extraction import extract_article
+from claims.pipeline.ingest import IngestError, to_document
+from claims.pipeline.queries import build_queries
+from claims.pipeline.ranking import score_documents, sort_key, weighted_relevance
+from claims.pipeline.stance import stance_hint
+from claims.providers.base import (
+    Candidate,
+    Provider,
+    ProviderConfig,
+    ProviderError,
+    ProviderReport,
+    ProviderUnavailable,
+)
+from claims.urlnorm import canonicalize_url, same_site
+
+logger = logging.getLogger(__name__)
+
+PAGE_ACCEPT = "text/html,application/xhtml+xml,application/pdf;q=0.9,text/plain;q=0.8,*/*;q=0.1"
+RANKING_RESERVE = 0.5  # seconds of the deadline kept for scoring and ranking
+
+
+@dataclass
+class RankedSource:
+    url: str
+    canonical_url: str
+    title: str
+    publisher: str
+    provider: str
+    query: str
+    published_at: datetime | None
+    snippet: str
+    passages: list[str]
+    relevance: float
+    stance: str
+    stance_reason: str
+    rating: str
+    content_hash: str
+    retrieved_at: datetime
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "canonical_url": self.canonical_url,
+            "title": self.title,
+            "publisher": self.publisher,
+            "provider": self.provider,
+            "query": self.query,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "snippet": self.snippet,
+            "passages": list(self.passages),
+            "relevance": self.relevance,
+            "stance": self.stance,
+            "stance_reason": self.stance_reason,
+            "rating": self.rating,
+            "content_hash": self.content_hash,
+            "retrieved_at": self.retrieved_at.isoformat(),
+        }
+
+
+@dataclass
+class EvidenceResult:
+    sources: list[RankedSource]
+    reports: list[ProviderReport]
+    queries: list[str] = field(default_factory=list)
+    elapsed_ms: int = 0
+
+
+@dataclass
+class PageText:
+    """A fetched candidate page, or why it could not be read (`error`)."""
+
+    url: str
+    final_url: str = ""
+    text: str = ""
+    title: str = ""
+    published_at: datetime | None = None
+    content_hash: str = ""
+    retrieved_at: datetime | None = None
+    error: str = ""
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def fetch_page_text(url: str, *, config: ProviderConfig) -> PageText:
+    """Fetch one candidate page and extract its main text (blocking; runs in a worker thread)."""
+    try:
+        response = fetch(url, policy=config.policy, accept=PAGE_ACCEPT)
+    except FetchError as exc:
+        return PageText(url=url, error=exc.code)
+    page = PageText(
+        url=url,
+        final_url=response.final_url,
+        content_hash=_sha256(response.content),
+        retrieved_at=response.fetched_at,
+    )
+    try:
+        document = to_document(response.content, response.content_type, response.charset)
+    except IngestError as exc:
+        page.error = getattr(exc, "code", "") or "unsupported_content_type"
+        return page
+    if document.kind == "html":
+        try:
+            article = extract_article(document.html or "", url=response.final_url)
+        except Exception:  # one unreadable page must not cost the claim its other sources
+            logger.warning("extraction failed for %s", url, exc_info=True)
+            page.error = "parse_error"
+            return page
+        page.text, page.title, page.published_at = article.text, article.title, article.published_at
+    else:
+        page.text = document.text or ""
+    if not page.text.strip():
+        page.error = "no_text"
+    return page
+
+
+async def _run_provider(
+    provider: Provider, claim_text: str, *, language: str, queries: list[str], timeout: float
+) -> tuple[list[Candidate], ProviderReport]:
+    name = getattr(provider, "name", type(provider).__name__)
+    report = ProviderReport(provider=name, state="ok", queries=list(queries))
+    started = time.monotonic()
+    candidates: list[Candidate] = []
+    try:
+        if timeout <= 0:
+            raise TimeoutError
+        candidates = list(
+            await asyncio.wait_for(provider.search(claim_text, language=language, queries=queries), timeout)
+        )
+        report.state = "ok" if candidates else "no_results"
+    except TimeoutError:
+        report.state, report.detail = "unavailable", f"timed out after {timeout:.1f} s"
+    except ProviderUnavailable as exc:
+        report.state, report.detail = "unavailable", str(exc)[:300]
+    except ProviderError as exc:
+        state = exc.code if exc.code in {"quota_exhausted", "misconfigured"} else "error"
+        report.state, report.detail = state, f"{exc.code}: {exc.message}"[:300]
+    except Exception as exc:  # a provider bug must not lose the other providers' evidence
+        logger.exception("provider %s failed", name)
+        report.state, report.detail = "error", f"{type(exc).__name__}: {exc}"[:300]
+    report.count = len(candidates)
+    # Providers may widen the queries (Wikipedia's last OR query); the report lists every query that found something.
+    report.queries = list(dict.fromkeys([*queries, *(c.query for c in candidates if c.query)]))
+    report.elapsed_ms = int((time.monotonic() - started) * 1000)
+    logger.info("provider %s: %s (%d) %s", name, report.state, report.count, report.detail)
+    return candidates, report
+
+
+def _host(url: str) -> str:
+    try:
+        return canonicalize_url(url).split("/")[2]
+    except (ValueError, IndexError):
+        return url
+
+
+async def fetch_pages(
+    urls: list[str],
+    *,
+    config: ProviderConfig,
+    page_cache: dict[str, PageText],
+    until: float,
+) -> dict[str, PageText]:
+    """Fetch every URL (keys: canonical URLs) concurrently within the bounds; results also go to page_cache.
+
+    Blocking fetches run in a private thread pool, which is abandoned (not joined) at the end: a thread
+    stuck on a hanging socket is freed by the fetch policy's own timeouts, never waited for here.
+    """
+    loop = asyncio.get_running_loop()
+    todo = [u for u in dict.fromkeys(urls) if u not in page_cache]
+    if not todo:
+        return {u: page_cache[u] for u in urls}
+    overall = asyncio.Semaphore(max(1, config.max_concurrency))
+    per_host: dict[str, asyncio.Semaphore] = defaultdict(
+        lambda: asyncio.Semaphore(max(1, config.per_host_concurrency))
+    )
+    executor = ThreadPoolExecutor(
+        max_workers=min(len(todo), max(1, config.max_concurrency)) + 2, thread_name_prefix="evidence-fetch"
+    )
+
+    async def one(url: str) -> None:
+        async with overall, per_host[_host(url)]:
+            timeout = min(config.page_timeout, until - loop.time())
+            if timeout <= 0:
+                page_cache[url] = PageText(url=url, error="deadline")
+                return
+            try:
+                page_cache[url] = await asyncio.wait_for(
+                    loop.run_in_executor(executor, partial(fetch_page_text, url, config=config)), timeout
+                )
+            except TimeoutError:
+                page_cache[url] = PageText(url=url, error="timeout")
+
+    try:
+        await asyncio.gather(*(one(u) for u in todo))
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+    return {u: page_cache[u] for u in urls}
+
+
+def _candidate_key(candidate: Candidate) -> str:
+    try:
+        return canonicalize_url(candidate.url)
+    except ValueError:
+        return ""
+
+
+async def gather_evidence(
+    claim_text: str,
+    *,
+    language: str,
+    providers: list[Provider],
+    config: ProviderConfig,
+    exclude_site: str = "",
+    deadline: float = 30.0,
+    page_cache: dict | None = None,
+) -> EvidenceResult:
+    """Query every provider, fetch the candidate pages, rank passages and sources; see the module docstring."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    until = started + max(0.1, deadline - RANKING_RESERVE)
+    page_cache = {} if page_cache is None else page_cache
+    queries = build_queries(claim_text, language, config.max_queries)
+
+    provider_timeout = min(config.provider_timeout, until - loop.time())
+    runs = await asyncio.gather(
+        *(
+            _run_provider(p, claim_text, language=language, queries=queries, timeout=provider_timeout)
+            for p in providers
+        )
+    )
+    reports = [report for _, report in runs]
+
+    # One candidate per canonical URL, the first provider (in configured order) winning.
+    candidates: dict[str, Candidate] = {}
+    for found, _ in runs:
+        for candidate in found:
+            key = _candidate_key(candidate)
+            if not key or key in candidates:
+                continue
+            if exclude_site and same_site(candidate.url, exclude_site):
+                continue
+            candidates[key] = candidate
+
+    to_fetch = [key for key, c in candidates.items() if not c.text.strip()]
+    pages = await fetch_pages(to_fetch, config=config, page_cache=page_cache, until=until) if to_fetch else {}
+
+    documents: list[tuple[str, Candidate, str, str, datetime]] = []  # key, candidate, text, hash, retrieved
+    now = datetime.now(UTC)
+    for key, candidate in candidates.items():
+        if candidate.text.strip():
+            documents.append((key, candidate, candidate.text, _sha256(candidate.text.encode()), now))
+            continue
+        page = pages.get(key)
+        if page is not None and not page.error:
+            if page.final_url and exclude_site and same_site(page.final_url, exclude_site):
+                continue  # redirected onto the article's own site
+            if not candidate.title and page.title:
+                candidate.title = page.title
+            if candidate.published_at is None and page.published_at is not None:
+                candidate.published_at = page.published_at
+            documents.append((key, candidate, page.text, page.content_hash, page.retrieved_at or now))
+        elif candidate.snippet.strip():
+            # The page could not be read: the search engine's snippet is still evidence, marked as such.
+            candidate.extra["fetch_error"] = page.error if page else "not_fetched"
+            documents.append((key, candidate, candidate.snippet, _sha256(candidate.snippet.encode()), now))
+
+    scores = score_documents(
+        claim_text,
+        [text for _, _, text, _, _ in documents],
+        language=language,
+        max_passages=config.max_passages,
+    )
+    sources: list[RankedSource] = []
+    for (key, candidate, _text, content_hash, retrieved_at), score in zip(documents, scores, strict=True):
+        if not score.passages:
+            continue
+        passages = [p.text for p in score.passages]
+        stance, reason = stance_hint(claim_text, passages, language=language, rating=candidate.rating)
+        sources.append(
+            RankedSource(
+                url=candidate.url,
+                canonical_url=key,
+                title=candidate.title,
+                publisher=candidate.publisher,
+                provider=candidate.provider,
+                query=candidate.query,
+                published_at=candidate.published_at,
+                snippet=candidate.snippet,
+                passages=passages,
+                relevance=weighted_relevance(candidate.provider, score.relevance),
+                stance=stance,
+                stance_reason=reason,
+                rating=candidate.rating,
+                content_hash=content_hash,
+                retrieved_at=retrieved_at,
+                extra=dict(candidate.extra),
+            )
+        )
+    sources.sort(key=lambda s: sort_key(s.provider, s.relevance, s.rating))
+    return EvidenceResult(
+        sources=sources[: config.max_sources],
+        reports=reports,
+        queries=queries,
+        elapsed_ms=int((loop.time() - started) * 1000),
+    )
+
+
+def gather_evidence_sync(claim_text: str, **kwargs: Any) -> EvidenceResult:
+    """Run gather_evidence on a private event loop (for Celery tasks and commands).
+
+    Not asyncio.run(): that joins the default thread pool on exit, so one fetch stuck in a thread would
+    hold the caller past the deadline. The pool is given enough threads for the providers' API calls.
+    """
+    loop = asyncio.new_event_loop()
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=32, thread_name_prefix="evidence-api"))
+    try:
+        return loop.run_until_complete(gather_evidence(claim_text, **kwargs))
+    finally:
+        try:
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()  # shuts the default executor down without waiting

@@ -1,0 +1,179 @@
+"""Wikipedia through the MediaWiki Action API: `list=search` to find pages, `prop=extracts` to read them.
+
+The claim language's wiki first (FACTCHECK_WIKIPEDIA_API with `{lang}`), then the fallback language's
+(English) when the first gave fewer than `max_results` pages. Full plain-text extracts are requested one
+title per call because TextExtracts returns only one whole-article extract per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+from typing import Any
+
+from claims.fetcher import FetchError, afetch
+from claims.pipeline.queries import normalize_language, tokenize
+from claims.providers.base import (
+    Candidate,
+    ProviderConfig,
+    ProviderError,
+    ProviderUnavailable,
+    provider_failure,
+)
+
+logger = logging.getLogger(__name__)
+
+RRF_K = 3  # reciprocal-rank fusion constant: small, so the top hits of each query dominate
+_TAGS = re.compile(r"<[^>]+>")
+# MediaWiki error codes that mean "try again later" rather than "we asked wrongly".
+_TRANSIENT_ERRORS = {"maxlag", "readonly", "internal_api_error_DBQueryError", "timeout"}
+
+
+class WikipediaProvider:
+    name = "wikipedia"
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self.config = config
+
+    async def search(self, claim_text: str, *, language: str, queries: list[str]) -> list[Candidate]:
+        languages = [normalize_language(language)]
+        if self.config.fallback_language not in languages:
+            languages.append(self.config.fallback_language)
+        candidates: list[Candidate] = []
+        for index, lang in enumerate(languages):
+            if len(candidates) >= self.config.max_results:
+                break
+            try:
+                candidates += await self._search_wiki(
+                    lang, claim_text, queries, self.config.max_results - len(candidates)
+                )
+            except (ProviderError, ProviderUnavailable) as exc:
+                if index == 0 or not candidates:
+                    raise
+                # The fallback wiki failing does not undo what the claim's own wiki found.
+                logger.info("wikipedia fallback %s failed: %s", lang, exc)
+        return candidates
+
+    async def _search_wiki(
+        self, lang: str, claim_text: str, queries: list[str], limit: int
+    ) -> list[Candidate]:
+        api = self.config.wikipedia_api.replace("{lang}", lang)
+        # CirrusSearch requires every word to match, so next to the claim's queries (most specific first) one
+        # OR query over its longest words catches pages that phrase it differently. All run concurrently;
+        # their hit lists are fused by reciprocal rank, so a page found by several queries comes first.
+        words = [w for w in dict.fromkeys(tokenize(claim_text, lang)) if not w[0].isdigit()]
+        words = sorted(words, key=len, reverse=True)[:6]
+        attempts = list(dict.fromkeys([*queries, *([" OR ".join(words)] if len(words) > 1 else [])]))
+        answers = await asyncio.gather(*(self._search_titles(api, query, limit) for query in attempts))
+        fused: dict[str, float] = {}
+        hits: dict[str, tuple[str, dict[str, Any]]] = {}  # title -> (query that ranked it best, search hit)
+        best_rank: dict[str, int] = {}
+        for query, results in zip(attempts, answers, strict=True):
+            for rank, hit in enumerate(results):
+                title = hit["title"]
+                fused[title] = fused.get(title, 0.0) + 1.0 / (RRF_K + rank)
+                if rank < best_rank.get(title, 1 << 30):
+                    best_rank[title] = rank
+                    hits[title] = (query, hit)
+        chosen = sorted(fused, key=lambda t: -fused[t])[:limit]
+        hits = {title: hits[title] for title in chosen}
+        if not hits:
+            return []
+        pages = await asyncio.gather(*(self._extract(api, title) for title in hits))
+        out = []
+        for (title, (query, hit)), page in zip(hits.items(), pages, strict=True):
+            if page is None or not page.get("extract"):
+                continue
+            out.append(
+                Candidate(
+                    url=page.get("canonicalurl") or page.get("fullurl") or "",
+                    title=page.get("title") or title,
+                    provider=self.name,
+                    query=query,
+                    publisher=f"Wikipedia ({lang})",
+                    snippet=html.unescape(_TAGS.sub("", hit.get("snippet") or "")),
+                    text=page["extract"],
+                    extra={
+                        "language": lang,
+                        "touched": page.get("touched"),
+                        "revision": page.get("lastrevid"),
+                    },
+                )
+            )
+        return [c for c in out if c.url]
+
+    async def _search_titles(self, api: str, query: str, limit: int) -> list[dict[str, Any]]:
+        data = await self._call(
+            api,
+            {
+                "action": "query",
+                "list": "search",
+                "srsearch": query,
+                "srlimit": str(limit),
+                "srprop": "snippet|timestamp",
+                "format": "json",
+                "formatversion": "2",
+            },
+        )
+        return [
+            hit
+            for hit in (data.get("query") or {}).get("search") or []
+            if isinstance(hit, dict) and isinstance(hit.get("title"), str)
+        ]
+
+    async def _extract(self, api: str, title: str) -> dict[str, Any] | None:
+        data = await self._call(
+            api,
+            {
+                "action": "query",
+                "prop": "extracts|info",
+                "explaintext": "1",
+                "inprop": "url",
+                "redirects": "1",
+                "titles": title,
+                "format": "json",
+                "formatversion": "2",
+            },
+        )
+        for page in (data.get("query") or {}).get("pages") or []:
+            if not page.get("missing") and not page.get("invalid"):
+                return page
+        return None
+
+    async def _call(self, api: str, params: dict[str, str]) -> dict[str, Any]:
+        try:
+            response = await afetch(
+                api,
+                policy=self.config.policy,
+                params=params,
+                accept="application/json",
+                raise_for_status=False,
+            )
+        except FetchError as exc:
+            raise provider_failure(exc, service="Wikipedia") from exc
+        if response.status == 429:
+            raise ProviderError("quota_exhausted", "Wikipedia: HTTP 429 too many requests")
+        if response.status >= 500:
+            raise ProviderUnavailable(f"Wikipedia: HTTP {response.status}")
+        if response.status in (401, 403, 404):
+            raise ProviderError("misconfigured", f"Wikipedia: HTTP {response.status} from {api}")
+        if response.status != 200:
+            raise ProviderError("bad_response", f"Wikipedia: HTTP {response.status}")
+        try:
+            data = response.json()
+        except FetchError as exc:
+            raise ProviderError("bad_response", "Wikipedia: the API did not answer JSON") from exc
+        if not isinstance(data, dict):
+            raise ProviderError("bad_response", "Wikipedia: unexpected JSON")
+        error = data.get("error")
+        if isinstance(error, dict):
+            code = str(error.get("code", ""))
+            info = str(error.get("info", ""))[:200]
+            if code == "ratelimited":
+                raise ProviderError("quota_exhausted", f"Wikipedia: {code}: {info}")
+            if code in _TRANSIENT_ERRORS:
+                raise ProviderUnavailable(f"Wikipedia: {code}: {info}")
+            raise ProviderError("bad_response", f"Wikipedia: {code}: {info}")
+        return data
