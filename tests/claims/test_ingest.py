@@ -15,7 +15,7 @@ import pytest
 
 from claims.pipeline.ingest import IngestError, sniff_html, to_document
 
-PAGES = Path("/work/shared/data/pages")
+PAGES = Path(__file__).resolve().parents[3] / "shared" / "data" / "pages"
 
 
 def make_pdf(*page_texts: str) -> bytes:
