@@ -6,8 +6,8 @@ import pytest
 from django.db import transaction
 
 from claims import services, stages
-from claims.providers.archive import ArchiveProvider
 from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Snapshot, Source
+from claims.providers.archive import ArchiveProvider
 from tests.factories import make_article
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +63,7 @@ def test_extract_finds_german_claims_with_exact_spans_and_is_idempotent(page_ser
     assert article.language == "de"
     assert claim_ids
     for claim in Claim.objects.filter(article=article):
-        assert article.text[claim.start:claim.end] == claim.text
+        assert article.text[claim.start : claim.end] == claim.text
         assert 0 <= claim.score <= 1
         assert claim.status == ClaimStatus.PENDING
     before = snapshot_of(article)
@@ -122,10 +122,13 @@ def test_the_archive_finds_earlier_articles_in_the_claim_language(page_server, p
         stages.gather_sources(claim_id=claim_id)
     earlier.refresh_from_db()
     assert earlier.status == ArticleStatus.READY
-    later = make_article(language="de", canonical_url="https://other.example/zug", status=ArticleStatus.SOURCING)
+    later = make_article(
+        language="de", canonical_url="https://other.example/zug", status=ArticleStatus.SOURCING
+    )
     found = ArchiveProvider(exclude_article_id=later.pk).search_sync(
         "Die schnellste Zugverbindung von Madrid nach Stockholm dauert 36 Stunden.",
-        language="de", queries=["Zugverbindung Madrid Stockholm"],
+        language="de",
+        queries=["Zugverbindung Madrid Stockholm"],
     )
     assert [c.url for c in found] == [earlier.canonical_url]
     assert found[0].provider == "archive"
