@@ -1,14 +1,32 @@
-"""Roles are Django groups (created by migration 0003). Permissions are checked in the services, so
-the REST API and the admin obey the same rules."""
+"""Roles are Django groups (created by migration 0003 and kept complete after every migrate/flush by
+`ensure_roles`, wired in apps.py). Permissions are checked in the services, so the REST API and the admin
+obey the same rules:
+
+- reviewers decide claims (and take claims from the queue for themselves);
+- leads also assign claims to anyone, override (a final verdict on their own), decide claims that two
+  reviewers disagreed on, and re-run failed pipeline stages;
+- consumers only read the API.
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # importing auth models at runtime would stop apps.py from importing this module
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 REVIEWERS = "reviewers"
 LEADS = "leads"
 CONSUMERS = "consumers"
 ALL_ROLES = (REVIEWERS, LEADS, CONSUMERS)
+
+# The admin permissions each role needs to see its workplace; what they may *do* is decided below.
+_VIEW = ["view_article", "view_claim", "view_source", "view_snapshot", "view_verdict", "view_assignment"]
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    REVIEWERS: _VIEW,
+    LEADS: _VIEW + ["change_article"],
+    CONSUMERS: [],
+}
 
 
 def has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:
@@ -22,3 +40,15 @@ def has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:
 def can_decide(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Reviewers and leads may record verdicts."""
     return has_role(user, REVIEWERS, LEADS)
+
+
+def can_lead(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Leads (and superusers) assign, override, settle disagreements and re-run pipelines."""
+    return has_role(user, LEADS)
+
+
+def ensure_roles(*, group_model, permission_model) -> None:
+    """Create the role groups and give them their permissions. Idempotent; never removes anything."""
+    for name, codenames in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        group.permissions.add(*permission_model.objects.filter(codename__in=codenames))

@@ -1,15 +1,20 @@
-"""Review use cases: recording verdicts. Permissions are enforced here for the API and the admin."""
+"""Review use cases: taking and assigning claims, recording verdicts (with optional four eyes), and
+re-running failed pipeline stages. Permissions are enforced here, so the API and the admin obey the same
+rules (see reviewers.roles)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from claims.models import Claim, Source, VerdictLabel
-from reviewers.models import Verdict
-from reviewers.roles import can_decide
+from claims import services as claim_services
+from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Source, VerdictLabel
+from reviewers import queues
+from reviewers.models import Assignment, ReviewState, Verdict
+from reviewers.roles import can_decide, can_lead
 from reviewers.signals import verdict_recorded
 
 
@@ -23,6 +28,46 @@ class VersionConflict(Exception):
         self.claim = claim
 
 
+class ClaimTaken(Exception):
+    """Someone else holds the claim (they took it first). Nothing was written."""
+
+    def __init__(self, claim: Claim, holder: str) -> None:
+        super().__init__(f"Claim {claim.pk} is already assigned to {holder}.")
+        self.claim = claim
+        self.holder = holder
+
+
+def reviews_required() -> int:
+    return max(1, int(settings.FACTCHECK_REVIEWS_REQUIRED))
+
+
+def decide_state(*, history: list[Verdict], reviewer_id: int, label: str, lead: bool, override: bool) -> str:
+    """The review state a new verdict gets, given the claim's verdicts newest first.
+
+    Final when FACTCHECK_REVIEWS_REQUIRED consecutive verdicts with the same label by distinct reviewers
+    end with this one, when a lead overrides, or when a lead settles a disagreement. Disagreeing with
+    another reviewer's provisional verdict escalates the claim to the leads.
+    """
+    previous = history[0] if history else None
+    if override or (lead and previous is not None and previous.state == ReviewState.ESCALATED):
+        return ReviewState.FINAL
+    agreeing = {reviewer_id}
+    for verdict in history:
+        if verdict.label != label:
+            break
+        agreeing.add(verdict.reviewer_id)
+    if len(agreeing) >= reviews_required():
+        return ReviewState.FINAL
+    if (
+        previous is not None
+        and previous.state == ReviewState.PROVISIONAL
+        and previous.label != label
+        and previous.reviewer_id != reviewer_id
+    ):
+        return ReviewState.ESCALATED
+    return ReviewState.PROVISIONAL
+
+
 def record_verdict(
     *,
     claim: Claim,
@@ -31,38 +76,70 @@ def record_verdict(
     rationale: str,
     source_ids: list[int] | None = None,
     expected_version: int | None = None,
+    override: bool = False,
 ) -> Verdict:
     """Record a reviewer's verdict on a claim; it becomes the claim's current verdict.
 
     Atomic. Optimistic concurrency: the verdict is written only if the claim is still at
     `expected_version` (default: the version of the `claim` instance passed in); otherwise
-    VersionConflict is raised and nothing changes. Earlier verdicts are kept as history.
+    VersionConflict is raised and nothing changes. Earlier verdicts are kept as history. The rules that
+    depend on the claim's state (who holds it, a pending disagreement) are checked after the claim row
+    is locked, so they cannot change underneath. Any open assignment of the claim is released.
     """
     if not can_decide(reviewer):
         raise PermissionDenied("Only reviewers and leads may record verdicts.")
+    lead = can_lead(reviewer)
+    if override and not lead:
+        raise PermissionDenied("Only leads may override: your verdict counts as one review.")
     if label not in VerdictLabel.values:
         raise ValidationError(
             f"The label must be one of {', '.join(VerdictLabel.values)}.", code="invalid_label"
         )
     rationale = (rationale or "").strip()
     if not rationale:
-        raise ValidationError("A rationale is required: say why the evidence supports this label.",
-                              code="rationale_required")
+        raise ValidationError(
+            "A rationale is required: say why the evidence supports this label.", code="rationale_required"
+        )
     source_ids = sorted(set(source_ids or []))
     sources = list(Source.objects.filter(claim=claim, pk__in=source_ids).order_by("rank", "id"))
     if len(sources) != len(source_ids):
-        raise ValidationError("Every cited source must be one of this claim's sources.", code="invalid_source")
+        raise ValidationError(
+            "Every cited source must be one of this claim's sources.", code="invalid_source"
+        )
     version = claim.version if expected_version is None else expected_version
 
     now = timezone.now()
     try:
         with transaction.atomic():
+            # The conditional UPDATE locks the claim row: everything below is serialised per claim.
             bumped = Claim.objects.filter(pk=claim.pk, version=version).update(
                 version=F("version") + 1, verdict_label=label, decided_at=now, updated_at=now
             )
             if not bumped:
                 raise VersionConflict(claim)
-            previous = Verdict.objects.filter(claim=claim).order_by("-claim_version").first()
+            holder = Assignment.objects.open().filter(claim=claim).select_related("reviewer").first()
+            if holder is not None and holder.reviewer_id != reviewer.pk and not lead:
+                raise PermissionDenied(
+                    f"This claim is assigned to {holder.reviewer}; only they or a lead may decide it."
+                )
+            history = list(Verdict.objects.filter(claim=claim).order_by("-claim_version")[:20])
+            previous = history[0] if history else None
+            if previous is not None and previous.state == ReviewState.ESCALATED and not lead:
+                raise PermissionDenied("Two reviewers disagree on this claim; a lead decides it.")
+            if (
+                previous is not None
+                and previous.state == ReviewState.PROVISIONAL
+                and previous.reviewer_id == reviewer.pk
+                and previous.label == label
+                and not override
+            ):
+                raise ValidationError(
+                    "You gave this verdict already; it becomes final when another reviewer agrees.",
+                    code="second_review_required",
+                )
+            state = decide_state(
+                history=history, reviewer_id=reviewer.pk, label=label, lead=lead, override=override
+            )
             verdict = Verdict.objects.create(
                 claim=claim,
                 label=label,
@@ -74,7 +151,10 @@ def record_verdict(
                 decided_at=now,
                 claim_version=version + 1,
                 supersedes=previous,
+                state=state,
+                override=override,
             )
+            Assignment.objects.open().filter(claim=claim).update(released_at=now, release_reason="decided")
             verdict_recorded.send(sender=Verdict, verdict=verdict, superseded=previous)
     except IntegrityError as exc:  # the unique (claim, claim_version) caught a race the UPDATE did not
         raise VersionConflict(claim) from exc
@@ -82,3 +162,82 @@ def record_verdict(
     claim.verdict_label = label
     claim.decided_at = now
     return verdict
+
+
+def take_next_claim(*, reviewer, article_id: int | None = None, language: str | None = None) -> Claim | None:
+    """Assign the most check-worthy claim that needs this reviewer to them and return it (None: queue empty).
+
+    Second reviews come first (finish what others started), then claims nobody has decided yet. Two
+    reviewers never get the same claim: candidates are locked with SKIP LOCKED, and the partial unique
+    index on open assignments refuses a second holder even if two transactions picked the same row.
+    """
+    if not can_decide(reviewer):
+        raise PermissionDenied("Only reviewers and leads may take claims.")
+    candidates = queues.next_for(reviewer, article_id=article_id, language=language)
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                claim = candidates.select_for_update(skip_locked=True, of=("self",)).first()
+                if claim is None:
+                    return None
+                Assignment.objects.create(
+                    claim=claim, reviewer=reviewer, assigned_by=reviewer, assigned_at=timezone.now()
+                )
+                return claim
+        except IntegrityError:
+            continue  # another reviewer took that claim between our read and our insert; pick again
+    return None
+
+
+def assign_claim(*, claim: Claim, reviewer, by) -> Assignment:
+    """Give a claim to a reviewer. Reviewers may take an unassigned claim for themselves; leads may
+    assign (and reassign) any claim to any reviewer or lead. Atomic; ClaimTaken when someone holds it."""
+    if not can_decide(by):
+        raise PermissionDenied("Only reviewers and leads may take claims.")
+    if reviewer.pk != by.pk and not can_lead(by):
+        raise PermissionDenied("Only leads may assign claims to someone else.")
+    if not can_decide(reviewer):
+        raise ValidationError(f"{reviewer} is neither a reviewer nor a lead.", code="not_a_reviewer")
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            holder = Assignment.objects.open().select_for_update().filter(claim=claim).first()
+            if holder is not None:
+                if holder.reviewer_id == reviewer.pk:
+                    return holder
+                if not can_lead(by):
+                    raise ClaimTaken(claim, str(holder.reviewer))
+                holder.released_at, holder.release_reason = now, "reassigned"
+                holder.save(update_fields=["released_at", "release_reason"])
+            return Assignment.objects.create(claim=claim, reviewer=reviewer, assigned_by=by, assigned_at=now)
+    except IntegrityError as exc:  # someone took it between our check and our insert
+        holder = Assignment.objects.open().filter(claim=claim).select_related("reviewer").first()
+        raise ClaimTaken(claim, str(holder.reviewer) if holder else "someone else") from exc
+
+
+def release_claim(*, claim: Claim, by) -> bool:
+    """Put a claim back into the queue. Its holder or a lead may. Returns False when nobody held it."""
+    holder = Assignment.objects.open().filter(claim=claim).first()
+    if holder is None:
+        return False
+    if holder.reviewer_id != by.pk and not can_lead(by):
+        raise PermissionDenied("Only the reviewer holding a claim or a lead may release it.")
+    return bool(
+        Assignment.objects.filter(pk=holder.pk, released_at__isnull=True).update(
+            released_at=timezone.now(), release_reason="released"
+        )
+    )
+
+
+def rerun_failed_stage(*, article: Article, user) -> str:
+    """Re-run what failed in an article's pipeline (leads only): the whole pipeline of a failed article,
+    or the source search of its claims whose search failed. Returns what was re-queued ('' if nothing).
+    Idempotent: only failed work is re-queued, so running it twice queues nothing twice."""
+    if not can_lead(user):
+        raise PermissionDenied("Only leads may re-run pipelines.")
+    if article.status == ArticleStatus.FAILED:
+        return "pipeline" if claim_services.retry_article(article=article) else ""
+    if Claim.objects.filter(article=article, status=ClaimStatus.SOURCES_FAILED).exists():
+        count = claim_services.retry_failed_sources(article=article)
+        return f"sources of {count} claim(s)" if count else ""
+    return ""

@@ -20,21 +20,28 @@ pytestmark = pytest.mark.django_db
 def test_a_reviewer_records_a_verdict_that_becomes_current(reviewer):
     claim = make_claim()
     source = make_source(claim)
-    verdict = record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="Council minutes.",
-                             source_ids=[source.pk])
+    verdict = record_verdict(
+        claim=claim, reviewer=reviewer, label="verified", rationale="Council minutes.", source_ids=[source.pk]
+    )
     claim.refresh_from_db()
     assert claim.verdict_label == "verified"
     assert claim.version == 1
-    assert verdict.cited_sources == [{"id": source.pk, "url": source.url, "title": source.title,
-                                      "provider": "wikipedia"}]
+    assert verdict.cited_sources == [
+        {"id": source.pk, "url": source.url, "title": source.title, "provider": "wikipedia"}
+    ]
 
 
 def test_a_new_verdict_supersedes_the_old_and_both_are_kept(reviewer, second_reviewer):
     claim = make_claim()
     first = record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="Looks right.")
-    second = record_verdict(claim=claim, reviewer=second_reviewer, label="disputed", rationale="Minutes say 10m.")
+    second = record_verdict(
+        claim=claim, reviewer=second_reviewer, label="disputed", rationale="Minutes say 10m."
+    )
     assert second.supersedes == first
-    assert list(Verdict.objects.filter(claim=claim).values_list("label", flat=True)) == ["verified", "disputed"]
+    assert list(Verdict.objects.filter(claim=claim).values_list("label", flat=True)) == [
+        "verified",
+        "disputed",
+    ]
     claim.refresh_from_db()
     assert (claim.verdict_label, claim.version) == ("disputed", 2)
 
@@ -59,7 +66,9 @@ def test_sources_of_another_claim_cannot_be_cited(reviewer):
     claim, other = make_claim(), make_claim()
     foreign = make_source(other)
     with pytest.raises(ValidationError):
-        record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="x", source_ids=[foreign.pk])
+        record_verdict(
+            claim=claim, reviewer=reviewer, label="verified", rationale="x", source_ids=[foreign.pk]
+        )
 
 
 def test_a_stale_version_is_refused_and_nothing_changes(reviewer, second_reviewer):
@@ -114,8 +123,10 @@ def test_two_reviewers_deciding_at_once_one_wins_the_other_conflicts(reviewer, s
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=decide, args=(reviewer, "verified")),
-               threading.Thread(target=decide, args=(second_reviewer, "disputed"))]
+    threads = [
+        threading.Thread(target=decide, args=(reviewer, "verified")),
+        threading.Thread(target=decide, args=(second_reviewer, "disputed")),
+    ]
     for t in threads:
         t.start()
     for t in threads:

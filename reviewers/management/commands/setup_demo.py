@@ -18,8 +18,11 @@ class Command(BaseCommand):
     help = "Create demo accounts (admin, reviewer, consumer) with API tokens and print them."
 
     def add_arguments(self, parser):
-        parser.add_argument("--password", default=os.environ.get("FACTCHECK_DEMO_PASSWORD", ""),
-                            help="Password for the demo accounts (default: a new random one per account).")
+        parser.add_argument(
+            "--password",
+            default=os.environ.get("FACTCHECK_DEMO_PASSWORD", ""),
+            help="Password for the demo accounts (default: a new random one per account).",
+        )
         parser.add_argument("--json", action="store_true", dest="as_json")
         parser.add_argument("--base-url", default="http://127.0.0.1:8000")
 
@@ -42,8 +45,9 @@ class Command(BaseCommand):
 
     def ensure_account(self, username, role, staff, superuser, password) -> dict:
         User = get_user_model()
-        user, created = User.objects.get_or_create(username=username, defaults={"is_staff": staff,
-                                                                                 "is_superuser": superuser})
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"is_staff": staff, "is_superuser": superuser}
+        )
         new_password = ""
         if created or password:
             new_password = password or secrets.token_urlsafe(12)

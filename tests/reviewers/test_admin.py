@@ -1,0 +1,201 @@
+"""The admin as the reviewers' workplace: queues, take-next, the claim page, the verdict form (with the
+conflict message), the overview charts on the index, and the article pipeline page."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from claims.models import ArticleStatus, ClaimStatus
+from reviewers.models import Assignment, Verdict
+from reviewers.services import record_verdict
+from tests.conftest import make_user
+from tests.factories import make_article, make_claim, make_source
+
+pytestmark = pytest.mark.django_db
+
+
+def browser_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def claim_url(claim) -> str:
+    return reverse("admin:claims_claim_change", args=[claim.pk])
+
+
+def test_the_claim_list_has_queues_and_take_next(reviewer):
+    make_claim(score=0.7)
+    page = browser_for(reviewer).get(reverse("admin:claims_claim_changelist") + "?queue=unassigned")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Take the next claim" in html
+    assert "Awaiting second review" in html
+
+
+def test_take_next_assigns_and_opens_the_claim(reviewer):
+    claim = make_claim()
+    client = browser_for(reviewer)
+    response = client.post(reverse("admin:claims_claim_take_next"))
+    assert response.status_code == 302 and response["Location"] == claim_url(claim)
+    assert Assignment.objects.open().get(claim=claim).reviewer == reviewer
+    empty = client.post(reverse("admin:claims_claim_take_next"), follow=True)
+    assert "Nothing left to take" in empty.content.decode()
+
+
+def test_the_claim_page_shows_article_sources_fact_checks_matches_and_history(reviewer):
+    article = make_article(author="Jane Doe", sitename="Daily Example")
+    claim = make_claim(article)
+    make_source(
+        claim,
+        title="Council minutes",
+        stance="refutes",
+        stance_reason="says 10 million",
+        passages=["The council approved 10 million euros."],
+    )
+    make_source(claim, title="Fact-check: the budget", rating="False", provider="factchecktools")
+    earlier = make_claim(text=claim.text, fingerprint=claim.fingerprint)
+    record_verdict(claim=earlier, reviewer=reviewer, label="disputed", rationale="Minutes say 10 million.")
+    html = browser_for(reviewer).get(claim_url(claim)).content.decode()
+    assert (
+        '<mark id="claim-mark">The city council approved a budget of 12 million euros on Monday.</mark>'
+        in html
+    )
+    assert "Jane Doe" in html and "Daily Example" in html
+    assert "Council minutes" in html and "The council approved 10 million euros." in html
+    assert "Refutes" in html and "says 10 million" in html
+    assert "rated <strong>False</strong>" in html
+    assert "Minutes say 10 million." in html  # the earlier claim's verdict
+    assert 'name="record_verdict"' in html
+    assert "No verdict yet." in html
+
+
+def test_recording_a_verdict_in_the_admin(reviewer):
+    claim = make_claim()
+    source = make_source(claim)
+    response = browser_for(reviewer).post(
+        claim_url(claim),
+        {
+            "record_verdict": "1",
+            "label": "disputed",
+            "rationale": "Minutes say 10m.",
+            "sources": [str(source.pk)],
+            "version": "0",
+        },
+        follow=True,
+    )
+    assert "Verdict recorded." in response.content.decode()
+    verdict = Verdict.objects.get(claim=claim)
+    assert (verdict.label, verdict.reviewer, verdict.cited_sources[0]["id"]) == (
+        "disputed",
+        reviewer,
+        source.pk,
+    )
+    assert "Minutes say 10m." in response.content.decode()  # in the history below
+
+
+def test_a_missing_rationale_is_shown_as_a_form_error(reviewer):
+    claim = make_claim()
+    response = browser_for(reviewer).post(
+        claim_url(claim), {"record_verdict": "1", "label": "verified", "rationale": "", "version": "0"}
+    )
+    assert response.status_code == 200
+    assert "This field is required." in response.content.decode()
+    assert not Verdict.objects.exists()
+
+
+def test_a_stale_form_gets_a_clear_conflict_message_and_keeps_the_input(reviewer, second_reviewer):
+    claim = make_claim()
+    record_verdict(claim=claim, reviewer=second_reviewer, label="verified", rationale="Looks right.")
+    response = browser_for(reviewer).post(
+        claim_url(claim),
+        {"record_verdict": "1", "label": "disputed", "rationale": "My careful rationale.", "version": "0"},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "Conflict — not saved: second-reviewer recorded “Verified”" in html
+    assert "My careful rationale." in html  # nothing the reviewer typed is lost
+    assert 'name="version" value="1"' in html  # submitting again now deliberately supersedes
+    assert Verdict.objects.filter(claim=claim).count() == 1
+
+
+def test_consumers_and_reviewers_without_rights_cannot_decide_in_the_admin(reviewer, second_reviewer):
+    claim = make_claim()
+    Assignment.objects.create(
+        claim=claim, reviewer=reviewer, assigned_by=reviewer, assigned_at=claim.created_at
+    )
+    client = browser_for(second_reviewer)
+    assert "only they or a lead may decide it" in client.get(claim_url(claim)).content.decode()
+    response = client.post(
+        claim_url(claim),
+        {"record_verdict": "1", "label": "verified", "rationale": "x", "version": "0"},
+        follow=True,
+    )
+    assert "Not saved: This claim is assigned to reviewer" in response.content.decode()
+    assert not Verdict.objects.exists()
+
+
+def test_take_release_and_assign_buttons(reviewer, second_reviewer, lead):
+    claim = make_claim()
+    url = reverse("admin:claims_claim_assignment", args=[claim.pk])
+    browser_for(reviewer).post(url, {"take": "1"})
+    assert Assignment.objects.open().get().reviewer == reviewer
+    refused = browser_for(second_reviewer).post(url, {"release": "1"}, follow=True)
+    assert "Not changed" in refused.content.decode()
+    browser_for(lead).post(url, {"assign": "1", "reviewer": str(second_reviewer.pk)})
+    assert Assignment.objects.open().get().reviewer == second_reviewer
+
+
+def test_the_admin_index_shows_the_overview_charts(reviewer, second_reviewer):
+    for user, label in [(reviewer, "verified"), (second_reviewer, "disputed"), (reviewer, "unsupported")]:
+        record_verdict(claim=make_claim(), reviewer=user, label=label, rationale="x")
+    make_claim()
+    html = browser_for(reviewer).get(reverse("admin:index")).content.decode()
+    assert 'id="review-overview"' in html
+    assert html.count("<svg") >= 4
+    assert "<title>Unassigned, not yet reviewed: 1</title>" in html
+    assert "verified: 1</title>" in html and "disputed: 1</title>" in html
+    assert "Final verdicts per reviewer" in html
+    assert 'id="median-time"' in html and "—" not in html.split('id="median-time"')[1][:40]
+
+
+def test_the_overview_is_hidden_from_accounts_that_cannot_see_claims():
+    staff = make_user("staff-without-role", staff=True)
+    html = browser_for(staff).get(reverse("admin:index")).content.decode()
+    assert 'id="review-overview"' not in html
+
+
+def test_the_article_list_shows_stage_bars_and_error_codes(lead):
+    make_article(status=ArticleStatus.FAILED, error_code="http_404", error_message="Not found.")
+    sourcing = make_article(status=ArticleStatus.SOURCING)
+    make_claim(sourcing, status=ClaimStatus.SOURCED)
+    make_claim(sourcing, start=100, status=ClaimStatus.PENDING)
+    html = browser_for(lead).get(reverse("admin:claims_article_changelist")).content.decode()
+    assert "http_404" in html and "in fetch" in html
+    assert "Sources 1/2" in html
+    assert "Re-run the failed stage" in html
+
+
+def test_only_leads_see_and_use_the_rerun_action(reviewer, lead):
+    failed = make_article(status=ArticleStatus.FAILED, error_code="timeout", error_message="Timed out.")
+    url = reverse("admin:claims_article_changelist")
+    assert "Re-run the failed stage" not in browser_for(reviewer).get(url).content.decode()
+    response = browser_for(lead).post(
+        url, {"action": "rerun_failed_stage", "_selected_action": [failed.pk]}, follow=True
+    )
+    assert "Re-queued" in response.content.decode()
+    failed.refresh_from_db()
+    assert failed.status == ArticleStatus.QUEUED
+
+
+def test_deleting_an_article_with_verdicts_is_refused_in_the_admin(reviewer, django_user_model):
+    admin = django_user_model.objects.create_superuser("boss", password="pw")
+    claim = make_claim()
+    record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="x")
+    url = reverse("admin:claims_article_delete", args=[claim.article_id])
+    page = browser_for(admin).get(url)
+    assert "Cannot delete article" in page.content.decode()
+    browser_for(admin).post(url, {"post": "yes"})
+    assert Verdict.objects.filter(claim=claim).exists()
