@@ -1,23 +1,39 @@
-"""schema.org ClaimReview JSON-LD for a claim's current verdict.
+"""schema.org ClaimReview JSON-LD: per claim (its current verdict) and as a keyset-paginated feed.
 
 Rating scale (documented in docs/api.md): disputed = 1 (worstRating), unsupported = 2, verified = 3
-(bestRating); the label itself is the rating's `alternateName`.
+(bestRating); the label itself is the rating's `alternateName`. The author is the organisation named by
+FACTCHECK_ORGANIZATION_NAME / FACTCHECK_ORGANIZATION_URL.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
+from api.feed import KeysetLinksSerializer, below_horizon
+from api.filters import VerdictFilter
+from api.pagination import KeysetPagination
+from api.serializers import ErrorSerializer
 from claims.models import Claim, VerdictLabel
 from reviewers.models import Verdict
 
 RATING = {VerdictLabel.DISPUTED: 1, VerdictLabel.UNSUPPORTED: 2, VerdictLabel.VERIFIED: 3}
+WORST_RATING, BEST_RATING = 1, 3
 
 
 def claim_review(claim: Claim, verdict: Verdict, *, url: str) -> dict:
+    """The ClaimReview of `verdict` on `claim`, published at `url`."""
     article = claim.article
-    organisation = {"@type": "Organization", "name": settings.FACTCHECK_ORGANIZATION_NAME,
-                    "url": settings.FACTCHECK_ORGANIZATION_URL}
+    organisation = {
+        "@type": "Organization",
+        "name": settings.FACTCHECK_ORGANIZATION_NAME,
+        "url": settings.FACTCHECK_ORGANIZATION_URL,
+    }
     appearance = {"@type": "CreativeWork", "url": article.canonical_url}
     if article.title:
         appearance["headline"] = article.title
@@ -38,11 +54,114 @@ def claim_review(claim: Claim, verdict: Verdict, *, url: str) -> dict:
         "reviewRating": {
             "@type": "Rating",
             "ratingValue": RATING[verdict.label],
-            "bestRating": 3,
-            "worstRating": 1,
+            "bestRating": BEST_RATING,
+            "worstRating": WORST_RATING,
             "alternateName": verdict.label,
             "ratingExplanation": verdict.rationale,
         },
         "itemReviewed": item,
         "inLanguage": claim.language or article.language,
     }
+
+
+# --------------------------------------------------------------------------- the feed
+
+
+def _jsonld(class_name: str, type_name: str, /, **fields) -> type[serializers.Serializer]:
+    """A serializer class describing a JSON-LD node (its "@type" and "@context" are not Python names)."""
+    attrs = {"@type": serializers.CharField(help_text=f'"{type_name}"'), **fields}
+    return type(class_name, (serializers.Serializer,), attrs)
+
+
+OrganizationSerializer = _jsonld(
+    "OrganizationSerializer", "Organization", name=serializers.CharField(), url=serializers.URLField()
+)
+PersonSerializer = _jsonld("PersonSerializer", "Person", name=serializers.CharField())
+CreativeWorkSerializer = _jsonld(
+    "CreativeWorkSerializer",
+    "CreativeWork",
+    url=serializers.URLField(),
+    headline=serializers.CharField(required=False),
+    datePublished=serializers.DateTimeField(required=False),
+)
+RatingSerializer = _jsonld(
+    "RatingSerializer",
+    "Rating",
+    ratingValue=serializers.IntegerField(
+        min_value=WORST_RATING, max_value=BEST_RATING, help_text="1 disputed, 2 unsupported, 3 verified."
+    ),
+    bestRating=serializers.IntegerField(),
+    worstRating=serializers.IntegerField(),
+    alternateName=serializers.ChoiceField(choices=VerdictLabel.choices, help_text="The verdict label."),
+    ratingExplanation=serializers.CharField(help_text="The reviewer's rationale."),
+)
+ClaimItemSerializer = _jsonld(
+    "ClaimItemSerializer",
+    "Claim",
+    appearance=CreativeWorkSerializer(many=True),
+    firstAppearance=CreativeWorkSerializer(),
+    author=PersonSerializer(required=False, help_text="The claim's author, when known."),
+    datePublished=serializers.DateTimeField(required=False),
+)
+ClaimReviewSerializer = _jsonld(
+    "ClaimReviewSerializer",
+    "ClaimReview",
+    url=serializers.URLField(),
+    claimReviewed=serializers.CharField(),
+    datePublished=serializers.DateField(),
+    author=OrganizationSerializer(),
+    reviewRating=RatingSerializer(),
+    itemReviewed=ClaimItemSerializer(),
+    inLanguage=serializers.CharField(allow_blank=True),
+    **{"@context": serializers.CharField(help_text='"https://schema.org"')},
+)
+
+
+@extend_schema_serializer(many=False)
+class ClaimReviewPageSerializer(KeysetLinksSerializer):
+    results = ClaimReviewSerializer(many=True)
+
+
+@extend_schema(tags=["verdicts"])
+class ClaimReviewFeedViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """schema.org ClaimReview for every claim's current verdict, in decision order (keyset pages)."""
+
+    filterset_class = VerdictFilter
+    pagination_class = None
+    serializer_class = ClaimReviewSerializer
+
+    def get_queryset(self):
+        current = Verdict.objects.filter(superseded_by__isnull=True).select_related("claim__article")
+        return below_horizon(current).defer("claim__article__text", "claim__article__search_vector")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "cursor", OpenApiTypes.STR, description="Opaque cursor from next/previous/resume."
+            ),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 500, default 50."),
+        ],
+        responses={
+            200: ClaimReviewPageSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="Invalid filter or cursor."),
+            401: OpenApiResponse(ErrorSerializer, description="No or invalid credentials."),
+            429: OpenApiResponse(ErrorSerializer, description="Throttled; see Retry-After."),
+        },
+        description="ClaimReview JSON-LD of each claim's current verdict. A claim decided again moves to the "
+        "end of the feed with its new verdict; `updated_since` picks up what changed since a time.",
+    )
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        paginator = KeysetPagination(time_field="decided_at", page_size=api_settings.PAGE_SIZE)
+        page = paginator.paginate(queryset, request, key=lambda v: (v.decided_at, v.pk))
+        results = [
+            claim_review(
+                v.claim,
+                v,
+                url=request.build_absolute_uri(reverse("claim-claimreview", kwargs={"pk": v.claim_id})),
+            )
+            for v in page.rows
+        ]
+        return Response(
+            {"next": page.next, "previous": page.previous, "resume": page.resume, "results": results}
+        )

@@ -3,11 +3,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from api import views
+from api.claimreview import ClaimReviewFeedViewSet
+from api.webhooks import WebhookViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.register("articles", views.ArticleViewSet, basename="article")
 router.register("claims", views.ClaimViewSet, basename="claim")
 router.register("verdicts", views.VerdictFeedViewSet, basename="verdict")
+router.register("claimreviews", ClaimReviewFeedViewSet, basename="claimreview")
+router.register("webhooks", WebhookViewSet, basename="webhook")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -9,8 +9,15 @@ from tests.factories import make_article, make_claim
 
 pytestmark = pytest.mark.django_db
 
-ENDPOINTS = ["/api/v1/articles/", "/api/v1/claims/", "/api/v1/verdicts/", "/api/v1/articles/1/",
-             "/api/v1/claims/1/", "/api/v1/claims/1/verdicts/", "/api/v1/claims/1/claimreview/"]
+ENDPOINTS = [
+    "/api/v1/articles/",
+    "/api/v1/claims/",
+    "/api/v1/verdicts/",
+    "/api/v1/articles/1/",
+    "/api/v1/claims/1/",
+    "/api/v1/claims/1/verdicts/",
+    "/api/v1/claims/1/claimreview/",
+]
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
@@ -32,8 +39,9 @@ def test_submitting_a_url_queues_one_article_and_one_pipeline_message(
     reviewer_client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = reviewer_client.post("/api/v1/articles/", {"url": "https://News.Example.com/a?utm_source=x"},
-                                        format="json")
+        response = reviewer_client.post(
+            "/api/v1/articles/", {"url": "https://News.Example.com/a?utm_source=x"}, format="json"
+        )
     assert response.status_code == 202
     body = response.json()
     assert body["status"] == "queued"
@@ -48,8 +56,11 @@ def test_resubmitting_a_url_or_a_variant_returns_the_same_article(
 ):
     first = reviewer_client.post("/api/v1/articles/", {"url": "https://news.example.com/a"}, format="json")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        for variant in ["https://news.example.com/a", "https://NEWS.example.com:443/a#top",
-                        "https://news.example.com/a?fbclid=123&utm_medium=social"]:
+        for variant in [
+            "https://news.example.com/a",
+            "https://NEWS.example.com:443/a#top",
+            "https://news.example.com/a?fbclid=123&utm_medium=social",
+        ]:
             again = reviewer_client.post("/api/v1/articles/", {"url": variant}, format="json")
             assert again.status_code == 200
             assert again.json()["id"] == first.json()["id"]
@@ -58,8 +69,13 @@ def test_resubmitting_a_url_or_a_variant_returns_the_same_article(
 
 
 def test_resubmitting_a_failed_article_queues_it_again(reviewer_client, django_capture_on_commit_callbacks):
-    article = make_article(status=ArticleStatus.FAILED, error_code="http_404", error_message="Not found.",
-                           url="https://news.example.com/gone", canonical_url="https://news.example.com/gone")
+    article = make_article(
+        status=ArticleStatus.FAILED,
+        error_code="http_404",
+        error_message="Not found.",
+        url="https://news.example.com/gone",
+        canonical_url="https://news.example.com/gone",
+    )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = reviewer_client.post("/api/v1/articles/", {"url": article.url}, format="json")
     assert response.status_code == 200
@@ -93,8 +109,13 @@ def test_unacceptable_urls_get_400_with_a_code(reviewer_client, url, code):
 
 @pytest.mark.parametrize(
     "payload, content_type",
-    [(b"{not json", "application/json"), (b'{"url": 42}', "application/json"), (b'{"url": ["x"]}', "application/json"),
-     (b"[]", "application/json"), (b"", "application/json")],
+    [
+        (b"{not json", "application/json"),
+        (b'{"url": 42}', "application/json"),
+        (b'{"url": ["x"]}', "application/json"),
+        (b"[]", "application/json"),
+        (b"", "application/json"),
+    ],
 )
 def test_malformed_bodies_get_a_json_400(reviewer_client, payload, content_type):
     response = reviewer_client.generic("POST", "/api/v1/articles/", payload, content_type=content_type)
@@ -104,7 +125,10 @@ def test_malformed_bodies_get_a_json_400(reviewer_client, payload, content_type)
 
 def test_a_huge_body_gets_a_json_error_not_a_500(reviewer_client):
     response = reviewer_client.generic(
-        "POST", "/api/v1/articles/", b'{"url": "' + b"a" * (3 * 1024 * 1024) + b'"}', content_type="application/json"
+        "POST",
+        "/api/v1/articles/",
+        b'{"url": "' + b"a" * (3 * 1024 * 1024) + b'"}',
+        content_type="application/json",
     )
     assert response.status_code in (400, 413)
     assert response["Content-Type"].startswith("application/json")
@@ -124,7 +148,11 @@ def test_clients_cannot_set_status_or_other_server_fields(reviewer_client):
     )
     assert response.status_code == 202
     article = Article.objects.get()
-    assert (article.status, article.title, article.canonical_url) == ("queued", "", "https://news.example.com/b")
+    assert (article.status, article.title, article.canonical_url) == (
+        "queued",
+        "",
+        "https://news.example.com/b",
+    )
 
 
 def test_article_list_reports_progress_with_a_constant_number_of_queries(

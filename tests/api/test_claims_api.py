@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 def test_claim_detail_has_sources_verdict_and_etag(consumer_client, reviewer):
     claim = make_claim()
     source = make_source(claim, stance="supports")
-    record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="Minutes.", source_ids=[source.pk])
+    record_verdict(
+        claim=claim, reviewer=reviewer, label="verified", rationale="Minutes.", source_ids=[source.pk]
+    )
     response = consumer_client.get(f"/api/v1/claims/{claim.pk}/")
     assert response.status_code == 200
     body = response.json()
@@ -30,11 +32,15 @@ def test_verdict_post_with_if_match(reviewer_client):
     claim = make_claim()
     etag = reviewer_client.get(f"/api/v1/claims/{claim.pk}/")["ETag"]
     body = {"label": "unsupported", "rationale": "Nothing found either way."}
-    created = reviewer_client.post(f"/api/v1/claims/{claim.pk}/verdict/", body, format="json", HTTP_IF_MATCH=etag)
+    created = reviewer_client.post(
+        f"/api/v1/claims/{claim.pk}/verdict/", body, format="json", HTTP_IF_MATCH=etag
+    )
     assert created.status_code == 201
     assert created.json()["label"] == "unsupported"
     assert created["ETag"] == f'"claim-{claim.pk}-v1"'
-    stale = reviewer_client.post(f"/api/v1/claims/{claim.pk}/verdict/", body, format="json", HTTP_IF_MATCH=etag)
+    stale = reviewer_client.post(
+        f"/api/v1/claims/{claim.pk}/verdict/", body, format="json", HTTP_IF_MATCH=etag
+    )
     assert stale.status_code == 412
     assert stale.json()["code"] == "precondition_failed"
     assert Verdict.objects.count() == 1
@@ -42,7 +48,11 @@ def test_verdict_post_with_if_match(reviewer_client):
 
 def test_verdict_without_rationale_or_with_bad_label_is_400(reviewer_client):
     claim = make_claim()
-    for body in ({"label": "verified", "rationale": ""}, {"label": "true", "rationale": "x"}, {"label": "verified"}):
+    for body in (
+        {"label": "verified", "rationale": ""},
+        {"label": "true", "rationale": "x"},
+        {"label": "verified"},
+    ):
         response = reviewer_client.post(f"/api/v1/claims/{claim.pk}/verdict/", body, format="json")
         assert response.status_code == 400, body
     assert not Verdict.objects.exists()
@@ -50,8 +60,9 @@ def test_verdict_without_rationale_or_with_bad_label_is_400(reviewer_client):
 
 def test_consumers_cannot_record_verdicts(consumer_client):
     claim = make_claim()
-    response = consumer_client.post(f"/api/v1/claims/{claim.pk}/verdict/",
-                                    {"label": "verified", "rationale": "x"}, format="json")
+    response = consumer_client.post(
+        f"/api/v1/claims/{claim.pk}/verdict/", {"label": "verified", "rationale": "x"}, format="json"
+    )
     assert response.status_code == 403
     assert not Verdict.objects.exists()
 
@@ -60,8 +71,13 @@ def test_mass_assigned_fields_in_a_verdict_are_ignored(reviewer_client, consumer
     claim = make_claim()
     response = reviewer_client.post(
         f"/api/v1/claims/{claim.pk}/verdict/",
-        {"label": "verified", "rationale": "x", "reviewer": consumer.pk, "decided_at": "2001-01-01T00:00:00Z",
-         "status": "final"},
+        {
+            "label": "verified",
+            "rationale": "x",
+            "reviewer": consumer.pk,
+            "decided_at": "2001-01-01T00:00:00Z",
+            "status": "final",
+        },
         format="json",
     )
     assert response.status_code == 201
@@ -81,7 +97,9 @@ def test_history_lists_every_verdict_oldest_first(reviewer_client, reviewer, sec
 
 
 def test_claim_filters(consumer_client, reviewer):
-    german = make_claim(make_article(language="de"), language="de", text="Der Haushalt betrug 12 Millionen Euro.")
+    german = make_claim(
+        make_article(language="de"), language="de", text="Der Haushalt betrug 12 Millionen Euro."
+    )
     english = make_claim()
     record_verdict(claim=english, reviewer=reviewer, label="disputed", rationale="x")
     ids = lambda **q: [c["id"] for c in consumer_client.get("/api/v1/claims/", q).json()["results"]]  # noqa: E731
@@ -92,7 +110,9 @@ def test_claim_filters(consumer_client, reviewer):
     assert ids(q="Haushalt Millionen") == [german.pk]
 
 
-def test_claim_list_query_count_does_not_grow_with_claims(consumer_client, reviewer, django_assert_max_num_queries):
+def test_claim_list_query_count_does_not_grow_with_claims(
+    consumer_client, reviewer, django_assert_max_num_queries
+):
     article = make_article()
     for i in range(20):
         claim = make_claim(article, start=i * 200)
@@ -104,8 +124,10 @@ def test_claim_list_query_count_does_not_grow_with_claims(consumer_client, revie
 
 def test_verdict_feed_is_in_decision_order_and_filterable(consumer_client, reviewer):
     claims = [make_claim() for _ in range(3)]
-    made = [record_verdict(claim=c, reviewer=reviewer, label=label, rationale="x")
-            for c, label in zip(claims, ["verified", "disputed", "verified"], strict=True)]
+    made = [
+        record_verdict(claim=c, reviewer=reviewer, label=label, rationale="x")
+        for c, label in zip(claims, ["verified", "disputed", "verified"], strict=True)
+    ]
     feed = consumer_client.get("/api/v1/verdicts/").json()
     assert [v["id"] for v in feed["results"]] == [v.pk for v in made]
     disputed = consumer_client.get("/api/v1/verdicts/", {"label": "disputed"}).json()["results"]
@@ -130,3 +152,21 @@ def test_claimreview_describes_the_current_verdict(consumer_client, reviewer, se
     assert review["itemReviewed"]["@type"] == "Claim"
     assert review["itemReviewed"]["appearance"][0]["url"] == claim.article.canonical_url
     assert review["itemReviewed"]["author"]["name"] == "Jane Doe"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"article": "-6.7e16"},
+        {"article": "1.5"},
+        {"article": str(2**70)},
+        {"updated_since": "3185-01-13T07:14:10.50+16:54"},
+        {"updated_since": "yesterday"},
+    ],
+)
+def test_odd_filter_values_get_400_or_results_never_500(consumer_client, query):
+    claim = make_claim()
+    for path in ("/api/v1/claims/", f"/api/v1/claims/{claim.pk}/verdicts/", "/api/v1/verdicts/"):
+        response = consumer_client.get(path, query)
+        assert response.status_code in (200, 400, 404), (path, response.status_code)
+        assert response["Content-Type"].startswith("application/json")

@@ -1,0 +1,25 @@
+"""Signal receivers: write outbox messages inside the sender's transaction, publish after commit.
+
+Publishing uses claims.queue: with the broker down the verdict still commits at once and the message
+stays pending in the outbox until the sweeper (sweep_webhooks_task) sends it.
+"""
+
+from __future__ import annotations
+
+from claims import queue
+from publishing import services
+
+DELIVER = "publishing.tasks.deliver_webhook_task"
+
+
+def _publish_after_commit(message_ids: list[int]) -> None:
+    for message_id in message_ids:
+        queue.publish_on_commit(DELIVER, message_id)
+
+
+def on_verdict_recorded(sender, *, verdict, superseded=None, **kwargs) -> None:
+    _publish_after_commit(services.enqueue_verdict_events(verdict=verdict, superseded=superseded))
+
+
+def on_article_finished(sender, *, article_id: int, status: str, **kwargs) -> None:
+    _publish_after_commit(services.enqueue_article_event(article_id=article_id, status=status))

@@ -1,0 +1,341 @@
+"""Webhook use cases: managing subscriptions, writing the outbox, delivering one message.
+
+Deliveries go through the project's one outbound fetcher with the same address rules as every other
+fetch (RELIABILITY S14): a target is checked when it is registered and again on every attempt.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from claims.fetcher import FetchError, FetchPolicy, fetch, validate_url
+from claims.models import Article
+from claims.outbound import fetch_policy
+from publishing import signing
+from publishing.models import (
+    EventType,
+    MessageStatus,
+    WebhookDelivery,
+    WebhookMessage,
+    WebhookSubscription,
+)
+from reviewers.models import Verdict
+
+# Fetch errors that no retry can fix: the target itself is not acceptable.
+PERMANENT_ERRORS = frozenset(
+    {"invalid_url", "unsupported_scheme", "userinfo_not_allowed", "blocked_port", "blocked_address"}
+)
+SNIPPET_CHARS = 500
+
+
+# --------------------------------------------------------------------------- subscriptions
+
+
+def check_target(url: str) -> str:
+    """Validate a webhook URL against the fetcher's address rules; return its normalised form."""
+    try:
+        return validate_url(url, fetch_policy())
+    except FetchError as exc:
+        raise ValidationError(exc.message, code=exc.code) from None
+
+
+def check_events(events: list[str]) -> list[str]:
+    unknown = sorted(set(events) - set(EventType.values))
+    if not events or unknown:
+        raise ValidationError(
+            f"Events must be a non-empty list of {', '.join(EventType.values)}.", code="invalid_events"
+        )
+    return sorted(set(events))
+
+
+def create_subscription(
+    *, url: str, events: list[str], description: str = "", created_by=None
+) -> WebhookSubscription:
+    """Register a webhook target with a fresh secret (the caller shows `secret` once)."""
+    return WebhookSubscription.objects.create(
+        url=check_target(url),
+        events=check_events(events),
+        description=description,
+        secret=signing.generate_secret(),
+        created_by=created_by,
+    )
+
+
+def update_subscription(
+    *,
+    subscription: WebhookSubscription,
+    url: str | None = None,
+    events: list[str] | None = None,
+    description: str | None = None,
+    active: bool | None = None,
+) -> WebhookSubscription:
+    """Change a subscription; re-activating clears the reason it was disabled."""
+    fields = ["updated_at"]
+    if url is not None:
+        subscription.url = check_target(url)
+        fields.append("url")
+    if events is not None:
+        subscription.events = check_events(events)
+        fields.append("events")
+    if description is not None:
+        subscription.description = description
+        fields.append("description")
+    if active is not None:
+        subscription.active = active
+        if active:
+            subscription.disabled_reason = ""
+        fields += ["active", "disabled_reason"]
+    subscription.save(update_fields=fields)
+    return subscription
+
+
+def rotate_secret(
+    *, subscription: WebhookSubscription, grace: timedelta | None = None
+) -> WebhookSubscription:
+    """Give the subscription a new secret; the old one keeps signing (as a second signature) for `grace`."""
+    if grace is None:
+        grace = timedelta(seconds=settings.FACTCHECK_WEBHOOK_SECRET_GRACE)
+    subscription.previous_secret = subscription.secret
+    subscription.previous_secret_expires_at = timezone.now() + grace
+    subscription.secret = signing.generate_secret()
+    subscription.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
+    return subscription
+
+
+# --------------------------------------------------------------------------- the outbox
+
+
+def verdict_data(verdict: Verdict, *, superseded_by: Verdict | None = None) -> dict:
+    claim = verdict.claim
+    return {
+        "id": verdict.pk,
+        "claim": claim.pk,
+        "article": claim.article_id,
+        "claim_text": claim.text,
+        "language": claim.language,
+        "label": verdict.label,
+        "rationale": verdict.rationale,
+        "sources": verdict.cited_sources,
+        "decided_at": verdict.decided_at.isoformat(),
+        "claim_version": verdict.claim_version,
+        "state": getattr(verdict, "state", "final"),
+        "supersedes": verdict.supersedes_id,
+        "superseded_by": superseded_by.pk if superseded_by else None,
+    }
+
+
+def article_data(article: Article) -> dict:
+    return {
+        "id": article.pk,
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "title": article.title,
+        "language": article.language,
+        "status": article.status,
+        "error": article.error,
+        "claims": article.claims.count(),
+    }
+
+
+def enqueue_event(*, event_type: str, data: dict) -> list[int]:
+    """Write one outbox message per active subscription to `event_type`; return their ids.
+
+    Call it inside the transaction making the change: the messages exist exactly when the change does.
+    """
+    subscriptions = list(WebhookSubscription.objects.for_event(event_type).only("id"))
+    if not subscriptions:
+        return []
+    now = timezone.now()
+    messages = []
+    for subscription in subscriptions:
+        message = WebhookMessage(subscription=subscription, event_type=event_type, created_at=now)
+        payload = {"type": event_type, "timestamp": now.isoformat(), "id": message.msg_id, "data": data}
+        message.body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+        messages.append(message)
+    WebhookMessage.objects.bulk_create(messages)
+    return [m.pk for m in messages]
+
+
+def enqueue_verdict_events(*, verdict: Verdict, superseded: Verdict | None) -> list[int]:
+    ids = enqueue_event(event_type=EventType.VERDICT_CREATED, data=verdict_data(verdict))
+    if superseded is not None:
+        data = verdict_data(superseded, superseded_by=verdict)
+        data["replacement"] = verdict_data(verdict)
+        ids += enqueue_event(event_type=EventType.VERDICT_SUPERSEDED, data=data)
+    return ids
+
+
+def enqueue_article_event(*, article_id: int, status: str) -> list[int]:
+    event_type = {"ready": EventType.ARTICLE_READY, "failed": EventType.ARTICLE_FAILED}.get(status)
+    if event_type is None or not WebhookSubscription.objects.for_event(event_type).exists():
+        return []
+    article = Article.objects.get(pk=article_id)
+    return enqueue_event(event_type=event_type, data=article_data(article))
+
+
+def due_message_ids(*, overdue: timedelta, limit: int = 500) -> list[int]:
+    """Pending messages whose attempt is overdue (the broker lost them, or a worker died mid-attempt)."""
+    cutoff = timezone.now() - overdue
+    return list(
+        WebhookMessage.objects.due(now=cutoff)
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one call of deliver_message did; `retry_in` is set when another attempt is due later."""
+
+    status: str  # "delivered", "retry", "failed", "skipped"
+    retry_in: float | None = None
+
+
+def backoff(attempt: int) -> float:
+    """Exponential backoff with jitter: half the doubling delay fixed, half random (bounded)."""
+    base = settings.FACTCHECK_WEBHOOK_RETRY_BASE * 2 ** (attempt - 1)
+    delay = min(base, settings.FACTCHECK_WEBHOOK_RETRY_MAX)
+    return delay / 2 + random.uniform(0, delay / 2)
+
+
+def delivery_policy() -> FetchPolicy:
+    return dataclasses.replace(
+        fetch_policy(),
+        total_timeout=settings.FACTCHECK_WEBHOOK_TIMEOUT,
+        read_timeout=min(settings.FACTCHECK_WEBHOOK_TIMEOUT, settings.FACTCHECK_FETCH_READ_TIMEOUT),
+        max_bytes=64 * 1024,  # a receiver's answer is only kept as a snippet
+    )
+
+
+def _finish(message: WebhookMessage, status: str, error: str = "") -> None:
+    WebhookMessage.objects.filter(pk=message.pk).update(
+        status=status, last_error=error[:255], finished_at=timezone.now()
+    )
+
+
+def deliver_message(*, message_id: int) -> Outcome:
+    """Make one delivery attempt of an outbox message if it is due; record the attempt.
+
+    Safe to call twice at once or for a deleted message: a conditional UPDATE leases the attempt to one
+    caller (for the fetch timeout plus a margin), so a message is never sent twice in parallel. The same
+    id and body go out on every attempt; only the timestamp and signature are fresh.
+    """
+    now = timezone.now()
+    lease = timedelta(seconds=settings.FACTCHECK_WEBHOOK_TIMEOUT + 30)
+    leased = (
+        WebhookMessage.objects.due(now=now)
+        .filter(pk=message_id)
+        .update(attempts=F("attempts") + 1, next_attempt_at=now + lease)
+    )
+    if not leased:
+        return Outcome("skipped")
+    message = WebhookMessage.objects.select_related("subscription").get(pk=message_id)
+    subscription = message.subscription
+    if not subscription.active:
+        _finish(message, MessageStatus.FAILED, "The subscription is disabled.")
+        return Outcome("failed")
+
+    body = message.body.encode("utf-8")
+    timestamp = int(time.time())
+    headers = signing.headers(
+        subscription.signing_secrets(now=now), msg_id=message.msg_id, timestamp=timestamp, body=body
+    )
+    started = time.monotonic()
+    status_code: int | None = None
+    error = error_message = snippet = ""
+    retry_after: float | None = None
+    permanent = False
+    try:
+        # Checked again on every attempt: DNS or the rules may have changed since registration.
+        url = validate_url(subscription.url, delivery_policy())
+        response = fetch(
+            url,
+            policy=delivery_policy(),
+            method="POST",
+            body=body,
+            headers=headers,
+            raise_for_status=False,
+            follow_redirects=False,
+        )
+        status_code = response.status
+        snippet = response.text()[:SNIPPET_CHARS]
+        if not 200 <= status_code < 300:
+            # A redirect is a failure too: following it would send a signed event somewhere unregistered.
+            error = f"http_{status_code}"
+            error_message = f"The receiver answered with HTTP status {status_code}."
+            if status_code == 429:
+                retry_after = _retry_after(response.headers.get("retry-after"))
+    except FetchError as exc:
+        error, error_message, status_code = exc.code, exc.message, exc.status
+        permanent = exc.code in PERMANENT_ERRORS
+    duration_ms = int((time.monotonic() - started) * 1000)
+    succeeded = not error
+    WebhookDelivery.objects.create(
+        message=message,
+        attempt=message.attempts,
+        attempted_at=now,
+        url=subscription.url,
+        status_code=status_code,
+        error=error,
+        error_message=error_message,
+        duration_ms=duration_ms,
+        response_snippet=snippet,
+        succeeded=succeeded,
+    )
+
+    if succeeded:
+        _finish(message, MessageStatus.DELIVERED)
+        return Outcome("delivered")
+    if status_code == 410:
+        with transaction.atomic():
+            WebhookSubscription.objects.filter(pk=subscription.pk).update(
+                active=False, disabled_reason="The receiver answered 410 Gone.", updated_at=timezone.now()
+            )
+            _finish(message, MessageStatus.FAILED, error_message)
+        return Outcome("failed")
+    if permanent or message.attempts >= settings.FACTCHECK_WEBHOOK_MAX_ATTEMPTS:
+        _finish(message, MessageStatus.FAILED, error_message)
+        return Outcome("failed")
+    delay = max(backoff(message.attempts), retry_after or 0.0)
+    WebhookMessage.objects.filter(pk=message.pk).update(
+        next_attempt_at=timezone.now() + timedelta(seconds=delay), last_error=error_message[:255]
+    )
+    return Outcome("retry", retry_in=delay)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value and value.strip().isdigit():
+        return min(float(value.strip()), settings.FACTCHECK_WEBHOOK_RETRY_MAX)
+    return None
+
+
+def seconds_until_due(*, message_id: int) -> float | None:
+    """How long until a pending message's next attempt (None when it is no longer pending)."""
+    row = WebhookMessage.objects.filter(pk=message_id, status=MessageStatus.PENDING).values("next_attempt_at")
+    row = row.first()
+    if row is None:
+        return None
+    return max(0.0, (row["next_attempt_at"] - timezone.now()).total_seconds())
+
+
+def resend_message(*, message: WebhookMessage) -> WebhookMessage:
+    """Queue a finished message again (same id and body), e.g. after the receiver was fixed."""
+    WebhookMessage.objects.filter(pk=message.pk).update(
+        status=MessageStatus.PENDING, next_attempt_at=timezone.now(), finished_at=None
+    )
+    message.refresh_from_db()
+    return message

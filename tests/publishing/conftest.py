@@ -1,0 +1,52 @@
+"""A real webhook receiver on 127.0.0.2 and helpers to subscribe it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from publishing import services
+from publishing.models import EventType, WebhookSubscription
+from tests.support.loopback import LoopbackServer, Request, Response
+
+
+class Receiver(LoopbackServer):
+    """Answers scripted responses in order (then 204), recording every request with its raw body."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.script: list[Response] = []
+        self.arrived = threading.Event()
+
+    def route(self, request: Request) -> Response:
+        self.arrived.set()
+        if self.script:
+            return self.script.pop(0)
+        return 204, {}, b""
+
+    def answer(self, *responses: Response) -> None:
+        self.script.extend(responses)
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}/hooks/factcheck"
+
+
+@pytest.fixture
+def receiver(allow_loopback_servers) -> Iterator[Receiver]:
+    server = Receiver().start()
+    yield server
+    server.stop()
+
+
+def subscribe(url: str, events=tuple(EventType.values)) -> WebhookSubscription:
+    return services.create_subscription(url=url, events=list(events))
+
+
+@pytest.fixture
+def fast_retries(settings):
+    settings.FACTCHECK_WEBHOOK_RETRY_BASE = 0.01
+    settings.FACTCHECK_WEBHOOK_TIMEOUT = 2.0
+    return settings
