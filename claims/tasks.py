@@ -2,50 +2,92 @@
 
 The wiring diagram of the pipeline:
     fetch_article_task ─► extract_article_task ─► gather_sources_task (one per claim) ─► article ready
-Transient failures (timeouts, resets, 429, 5xx) retry with exponential backoff and jitter, honouring
-Retry-After; when the attempts run out the article is failed with the last error's code.
+    sweep_stale_articles_task (beat) ─► re-publishes whatever stage has not moved (lost message, dead worker)
+
+Delivery is at-least-once (factcheck/celery.py): every stage is idempotent and counts its starts on the
+row (Article.attempts, Claim.attempts), so a message that kills its worker every time ends as a failed
+article or a `sources_failed` claim instead of looping. Transient fetch failures (timeouts, resets, 429,
+5xx) retry with full-jitter exponential backoff, honouring Retry-After, never longer than the broker's
+visibility timeout allows; when the retries run out the article fails with the last error's code.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 
 from celery import shared_task
+from celery.signals import worker_init
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from claims import queue, services, stages
 from claims.fetcher import FetchError
+from claims.pipeline.checkworthiness import get_model
+from claims.pipeline.extraction import get_detector
+from factcheck.celery import app, max_retry_countdown
 
-MAX_FETCH_RETRIES = 4
+log = logging.getLogger(__name__)
+
+# The longest a retry may wait: its message stays unacknowledged meanwhile (see factcheck/celery.py).
+MAX_COUNTDOWN = max_retry_countdown(app.conf)
+
+# A database that restarts or fails over (RELIABILITY.md F7) is transient: the delivery is retried a few
+# times with full-jitter backoff; past that the message is dropped and the sweeper re-publishes the stage.
+RETRY_ON_DATABASE_ERRORS = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 1,
+    "retry_backoff_max": int(MAX_COUNTDOWN),
+    "retry_jitter": True,
+    "max_retries": 3,
+}
 
 
-def backoff(retries: int, *, retry_after: float | None = None, base: float = 2.0, cap: float = 300.0) -> float:
-    """Seconds to wait before retry number `retries + 1`: full-jitter exponential, at least Retry-After."""
+@worker_init.connect
+def load_models(**_) -> None:
+    """Load the language detector and the check-worthiness model once, in the worker's main process
+    before it forks: every pool process then shares them instead of spending ~15 s of CPU each."""
+    get_detector()
+    get_model()
+    log.info("language detector and check-worthiness model loaded")
+
+
+def backoff(
+    retries: int, *, retry_after: float | None = None, base: float = 2.0, cap: float = 300.0
+) -> float:
+    """Seconds to wait before retry number `retries + 1`: full-jitter exponential, at least Retry-After,
+    never more than `cap`."""
     delay = random.uniform(0, min(cap, base * 2**retries))
     if retry_after is not None:
         delay = max(delay, min(retry_after, cap))
     return delay
 
 
-@shared_task(bind=True, max_retries=MAX_FETCH_RETRIES)
+@shared_task(bind=True, **RETRY_ON_DATABASE_ERRORS)
 def fetch_article_task(self, article_id: int) -> None:
     try:
         proceed = stages.fetch_article(article_id=article_id)
     except FetchError as exc:  # only transient ones reach here
-        if self.request.retries >= self.max_retries:
+        if self.request.retries >= settings.FACTCHECK_FETCH_MAX_ATTEMPTS - 1:
             services.fail_article(article_id=article_id, code=exc.code, message=exc.message)
             return
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries, retry_after=exc.retry_after)) from exc
+        countdown = backoff(
+            self.request.retries,
+            retry_after=exc.retry_after,
+            cap=MAX_COUNTDOWN,
+        )
+        raise self.retry(exc=exc, countdown=countdown, max_retries=None) from exc
     if proceed:
         queue.publish(queue.EXTRACT_ARTICLE, article_id)
 
 
-@shared_task
+@shared_task(**RETRY_ON_DATABASE_ERRORS)
 def extract_article_task(article_id: int) -> None:
     for claim_id in stages.extract_article(article_id=article_id):
         queue.publish(queue.GATHER_SOURCES, claim_id)
 
 
-@shared_task
+@shared_task(**RETRY_ON_DATABASE_ERRORS)
 def gather_sources_task(claim_id: int) -> None:
     stages.gather_sources(claim_id=claim_id)
 
