@@ -34,6 +34,5 @@ RUN groupadd --system --gid 10001 factcheck \
     && chown factcheck:factcheck /var/lib/factcheck
 USER factcheck
 EXPOSE 8000
-# WEB_CONCURRENCY (gunicorn reads it) sets the number of worker processes; GUNICORN_CMD_ARGS adds flags.
-CMD ["gunicorn", "factcheck.wsgi:application", "--bind=0.0.0.0:8000", "--access-logfile=-", \
-     "--timeout=60", "--graceful-timeout=30"]
+# gunicorn.conf.py: workers (WEB_CONCURRENCY), timeouts, JSON access log on stdout; GUNICORN_CMD_ARGS adds flags.
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "factcheck.wsgi:application"]

@@ -78,11 +78,18 @@ def fetch_article_task(self, article_id: int) -> None:
         )
         raise self.retry(exc=exc, countdown=countdown, max_retries=None) from exc
     if proceed:
-        queue.publish(queue.EXTRACT_ARTICLE, article_id)
+        # Extract in the same delivery: one message and one queue wait fewer per article (BENCHMARKS.md
+        # P3). A crash from here on leaves the article in `extracting`, which the sweeper re-publishes as
+        # extract_article_task.
+        extract_and_fan_out(article_id)
 
 
 @shared_task(**RETRY_ON_DATABASE_ERRORS)
 def extract_article_task(article_id: int) -> None:
+    extract_and_fan_out(article_id)
+
+
+def extract_and_fan_out(article_id: int) -> None:
     for claim_id in stages.extract_article(article_id=article_id):
         queue.publish(queue.GATHER_SOURCES, claim_id)
 

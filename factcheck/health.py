@@ -1,13 +1,19 @@
-"""GET /health/: is the database reachable, is the broker reachable? 200 or 503, JSON, no auth."""
+"""GET /health/: is the database reachable, is the broker reachable, have workers been seen? JSON, no auth.
+
+200 when database and broker answer, 503 when either does not. Workers are reported, not judged: a
+deployment scaling its workers to zero, or starting the web before them, is still serving the API, and a
+load balancer must not take the web out of rotation for it. Alert on `workers.alive == 0` instead.
+"""
 
 from __future__ import annotations
 
 import redis
-from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from factcheck.observability import redis_client, workers_seen
 
 
 def check_database() -> str:
@@ -19,19 +25,26 @@ def check_database() -> str:
         return f"error: {type(exc).__name__}"
 
 
-def check_broker() -> str:
+def check_broker() -> tuple[str, dict | None]:
+    """The broker's state and, when it answers, the workers that sent a heartbeat recently."""
     try:
-        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=1, socket_timeout=1)
+        client = redis_client()
         client.ping()
-        return "ok"
     except Exception as exc:
-        return f"error: {type(exc).__name__}"
+        return f"error: {type(exc).__name__}", None
+    try:
+        return "ok", workers_seen(client)
+    except redis.RedisError:
+        return "ok", None
 
 
 @never_cache
 @require_GET
 def health(request):
-    checks = {"database": check_database(), "broker": check_broker()}
+    broker, workers = check_broker()
+    checks = {"database": check_database(), "broker": broker}
     healthy = all(state == "ok" for state in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", "checks": checks},
-                        status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks, "workers": workers},
+        status=200 if healthy else 503,
+    )

@@ -24,8 +24,21 @@ def main() -> int:
     manage("migrate", "--noinput", "-v", "0")
     manage("setup_demo", "--base-url", f"http://{HOST}:{PORT}")
     processes = [
-        subprocess.Popen([sys.executable, "-m", "celery", "-A", "factcheck", "worker", "--beat", "-l", "info",
-                          "-c", os.environ.get("FACTCHECK_WORKER_CONCURRENCY", "2")]),
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "factcheck",
+                "worker",
+                "--beat",
+                "-l",
+                "info",
+                "-c",
+                os.environ.get("FACTCHECK_WORKER_CONCURRENCY", "2"),
+            ]
+        ),
         subprocess.Popen([sys.executable, "manage.py", "runserver", "--noreload", f"{HOST}:{PORT}"]),
     ]
     print(f"Serving on http://{HOST}:{PORT}/ (admin at /admin/). Ctrl-C stops.", flush=True)

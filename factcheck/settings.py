@@ -53,7 +53,9 @@ DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 if PRODUCTION:
     # Production must be configured on purpose: no default secret, no debug pages.
     if not SECRET_KEY or len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
-        raise ImproperlyConfigured("SECRET_KEY must be set to a random string of 50+ characters in production.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set to a random string of 50+ characters in production."
+        )
     if DEBUG:
         raise ImproperlyConfigured("DEBUG must be off in production.")
 elif not SECRET_KEY:
@@ -77,11 +79,13 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "claims",
     "reviewers",
+    "publishing",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files from gunicorn, no separate web server
+    "factcheck.middleware.RequestContextMiddleware",  # request/article/claim ids for the logs
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -109,7 +113,9 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env("DATABASE_URL") or f"postgres://postgres@127.0.0.1:{EMBEDDED_PG_PORT}/factcheck"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
+}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -146,25 +152,28 @@ STORAGES = {
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.ThrottledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.CreatedCursorPagination",
     "PAGE_SIZE": env_int("FACTCHECK_PAGE_SIZE", 50),
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + ([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "api.throttling.AnonRateThrottle",
+        "api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("FACTCHECK_THROTTLE_ANON", "60/min"),
         "user": env("FACTCHECK_THROTTLE_USER", "6000/min"),
+        "auth_failure": env("FACTCHECK_THROTTLE_AUTH_FAILURES", "20/min"),  # wrong tokens per client address
     },
+    # Client address for throttling: REMOTE_ADDR unless this many trusted proxies add X-Forwarded-For.
+    "NUM_PROXIES": env_int("FACTCHECK_NUM_PROXIES", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Claim fact-checking workflow API",
@@ -175,6 +184,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ArticleStatusEnum": "claims.models.ArticleStatus",
+        "ClaimStatusEnum": "claims.models.ClaimStatus",
+        "VerdictLabelEnum": "claims.models.VerdictLabel",
+    },
 }
 
 CACHES = {
@@ -197,12 +211,25 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "ingest"
 CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("FACTCHECK_BROKER_VISIBILITY_TIMEOUT", 3600)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("FACTCHECK_BROKER_CONNECTION_TIMEOUT", 2.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+    # A message held by a worker that died is handed out again once the visibility timeout has passed;
+    # look for such messages every tenth of it (at most every 10 s), not kombu's default 100 s.
+    "unacked_restore_interval": max(1, min(10, CELERY_BROKER_VISIBILITY_TIMEOUT // 10)),
+    "unacked_restore_throttle": 1,
+    # Bounded waits on a broker that stops answering without closing the connection; BRPOP polls every 1 s.
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    "socket_timeout": 5.0,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers ride out a broker outage of any length and reconnect on their own (RELIABILITY.md F5).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Both limits must end a run well inside the visibility timeout: a worker refuses to start otherwise
+# (factcheck/celery.py), because Redis would hand a still-running task to a second worker.
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("FACTCHECK_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_TASK_TIME_LIMIT = env_int("FACTCHECK_TASK_TIME_LIMIT", 300)
 CELERY_TASK_ALWAYS_EAGER = False
-CELERY_BROKER_CONNECTION_TIMEOUT = env_float("FACTCHECK_BROKER_CONNECTION_TIMEOUT", 2.0)
 CELERY_TASK_QUEUES = {
     "ingest": {"routing_key": "ingest"},
     "sources": {"routing_key": "sources"},
@@ -213,11 +240,17 @@ CELERY_TASK_ROUTES = {
     "claims.tasks.extract_article_task": {"queue": "ingest"},
     "claims.tasks.sweep_stale_articles_task": {"queue": "ingest"},
     "claims.tasks.gather_sources_task": {"queue": "sources"},
+    "publishing.tasks.deliver_webhook_task": {"queue": "webhooks"},
+    "publishing.tasks.sweep_webhooks_task": {"queue": "webhooks"},
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-articles": {
         "task": "claims.tasks.sweep_stale_articles_task",
         "schedule": env_float("FACTCHECK_SWEEP_INTERVAL", 60.0),
+    },
+    "sweep-webhooks": {
+        "task": "publishing.tasks.sweep_webhooks_task",
+        "schedule": env_float("FACTCHECK_WEBHOOK_SWEEP_INTERVAL", 60.0),
     },
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -232,7 +265,7 @@ FACTCHECK_FETCH_TOTAL_TIMEOUT = env_float("FACTCHECK_FETCH_TOTAL_TIMEOUT", 30.0)
 FACTCHECK_FETCH_MAX_BYTES = env_int("FACTCHECK_FETCH_MAX_BYTES", 10 * 1024 * 1024)
 FACTCHECK_FETCH_USER_AGENT = env("FACTCHECK_FETCH_USER_AGENT", "factcheck/1.0 (claim fact-checking service)")
 FACTCHECK_FETCH_MAX_ATTEMPTS = env_int("FACTCHECK_FETCH_MAX_ATTEMPTS", 4)
-FACTCHECK_CHECKWORTHINESS_THRESHOLD = env_float("FACTCHECK_CHECKWORTHINESS_THRESHOLD", 0.5)
+FACTCHECK_CHECKWORTHINESS_THRESHOLD = env_float("FACTCHECK_CHECKWORTHINESS_THRESHOLD", 0.15)
 FACTCHECK_PROVIDERS = env_list("FACTCHECK_PROVIDERS", "archive,wikipedia")
 FACTCHECK_WIKIPEDIA_API = env("FACTCHECK_WIKIPEDIA_API", "https://{lang}.wikipedia.org/w/api.php")
 FACTCHECK_SEARXNG_URL = env("FACTCHECK_SEARXNG_URL")
@@ -242,10 +275,25 @@ FACTCHECK_FACTCHECKTOOLS_URL = env(
 )
 FACTCHECK_ORGANIZATION_NAME = env("FACTCHECK_ORGANIZATION_NAME", "Example Newsroom Fact-Check Desk")
 FACTCHECK_ORGANIZATION_URL = env("FACTCHECK_ORGANIZATION_URL", "https://factcheck.example.org/")
+# --- Publishing: the verdict feed and webhooks --------------------------------------------------
+# The feed hides verdicts decided after the start of any transaction still open (minus this margin for
+# clock skew), so a verdict committed late can never land behind a consumer's cursor.
+FACTCHECK_FEED_SETTLE_SECONDS = env_float("FACTCHECK_FEED_SETTLE_SECONDS", 1.0)
+FACTCHECK_FEED_MAX_TRANSACTION_AGE = env_float("FACTCHECK_FEED_MAX_TRANSACTION_AGE", 300.0)
+FACTCHECK_WEBHOOK_MAX_ATTEMPTS = env_int("FACTCHECK_WEBHOOK_MAX_ATTEMPTS", 10)
+FACTCHECK_WEBHOOK_RETRY_BASE = env_float("FACTCHECK_WEBHOOK_RETRY_BASE", 10.0)  # seconds, doubled per attempt
+FACTCHECK_WEBHOOK_RETRY_MAX = env_float("FACTCHECK_WEBHOOK_RETRY_MAX", 3600.0)
+FACTCHECK_WEBHOOK_TIMEOUT = env_float("FACTCHECK_WEBHOOK_TIMEOUT", 10.0)  # per attempt, whole request
+FACTCHECK_WEBHOOK_SECRET_GRACE = env_int("FACTCHECK_WEBHOOK_SECRET_GRACE", 86400)  # old secret after rotation
+FACTCHECK_WEBHOOK_SWEEP_OVERDUE = env_float("FACTCHECK_WEBHOOK_SWEEP_OVERDUE", 60.0)
 FACTCHECK_SOURCES_PER_CLAIM = env_int("FACTCHECK_SOURCES_PER_CLAIM", 5)
 FACTCHECK_SOURCES_DEADLINE = env_float("FACTCHECK_SOURCES_DEADLINE", 60.0)
 FACTCHECK_STALE_AFTER_SECONDS = env_int("FACTCHECK_STALE_AFTER_SECONDS", 900)
 FACTCHECK_MAX_PIPELINE_ATTEMPTS = env_int("FACTCHECK_MAX_PIPELINE_ATTEMPTS", 5)
+
+# --- Review -----------------------------------------------------------------------------------
+# Agreeing verdicts by distinct reviewers that make a verdict final (2 = four eyes; leads may override).
+FACTCHECK_REVIEWS_REQUIRED = max(1, env_int("FACTCHECK_REVIEWS_REQUIRED", 1))
 
 # --- Production hardening (manage.py check --deploy) ------------------------------------------
 if PRODUCTION:
@@ -258,11 +306,26 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# --- Observability (docs/operations.md) --------------------------------------------------------
+# /metrics (Prometheus text) for staff, or for a scraper sending `Authorization: Bearer <this token>`.
+FACTCHECK_METRICS_TOKEN = env("FACTCHECK_METRICS_TOKEN")
+# json: one JSON object per line with request/task/article/claim ids (factcheck/logging.py); plain: text.
+LOG_FORMAT = env("LOG_FORMAT", "json" if PRODUCTION else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "factcheck.logging.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s%(context)s"},
+        "json": {"()": "factcheck.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

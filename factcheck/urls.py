@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from factcheck.health import health
+from factcheck.metrics import metrics
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("health/", health, name="health"),
+    path("metrics", metrics, name="metrics"),  # Prometheus text; staff or FACTCHECK_METRICS_TOKEN
 ]
 
 handler400 = "api.exceptions.bad_request"

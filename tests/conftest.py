@@ -116,10 +116,30 @@ class WorkerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "factcheck", "worker", "-Q", ",".join(QUEUES), "-l", "info",
-             "-c", str(self.concurrency), "-n", f"test-{os.getpid()}-{time.time_ns()}@%h",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "factcheck",
+                "worker",
+                "-Q",
+                ",".join(QUEUES),
+                "-l",
+                "info",
+                "-c",
+                str(self.concurrency),
+                "-n",
+                f"test-{os.getpid()}-{time.time_ns()}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=REPO,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

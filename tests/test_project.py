@@ -3,7 +3,9 @@ every setting is documented."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +22,9 @@ def test_models_and_migrations_agree():
 
 
 def test_ruff_finds_nothing():
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=REPO, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "."], cwd=REPO, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -29,3 +33,31 @@ def test_every_setting_read_from_the_environment_is_in_env_example():
     read = set(re.findall(r'env(?:_bool|_int|_float|_list)?\("([A-Z_]+)"', settings_source))
     documented = set(re.findall(r"^#?\s*([A-Z_]+)=", (REPO / ".env.example").read_text(), re.MULTILINE))
     assert read - documented == set()
+
+
+def compose_command() -> list[str] | None:
+    for candidate in (["docker", "compose"], ["docker-compose"]):
+        if (
+            shutil.which(candidate[0])
+            and subprocess.run([*candidate, "version"], capture_output=True).returncode == 0
+        ):
+            return candidate
+    return None
+
+
+def test_the_compose_file_is_accepted(tmp_path):
+    command = compose_command()
+    if command is None:
+        if os.environ.get("CI"):
+            pytest.fail("docker compose (or docker-compose) is missing; .ci/run installs it")
+        pytest.skip("no docker compose client on this machine (CI installs one)")
+    shutil.copy(REPO / "docker-compose.yml", tmp_path / "docker-compose.yml")
+    shutil.copy(REPO / ".env.example", tmp_path / ".env")
+    env = {**os.environ, "SECRET_KEY": "x" * 60}
+    result = subprocess.run([*command, "config", "-q"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    services = subprocess.run(
+        [*command, "config", "--services"], cwd=tmp_path, env=env, capture_output=True, text=True
+    ).stdout.split()
+    assert {"postgres", "redis", "web", "beat"} <= set(services)
+    assert any(name.startswith("worker") for name in services)

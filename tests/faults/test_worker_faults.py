@@ -90,9 +90,10 @@ def test_f3_sigterm_lets_the_running_task_finish_and_the_rest_waits_in_the_queue
     wait_until(lambda: article_site.fetches(path) == 1, timeout=20, message="the fetch to be in flight")
 
     assert worker.terminate(timeout=30) == 0
-    # Warm shutdown: the fetch that was running finished and published the next stage before exit.
+    # Warm shutdown: the fetch (and the extraction in the same delivery) that was running finished and
+    # published the claims' source searches before exit; those wait in the queue.
     article = Article.objects.get(pk=article_id)
-    assert article.status == ArticleStatus.EXTRACTING
+    assert article.status == ArticleStatus.SOURCING
     assert "fetch_article_task[" in worker.log() and "succeeded" in worker.log()
 
     workers("f3-after-deploy", concurrency=1)

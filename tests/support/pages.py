@@ -8,7 +8,9 @@ from pathlib import Path
 
 from tests.support.loopback import LoopbackServer, Request, Response
 
-SHARED_DIR = Path(os.environ.get("FACTCHECK_SHARED_DIR", Path(__file__).resolve().parents[2].parent / "shared"))
+SHARED_DIR = Path(
+    os.environ.get("FACTCHECK_SHARED_DIR", Path(__file__).resolve().parents[2].parent / "shared")
+)
 PAGES_DIR = SHARED_DIR / "data" / "pages"
 
 
