@@ -1,13 +1,13 @@
-"""Admin for articles: pipeline status, claim counts, errors, and re-running failed articles."""
+"""Admin for articles: pipeline progress per stage, claim counts, errors with their code. The article admin
+is registered by reviewers.admin, which adds the lead-only re-run action (claims never imports reviewers)."""
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count, Q
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from claims import services
-from claims.models import Article, ArticleStatus, ClaimStatus, Snapshot, Source
+from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Snapshot, Source
 
 
 class SnapshotInline(admin.TabularInline):
@@ -22,18 +22,84 @@ class SnapshotInline(admin.TabularInline):
         return False
 
 
-@admin.register(Article)
+STAGES = [
+    ("fetch", "Fetch"),
+    ("extract", "Extract"),
+    ("sources", "Sources"),
+]
+
+
+def failed_stage(article: Article) -> str:
+    """The stage a failed article stopped in, told by what it got done before failing."""
+    if article.fetched_at is None:
+        return "fetch"
+    if not article.text:
+        return "extract"
+    return "sources"
+
+
+class ClaimInline(admin.TabularInline):
+    """The article's claims with where their source search stands (read-only; reviewed on their own page)."""
+
+    model = Claim
+    fields = ["text", "score", "status", "provider_summary", "verdict_label"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ["-score"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="providers")
+    def provider_summary(self, claim: Claim) -> str:
+        return (
+            ", ".join(f"{r.get('provider')}: {r.get('state')}" for r in claim.provider_reports or []) or "—"
+        )
+
+
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "status_badge", "progress_bar", "language", "n_claims", "created_at"]
+    """Articles and their pipeline: a stage bar per article, errors with their code. Registered by
+    reviewers.admin, which adds the lead-only action that re-runs a failed stage."""
+
+    list_display = [
+        "__str__",
+        "status_badge",
+        "progress_bar",
+        "error_column",
+        "language",
+        "n_claims",
+        "created_at",
+    ]
     list_filter = ["status", "language", "error_code"]
     search_fields = ["title", "canonical_url", "url"]
     date_hierarchy = "created_at"
-    actions = ["retry_failed"]
-    inlines = [SnapshotInline]
+    actions = []
+    inlines = [ClaimInline, SnapshotInline]
     fields = [
-        "url", "canonical_url", "final_url", "status", "error_code", "error_message", "notes", "title", "author",
-        "sitename", "published_at", "language", "language_note", "http_status", "content_type", "content_hash",
-        "fetched_at", "attempts", "created_at", "updated_at", "text",
+        "progress_bar",
+        "url",
+        "canonical_url",
+        "final_url",
+        "status",
+        "error_code",
+        "error_message",
+        "notes",
+        "title",
+        "author",
+        "sitename",
+        "published_at",
+        "language",
+        "language_note",
+        "http_status",
+        "content_type",
+        "content_hash",
+        "fetched_at",
+        "attempts",
+        "created_at",
+        "updated_at",
+        "text",
     ]
     readonly_fields = fields
 
@@ -41,15 +107,19 @@ class ArticleAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .defer("text", "search_vector")
+            .defer("search_vector")
             .annotate(
                 claim_count=Count("claims"),
                 sourced_count=Count("claims", filter=~Q(claims__status=ClaimStatus.PENDING)),
+                sources_failed_count=Count("claims", filter=Q(claims__status=ClaimStatus.SOURCES_FAILED)),
             )
         )
 
     def has_add_permission(self, request) -> bool:
         return False  # articles are submitted through the API or `manage.py submit_article`
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # the pipeline owns every field; leads act through the re-run action
 
     @admin.display(description="claims", ordering="claim_count")
     def n_claims(self, article: Article) -> int:
@@ -57,32 +127,66 @@ class ArticleAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, article: Article) -> str:
-        if article.status == ArticleStatus.FAILED:
-            return format_html('<span title="{}">failed: <code>{}</code></span>', article.error_message,
-                               article.error_code)
         return article.get_status_display()
 
-    @admin.display(description="progress")
-    def progress_bar(self, article: Article) -> str:
-        stages = [ArticleStatus.QUEUED, ArticleStatus.FETCHING, ArticleStatus.EXTRACTING, ArticleStatus.SOURCING]
-        if article.status == ArticleStatus.READY:
-            percent = 100
-        elif article.status == ArticleStatus.SOURCING and article.claim_count:
-            percent = 60 + int(40 * article.sourced_count / article.claim_count)
-        elif article.status in stages:
-            percent = 20 * stages.index(article.status)
-        else:
-            percent = 0
-        return format_html(
-            '<div style="width:120px;background:#eee;border-radius:3px" title="{}%">'
-            '<div style="width:{}%;background:#417690;height:8px;border-radius:3px"></div></div>',
-            percent, percent,
-        )
+    @admin.display(description="error", ordering="error_code")
+    def error_column(self, article: Article) -> str:
+        if article.status == ArticleStatus.FAILED:
+            return format_html(
+                '<code style="color:#ba2121" title="{}">{}</code> <small>in {}</small>',
+                article.error_message,
+                article.error_code,
+                failed_stage(article),
+            )
+        failed = getattr(article, "sources_failed_count", 0)
+        if failed:
+            return format_html(
+                '<code style="color:#b26a00">sources_failed</code> <small>{} claim(s)</small>', failed
+            )
+        return "—"
 
-    @admin.action(description="Re-run the pipeline of the selected failed articles")
-    def retry_failed(self, request, queryset):
-        restarted = sum(services.retry_article(article=a) for a in queryset.filter(status=ArticleStatus.FAILED))
-        self.message_user(request, f"{restarted} failed article(s) re-queued.", messages.SUCCESS)
+    @admin.display(description="pipeline")
+    def progress_bar(self, article: Article) -> str:
+        """Three segments (fetch, extract, sources n/m), green when done, blue while running, red where
+        the article failed."""
+        claims = getattr(article, "claim_count", 0)
+        sourced = getattr(article, "sourced_count", 0)
+        running = {
+            ArticleStatus.QUEUED: "fetch",
+            ArticleStatus.FETCHING: "fetch",
+            ArticleStatus.EXTRACTING: "extract",
+            ArticleStatus.SOURCING: "sources",
+        }.get(article.status)
+        stopped = failed_stage(article) if article.status == ArticleStatus.FAILED else None
+        current = running or stopped
+        order = [key for key, _ in STAGES]
+        cells = []
+        for key, label in STAGES:
+            fill, colour = 0, "#417690"
+            if article.status == ArticleStatus.READY or (current and order.index(key) < order.index(current)):
+                fill, colour = 100, "#4c9a52"
+            elif key == current:
+                colour = "#ba2121" if stopped else "#417690"
+                fill = (
+                    100 if stopped else (int(100 * sourced / claims) if key == "sources" and claims else 15)
+                )
+            if key == "sources" and claims:
+                label = f"{label} {sourced}/{claims}"
+                if article.status == ArticleStatus.READY and getattr(article, "sources_failed_count", 0):
+                    colour = "#d08a00"
+            cells.append((label, fill, colour))
+        return format_html(
+            '<div class="pipeline-bar" style="display:flex;gap:2px;width:240px" title="{}">{}</div>',
+            article.get_status_display(),
+            format_html_join(
+                "",
+                '<div style="flex:1;background:#e6e6e6;border-radius:2px;position:relative;height:16px">'
+                '<div style="width:{}%;background:{};height:16px;border-radius:2px"></div>'
+                '<span style="position:absolute;left:4px;top:0;font-size:10px;line-height:16px;color:#222">{}'
+                "</span></div>",
+                ((fill, colour, label) for label, fill, colour in cells),
+            ),
+        )
 
 
 @admin.register(Source)

@@ -723,11 +723,13 @@ def fetch(
     accept: str | None = None,
     raise_for_status: bool = True,
     resolver: Resolver | None = None,
+    follow_redirects: bool = True,
 ) -> FetchResponse:
     """Fetch ``url`` under ``policy`` (see the module docstring for the guarantees).
 
     ``resolver(host, port)`` returns IP strings (default: getaddrinfo); it is called once per
-    hop. Raises FetchError for every network or policy problem; ValueError for misuse.
+    hop. With ``follow_redirects=False`` a 3xx is returned as it is (webhooks treat it as a failure).
+    Raises FetchError for every network or policy problem; ValueError for misuse.
     """
     if body is not None and json_body is not None:
         raise ValueError("Pass either body or json_body, not both.")
@@ -770,7 +772,7 @@ def fetch(
             deadline=deadline,
         )
         addresses.append(hop.address)
-        if hop.status in REDIRECT_STATUSES and "location" in hop.headers:
+        if follow_redirects and hop.status in REDIRECT_STATUSES and "location" in hop.headers:
             if len(redirects) >= policy.max_redirects:
                 raise FetchError(
                     "too_many_redirects",

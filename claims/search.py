@@ -5,8 +5,15 @@ from __future__ import annotations
 from django.contrib.postgres.search import SearchVector
 from django.db.models import Value
 
-TEXT_SEARCH_CONFIGS = {"de": "german", "en": "english", "fr": "french", "es": "spanish", "it": "italian",
-                       "nl": "dutch", "pt": "portuguese"}
+TEXT_SEARCH_CONFIGS = {
+    "de": "german",
+    "en": "english",
+    "fr": "french",
+    "es": "spanish",
+    "it": "italian",
+    "nl": "dutch",
+    "pt": "portuguese",
+}
 
 
 def search_config(language: str) -> str:

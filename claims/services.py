@@ -8,7 +8,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from claims import queue
@@ -32,7 +31,9 @@ def check_submitted_url(url: str) -> str:
     if len(url) > MAX_URL_LENGTH:
         raise SubmissionRefused(f"The URL is longer than {MAX_URL_LENGTH} characters.", code="invalid_url")
     if "://" not in url:
-        raise SubmissionRefused("This is not an absolute URL such as https://example.com/story.", code="invalid_url")
+        raise SubmissionRefused(
+            "This is not an absolute URL such as https://example.com/story.", code="invalid_url"
+        )
     try:
         checked = validate_url(url, fetch_policy())
         return canonicalize_url(checked)
@@ -80,6 +81,32 @@ def retry_article(*, article: Article) -> bool:
     return bool(restarted)
 
 
+def retry_failed_sources(*, article: Article) -> int:
+    """Search sources again for the article's claims whose search failed. Returns how many were re-queued.
+
+    Atomic and idempotent: only `sources_failed` claims move back to `pending` (a conditional UPDATE), and
+    a ready article goes back to `sourcing` so that the sweeper watches the new searches.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        claim_ids = list(
+            Claim.objects.select_for_update()
+            .filter(article_id=article.pk, status=ClaimStatus.SOURCES_FAILED)
+            .values_list("pk", flat=True)
+        )
+        if not claim_ids:
+            return 0
+        Claim.objects.filter(pk__in=claim_ids, status=ClaimStatus.SOURCES_FAILED).update(
+            status=ClaimStatus.PENDING, attempts=0, updated_at=now
+        )
+        Article.objects.filter(pk=article.pk, status=ArticleStatus.READY).update(
+            status=ArticleStatus.SOURCING, status_changed_at=now, updated_at=now
+        )
+        for claim_id in claim_ids:
+            queue.publish_on_commit(queue.GATHER_SOURCES, claim_id)
+    return len(claim_ids)
+
+
 def fail_article(*, article_id: int, code: str, message: str) -> bool:
     """Mark an unfinished article failed with a readable code. No-op if it already finished."""
     with transaction.atomic():
@@ -93,6 +120,24 @@ def fail_article(*, article_id: int, code: str, message: str) -> bool:
         if failed:
             article_finished.send(sender=Article, article_id=article_id, status=ArticleStatus.FAILED)
     return bool(failed)
+
+
+def fail_exhausted_article(*, article_id: int, status: str) -> bool:
+    """Fail an article whose current stage was started too often (a message that kills its worker, or
+    fails, every time) with `too_many_attempts`. Locks the row first, so that a delivery moving the
+    article on at the same moment is never overruled. No-op unless it is still in `status` at the limit."""
+    with transaction.atomic():
+        article = (
+            Article.objects.select_for_update()
+            .filter(pk=article_id, status=status, attempts__gte=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS)
+            .only("attempts")
+            .first()
+        )
+        return article is not None and fail_article(
+            article_id=article_id,
+            code="too_many_attempts",
+            message=f"The {status} stage did not finish after {article.attempts} attempts.",
+        )
 
 
 def finish_article_if_complete(*, article_id: int) -> bool:
@@ -118,19 +163,22 @@ def sweep_stale_articles(*, older_than: timedelta | None = None) -> dict[str, in
     """Re-publish work that was accepted but has not moved (broker lost it, worker died); fail what
     exceeded its attempts. Safe to run at any time and concurrently: every stage is idempotent."""
     older_than = older_than or timedelta(seconds=settings.FACTCHECK_STALE_AFTER_SECONDS)
+    cutoff = timezone.now() - older_than
     counts = {"republished": 0, "failed": 0, "finished": 0}
     for article in Article.objects.stale(older_than=older_than).only("pk", "status", "attempts"):
         if article.attempts >= settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS:
-            if fail_article(
-                article_id=article.pk,
-                code="too_many_attempts",
-                message=f"The pipeline did not finish after {article.attempts} attempts.",
-            ):
+            if fail_exhausted_article(article_id=article.pk, status=article.status):
                 counts["failed"] += 1
             continue
-        # Touch the row so that the next sweep waits a full period before trying again.
+        if (
+            article.status == ArticleStatus.SOURCING
+            and Claim.objects.filter(article_id=article.pk, updated_at__gte=cutoff).exists()
+        ):
+            continue  # its claims are being searched right now (each start touches the claim)
+        # Touch the row so that the next sweep waits a full period before trying again. Attempts are
+        # counted by the stages when a delivery starts, not here: a message the broker lost never ran.
         touched = Article.objects.filter(pk=article.pk, status=article.status).update(
-            status_changed_at=timezone.now(), attempts=F("attempts") + 1
+            status_changed_at=timezone.now()
         )
         if not touched:
             continue
@@ -140,7 +188,9 @@ def sweep_stale_articles(*, older_than: timedelta | None = None) -> dict[str, in
             queue.publish(queue.EXTRACT_ARTICLE, article.pk)
         elif article.status == ArticleStatus.SOURCING:
             pending = list(
-                Claim.objects.filter(article_id=article.pk, status=ClaimStatus.PENDING).values_list("pk", flat=True)
+                Claim.objects.filter(article_id=article.pk, status=ClaimStatus.PENDING).values_list(
+                    "pk", flat=True
+                )
             )
             if not pending:
                 finish_article_if_complete(article_id=article.pk)

@@ -55,8 +55,9 @@ class Command(BaseCommand):
         for report in reports:
             self.stdout.write(f"{report['provider']}: {report['state']} {report['detail']}")
         for rank, source in enumerate(sources, start=1):
-            self.stdout.write(f"{rank}. [{source['relevance']:.2f} {source['stance']}] {source['title']} "
-                              f"({source['provider']}) {source['url']}")
+            self.stdout.write(
+                f"{rank}. [{source['relevance']:.2f} {source['stance']}] {source['title']} "
+                f"({source['provider']}) {source['url']}"
+            )
             for passage in source["passages"]:
                 self.stdout.write(f"     » {passage[:200]}")
-

@@ -11,8 +11,13 @@ from tqdm import tqdm
 from claims.models import Article, ArticleStatus, ClaimStatus
 from claims.services import SubmissionRefused, submit_article
 
-STAGES = [ArticleStatus.QUEUED, ArticleStatus.FETCHING, ArticleStatus.EXTRACTING, ArticleStatus.SOURCING,
-          ArticleStatus.READY]
+STAGES = [
+    ArticleStatus.QUEUED,
+    ArticleStatus.FETCHING,
+    ArticleStatus.EXTRACTING,
+    ArticleStatus.SOURCING,
+    ArticleStatus.READY,
+]
 
 
 class Command(BaseCommand):
@@ -22,14 +27,18 @@ class Command(BaseCommand):
         parser.add_argument("url")
         parser.add_argument("--wait", action="store_true", help="Show progress until the article is done.")
         parser.add_argument("--timeout", type=float, default=600.0, help="Seconds to wait at most.")
-        parser.add_argument("--json", action="store_true", dest="as_json", help="Print the article and its claims as JSON.")
+        parser.add_argument(
+            "--json", action="store_true", dest="as_json", help="Print the article and its claims as JSON."
+        )
 
     def handle(self, *args, url: str, wait: bool, timeout: float, as_json: bool, **options):
         try:
             article, created = submit_article(url=url)
         except SubmissionRefused as exc:
             raise CommandError(f"{exc.code}: {' '.join(exc.messages)}") from exc
-        self.stderr.write(f"{'Queued' if created else 'Already known'}: article {article.pk} ({article.canonical_url})")
+        self.stderr.write(
+            f"{'Queued' if created else 'Already known'}: article {article.pk} ({article.canonical_url})"
+        )
         if wait:
             article = self.follow(article, timeout=timeout)
         self.report(article, as_json=as_json)
@@ -54,15 +63,31 @@ class Command(BaseCommand):
                 if article.status in (ArticleStatus.READY, ArticleStatus.FAILED):
                     return article
                 if time.monotonic() > deadline:
-                    raise CommandError(f"Gave up waiting after {timeout:.0f}s; the article is {article.status}.")
+                    raise CommandError(
+                        f"Gave up waiting after {timeout:.0f}s; the article is {article.status}."
+                    )
                 time.sleep(0.5)
 
     def report(self, article: Article, *, as_json: bool) -> None:
-        claims = list(article.claims.order_by("start").values("id", "text", "start", "end", "score", "status"))
+        claims = list(
+            article.claims.order_by("start").values("id", "text", "start", "end", "score", "status")
+        )
         if as_json:
-            self.stdout.write(json.dumps({"article": article.pk, "status": article.status, "title": article.title,
-                                          "claims": claims}, ensure_ascii=False, indent=2))
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "article": article.pk,
+                        "status": article.status,
+                        "title": article.title,
+                        "claims": claims,
+                    },
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
             return
-        self.stdout.write(f"Article {article.pk}: {article.status} — {article.title or article.canonical_url}")
+        self.stdout.write(
+            f"Article {article.pk}: {article.status} — {article.title or article.canonical_url}"
+        )
         for claim in claims:
             self.stdout.write(f"  [{claim['score']:.2f}] {claim['text']}")
