@@ -6,7 +6,8 @@ process. Plain Python, no Django import.
 
 Three heads share one feature extractor:
 - "lexical": word uni/bigrams + signals, for English (the labelled data is English);
-- "signals": the signals only, with per-language lexicons, for German and French;
+- "signals": the signals only, with per-language lexicons, for German and French; its weights also learn
+  from the labelled tuning news articles (eval/claims-dev), since no German/French check-worthiness data exists;
 - "universal": language-independent signals only (numbers, dates, acronyms, ...), for other languages.
 """
 
@@ -25,7 +26,7 @@ from typing import Any
 
 from .signals import detect_signals, signal_features
 
-MODEL_VERSION = "checkworthiness-v1"
+MODEL_VERSION = "checkworthiness-v2"
 MODEL_PATH = Path(__file__).resolve().parent / "model" / f"{MODEL_VERSION}.json"
 
 UNIVERSAL_SIGNALS = ("number", "percent", "money", "quantity", "date", "quote", "question", "short", "long")
@@ -172,12 +173,42 @@ def _best_f1_threshold(probabilities, labels) -> tuple[float, float]:
     return best
 
 
-def train(data_dir: Path, *, out_path: Path = MODEL_PATH, seed: int = 13, log=print) -> dict[str, Any]:
+# How much one labelled news sentence counts against one CheckThat! sentence in the signals head (chosen
+# by leave-one-article-out cross-validation on the tuning articles; see docs/quality.md).
+NEWS_WEIGHT = 10.0
+LEXICAL_FOLDS = 5
+
+
+def _stratified_folds(labels: list[int], folds: int, seed: int) -> list[int]:
+    """Assign every row to a fold, keeping the class balance; deterministic for a seed."""
+    import random
+
+    rng = random.Random(seed)
+    assignment = [0] * len(labels)
+    for value in (0, 1):
+        rows = [i for i, y in enumerate(labels) if y == value]
+        rng.shuffle(rows)
+        for position, row in enumerate(rows):
+            assignment[row] = position % folds
+    return assignment
+
+
+def train(
+    data_dir: Path,
+    *,
+    out_path: Path = MODEL_PATH,
+    seed: int = 13,
+    log=print,
+    news_rows: list[tuple[str, int, str, float, str]] | None = None,
+) -> dict[str, Any]:
     """Train all heads reproducibly (fixed seed, deterministic solver) and write the JSON artefact.
 
-    English CheckThat! 2024 train fits the weights, its dev split fits the Platt calibration and the
-    CheckThat! decision threshold; the devtest split is never touched here. Dutch and Spanish CheckThat! 2022
-    tweets are added to the language-independent head only.
+    Lexical head: weights from CheckThat! 2024 English train+dev; Platt calibration and the CheckThat!
+    threshold from out-of-fold scores of the dev rows (5-fold cross-validation over train+dev, so dev is
+    never scored by a model that saw it). Signals and universal heads: weights from English train (plus, for
+    the signals head, the labelled tuning news sentences `news_rows` = (text, label, language, weight, page),
+    and for the universal head Dutch and Spanish CheckThat! 2022 tweets), calibration from English dev.
+    The devtest split is never touched here.
     """
     # scikit-learn is a development dependency: import it here so the runtime never needs it.
     import numpy as np
@@ -214,22 +245,50 @@ def train(data_dir: Path, *, out_path: Path = MODEL_PATH, seed: int = 13, log=pr
         shape = (len(rows), len(vocabulary))
         return csr_matrix((np.array(data), np.array(indices), np.array(indptr)), shape=shape), vocabulary
 
+    news_rows = news_rows or []
+    english = [(t, y, "en") for t, y in english_train]
+    news = [(t, y, language) for t, y, language, _, _ in news_rows]
     configs = {
-        "lexical": ([(t, y, "en") for t, y in english_train], 2, 4.0),
-        "signals": ([(t, y, "en") for t, y in english_train], 1, 1.0),
-        "universal": ([(t, y, "en") for t, y in english_train] + tweets, 1, 1.0),
+        "lexical": (english + [(t, y, "en") for t, y in english_dev], 2, 4.0, None),
+        "signals": (
+            english + news,
+            1,
+            1.0,
+            [1.0] * len(english) + [NEWS_WEIGHT * w for *_, w, _ in news_rows],
+        ),
+        "universal": (english + tweets, 1, 1.0, None),
     }
     dev_rows = [(t, y, "en") for t, y in english_dev]
+    y_dev = np.array([y for _, y, _ in dev_rows])
     heads: dict[str, Any] = {}
     report: dict[str, Any] = {}
-    for head, (rows, min_df, c_value) in configs.items():
+
+    def fit(x, y, c_value, weights=None):
+        classifier = LogisticRegression(C=c_value, class_weight="balanced", max_iter=3000, random_state=seed)
+        return classifier.fit(x, y, sample_weight=None if weights is None else np.array(weights))
+
+    for head, (rows, min_df, c_value, weights) in configs.items():
         x_train, vocabulary = matrix(rows, head, min_df=min_df)
         y_train = np.array([y for _, y, _ in rows])
-        classifier = LogisticRegression(C=c_value, class_weight="balanced", max_iter=2000, random_state=seed)
-        classifier.fit(x_train, y_train)
-        x_dev, _ = matrix(dev_rows, head, vocabulary)
-        y_dev = np.array([y for _, y, _ in dev_rows])
-        margins = classifier.decision_function(x_dev)
+        classifier = fit(x_train, y_train, c_value, weights)
+        if head == "lexical":
+            # Dev is part of the training data: score each dev row with the fold model that did not see it.
+            folds = _stratified_folds(list(y_train), LEXICAL_FOLDS, seed)
+            margins = np.zeros(len(rows))
+            for fold in range(LEXICAL_FOLDS):
+                inside = np.array([f != fold for f in folds])
+                fold_x, fold_vocabulary = matrix(
+                    [r for r, m in zip(rows, inside, strict=True) if m], head, min_df=2
+                )
+                fold_model = fit(fold_x, y_train[inside], c_value)
+                held_x, _ = matrix(
+                    [r for r, m in zip(rows, inside, strict=True) if not m], head, fold_vocabulary
+                )
+                margins[~inside] = fold_model.decision_function(held_x)
+            margins = margins[len(english) :]
+        else:
+            x_dev, _ = matrix(dev_rows, head, vocabulary)
+            margins = classifier.decision_function(x_dev)
         platt = LogisticRegression(C=1e4, max_iter=1000, random_state=seed)
         platt.fit(margins.reshape(-1, 1), y_dev)
         a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
@@ -251,17 +310,24 @@ def train(data_dir: Path, *, out_path: Path = MODEL_PATH, seed: int = 13, log=pr
         }
         report[head] = {"dev_f1": round(f1, 4), "threshold": threshold, "features": len(weights)}
         log(f"{head}: features={len(weights)} dev F1={f1:.4f} at threshold {threshold}")
+        if head == "signals" and news_rows:
+            report["signals_news_cv"] = _news_cross_validation(
+                rows[: len(english)], news_rows, matrix, fit, (a, b), log
+            )
     artefact = {
         "version": MODEL_VERSION,
         "checkthat_threshold": heads["lexical"]["dev_threshold"],
         "metadata": {
             "trained_with": "python manage.py train_checkworthiness (scikit-learn LogisticRegression, "
-            f"liblinear-free lbfgs, class_weight=balanced, seed={seed})",
+            f"lbfgs, class_weight=balanced, seed={seed})",
             "data": {
-                "weights": "CLEF-2024 CheckThat! Task 1 English train (clef2024_en_train.tsv); "
-                "CLEF-2022 CheckThat! Task 1A Dutch and Spanish tweets, train splits (universal head only)",
-                "calibration_and_threshold": "clef2024_en_dev.tsv",
-                "never_used_for_training": "clef2024_en_devtest.tsv",
+                "weights": "CLEF-2024 CheckThat! Task 1 English train (clef2024_en_train.tsv), plus its dev "
+                "split for the lexical head; CLEF-2022 CheckThat! Task 1A Dutch and Spanish tweets, train "
+                "splits (universal head only); eval/claims-dev tuning articles, "
+                f"{len(news_rows)} sentences weighted {NEWS_WEIGHT} (signals head only)",
+                "calibration_and_threshold": "clef2024_en_dev.tsv (lexical head: out-of-fold scores of a "
+                f"{LEXICAL_FOLDS}-fold cross-validation over train+dev)",
+                "never_used_for_training": "clef2024_en_devtest.tsv; eval/claims-dev held-out articles",
             },
             "heads": {"lexical": "en", "signals": "de, fr", "universal": "other languages"},
         },
@@ -269,6 +335,43 @@ def train(data_dir: Path, *, out_path: Path = MODEL_PATH, seed: int = 13, log=pr
     }
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(artefact, ensure_ascii=False, sort_keys=True, indent=0), encoding="utf-8")
+    return report
+
+
+def _news_cross_validation(english_rows, news_rows, matrix, fit, calibration, log) -> dict[str, Any]:
+    """Leave one tuning article out: fit the signals head without it, score its sentences, report per language.
+
+    Sentences here are the ones the exclusion rules let through, so figures approximate evaluate_claims.
+    """
+    import numpy as np
+
+    from_default = 0.15  # the default article threshold; the report says how it fares
+    a, b = calibration
+    pages = sorted({page for *_, page in news_rows})
+    probabilities = [0.0] * len(news_rows)
+    for page in pages:
+        inside = [row for row in news_rows if row[4] != page]
+        rows = english_rows + [(t, y, language) for t, y, language, _, _ in inside]
+        weights = [1.0] * len(english_rows) + [NEWS_WEIGHT * w for *_, w, _ in inside]
+        x, vocabulary = matrix(rows, "signals")
+        model = fit(x, np.array([y for _, y, _ in rows]), 1.0, weights)
+        held = [i for i, row in enumerate(news_rows) if row[4] == page]
+        x_held, _ = matrix([(news_rows[i][0], 0, news_rows[i][2]) for i in held], "signals", vocabulary)
+        for i, margin in zip(held, model.decision_function(x_held), strict=True):
+            probabilities[i] = _sigmoid(a * margin + b)
+    report: dict[str, Any] = {}
+    for language in sorted({row[2] for row in news_rows}):
+        idx = [i for i, row in enumerate(news_rows) if row[2] == language]
+        core = [i for i in idx if news_rows[i][1] == 1 and news_rows[i][3] == 1.0]
+        kept = [i for i in idx if probabilities[i] >= from_default]
+        recall = sum(1 for i in core if probabilities[i] >= from_default) / len(core) if core else 0.0
+        precision = sum(1 for i in kept if news_rows[i][1] == 1) / len(kept) if kept else 0.0
+        report[language] = {
+            "sentences": len(idx),
+            "recall_core": round(recall, 3),
+            "precision": round(precision, 3),
+        }
+    log(f"signals head, leave-one-article-out on tuning news at {from_default}: {json.dumps(report)}")
     return report
 
 

@@ -7,12 +7,15 @@ Plain Python, no Django import.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .checkworthiness import get_model, head_for
+from .extraction import extract_article
 from .segmentation import Sentence, split_sentences
 from .signals import detect_signals
 
@@ -63,6 +66,9 @@ _COMMENT = re.compile(
     r"(?:\s+(?:um|at|à)\s+\d{1,2}[:.h]\d{2})?",
     _I,
 )
+# Both lexicons are lowercase: searching the lowercased sentence without IGNORECASE is several times faster.
+_PROMPT_LOWER = re.compile(_PROMPT.pattern)
+_ADVERT_LOWER = re.compile(_ADVERT.pattern)
 _TERMINAL = re.compile(r"[.!?…:;][\"“”»)']*\s*$")
 _WORD = re.compile(r"[^\W_]+")
 
@@ -100,9 +106,10 @@ def exclusion_reason(sentence: Sentence, signals: dict[str, list[str]], *, title
         return "navigation"
     if _COMMENT.search(text):
         return "comment_section"
-    if _PROMPT.search(text):
+    lowered = text.lower()
+    if _PROMPT_LOWER.search(lowered):
         return "newsletter_or_cookie_prompt"
-    if _ADVERT.search(text):
+    if _ADVERT_LOWER.search(lowered):
         return "advert_or_promotion"
     if _BYLINE.match(text) and len(words) <= 12:
         return "byline"
@@ -239,3 +246,53 @@ def evaluate_labelled_articles(
             "precision": round(c["good"] / c["extracted"], 3) if c["extracted"] else 0.0,
         }
     return result
+
+
+class LabelsOutOfDate(ValueError):
+    """The extracted text of a labelled article changed, so its labels no longer line up."""
+
+
+def load_labelled_articles(
+    dev_dir: Path, pages_dir: Path, part: str
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, tuple[str, str, str]]]:
+    """Read one part ("tuning" / "held_out") of eval/claims-dev: page -> labelled rows, page -> (text, lang, title)."""
+    split = json.loads((dev_dir / "split.json").read_text(encoding="utf-8"))
+    labelled: dict[str, list[dict[str, Any]]] = {}
+    texts: dict[str, tuple[str, str, str]] = {}
+    for page in split[part]:
+        path = dev_dir / f"{page.removesuffix('.html')}.jsonl"
+        rows = [json.loads(line) for line in path.open(encoding="utf-8")]
+        article = extract_article((pages_dir / page).read_bytes().decode("utf-8", errors="replace"))
+        if any(article.text[r["start"] : r["end"]] != r["text"] for r in rows):
+            raise LabelsOutOfDate(f"The extracted text of {page} changed; the labels no longer line up.")
+        labelled[page] = rows
+        texts[page] = (article.text, rows[0]["language"], article.title)
+    return labelled, texts
+
+
+def training_sentences(
+    labelled: dict[str, list[dict[str, Any]]], texts: dict[str, tuple[str, str, str]]
+) -> list[tuple[str, int, str, float, str]]:
+    """Turn labelled articles into (text, label, language, weight, page) rows for the signals head.
+
+    Only sentences the exclusion rules let through are used (the model never scores the others); core and
+    not_claim count fully, acceptable counts as positive with half weight.
+    """
+    rows: list[tuple[str, int, str, float, str]] = []
+    for page, labels in labelled.items():
+        text, language, title = texts[page]
+        for sentence in split_sentences(text, language=language):
+            best = max(labels, key=lambda r: min(r["end"], sentence.end) - max(r["start"], sentence.start))
+            if exclusion_reason(sentence, detect_signals(sentence.text, language), title=title):
+                continue
+            label = best["label"]
+            rows.append(
+                (
+                    sentence.text,
+                    0 if label == "not_claim" else 1,
+                    language,
+                    0.5 if label == "acceptable" else 1.0,
+                    page,
+                )
+            )
+    return rows

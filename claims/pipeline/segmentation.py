@@ -1,9 +1,14 @@
 """Sentence segmentation with exact character offsets for German, English and French.
 
-pySBD does the splitting inside each paragraph (a line of the extracted text); this module maps every
-sentence back to its offsets and repairs the splits pySBD gets wrong on real pages: abbreviations that
-precede a number or a lowercase word ("Abs. 2", "Nr. 3", "z. B.", "trim. 2019", "p. ex."), and ordinal
-dates ("15. August"). Plain Python, no Django import.
+pySBD does the splitting inside each paragraph; this module maps every sentence back to its offsets and
+repairs what goes wrong on real pages:
+- hard-wrapped lines (a line that stops mid-sentence, e.g. after "bis nach" or before a lowercase word) are
+  joined into one paragraph, so a wrap never ends a sentence;
+- abbreviations that precede a number or a lowercase word ("Abs. 2", "Nr. 3", "z. B.", "trim. 2019",
+  "p. ex.") and ordinal dates ("15. August") do not end a sentence;
+- quotations: a closing quote („…“ "…" «…» »…« “…”) stays with the sentence it closes, and a reporting
+  clause after it (`"…?", sagte X`, `« … ? », a déclaré X`, `"…!" he said`) stays in the same sentence.
+Plain Python, no Django import.
 """
 
 from __future__ import annotations
@@ -222,13 +227,45 @@ _LAST_TOKEN = re.compile(r"([\w.\-]+)\.$")
 _OPENING_LOWER = re.compile(r"^[\"'„“«(\s]*[a-zäöüßéèêàâçîôû]")
 _OPENING_DIGIT = re.compile(r"^[\"'„“«(\s]*\d")
 
+# A line that ends without terminal punctuation and is followed by a line starting in lowercase, or that ends
+# with a word a sentence cannot end on, was wrapped mid-sentence by the page (or by main-text extraction).
+_LINE_TERMINAL = re.compile(r"[.!?…:;|][\"'“”»«)\]]*\s*$")
+_STARTS_LOWER = re.compile(r"^\s*[\"'„“«»(]?\s*[a-zäöüßéèêëàâçîïôûù]")
+_LAST_WORD = re.compile(r"([^\W\d_]+)\W*$")
+_LETTER = re.compile(r"[^\W\d_]")
+_NON_FINAL_WORDS = {
+    "de": set(
+        "der die das den dem des ein eine einen einem einer eines und oder aber sondern denn weil dass ob wenn "
+        "als wie von vom zu zum zur mit nach aus bei seit für über unter vor hinter neben zwischen durch gegen "
+        "ohne um an am auf im in ins bis sowie sein seine ihr ihre diese dieser dieses jenes".split()
+    ),
+    "en": set(
+        "the a an and or but of to for with from by at in on into as than that which who whose whom "
+        "his her their its our my your this these those is are was were be been has have had will would "
+        "can could should not".split()
+    ),
+    "fr": set(
+        "le la les l un une des du de d et ou mais que qui dont où à au aux en dans sur sous par pour avec "
+        "sans chez entre vers son sa ses leur leurs ce cette ces est sont a ont".split()
+    ),
+}
+
+# Quotation marks: which closing mark ends a quotation opened by which mark. „…“ (German), »…« (German
+# books and magazines), «…» (French, Swiss), “…” (English), "…" (typewriter quotes, used everywhere).
+_CLOSERS = {"„": "“", "»": "«", "«": "»", "“": "”"}
+_QUOTE_CHARS = '"„“”«»'
+_QUOTED_QUESTION_END = re.compile(r"[?!…]\s*[\"„“”«»]+$")
+_LINE = re.compile(r"[^\n]+")
+_DANGLING_OPENING_QUOTE = re.compile(r"(?<=[.!?…])\s+[\"„“«»]$")
+_AFTER_CLOSING_QUOTE_CONTINUES = re.compile(r"^\s*(?:[,;)\]–—-]|[a-zäöüßéèêëàâçîïôûù])")
+
 
 @dataclass(frozen=True)
 class Sentence:
     text: str
     start: int
     end: int  # text == document[start:end]
-    paragraph: int  # index of the line (paragraph) it belongs to
+    paragraph: int  # index of the paragraph it belongs to (a line, or hard-wrapped lines joined)
     index_in_paragraph: int
     paragraph_size: int  # number of sentences in that paragraph
 
@@ -238,9 +275,52 @@ def _segmenter(language: str) -> pysbd.Segmenter:
     return pysbd.Segmenter(language=language if language in _PYSBD_LANGUAGES else "en", clean=False)
 
 
+def _open_quote(text: str) -> str | None:
+    """Return the closing mark that `text` still waits for, if a quotation in it is left open."""
+    if text.count('"') % 2:
+        return '"'
+    # "„" pairs with "“", so only count "“" as an opener when no German low quote is around.
+    if text.count("„") > text.count("“"):
+        return "“"
+    if "„" not in text and text.count("“") > text.count("”"):
+        return "”"
+    guillemets = [c for c in text if c in "«»"]
+    if guillemets:
+        opener = guillemets[0]
+        closer = _CLOSERS[opener]
+        if guillemets.count(opener) > guillemets.count(closer):
+            return closer
+    return None
+
+
+def _closing_quote_length(left: str, right: str) -> int:
+    """Length of the closing quotation mark (with the spaces before it) that starts `right`, or 0.
+
+    The mark belongs to the sentence before when the paragraph up to there (`left`) left a quotation open.
+    """
+    stripped = right.lstrip()
+    if not stripped or stripped[0] not in _QUOTE_CHARS:
+        return 0
+    closer = _open_quote(left)
+    if closer is None or stripped[0] != closer:
+        return 0
+    return len(right) - len(stripped) + 1
+
+
 def _should_merge(left: str, right: str, abbreviations: set[str]) -> bool:
     left = left.rstrip()
     right = right.lstrip()
+    if not right:
+        return False
+    # Nothing but punctuation or closing quotes left over (`"`, `«`, `”).`): it belongs to the sentence before.
+    if not _LETTER.search(right) and not any(c.isdigit() for c in right):
+        return True
+    # A sentence never starts with a comma: `"…?", sagte Lindner` / `« … ? », a déclaré X`.
+    if right[0] in ",;":
+        return True
+    # `"…!" he said` / `„…?“ fragte sie`: a reporting clause after a quoted question or exclamation.
+    if _QUOTED_QUESTION_END.search(left) and _OPENING_LOWER.match(right):
+        return True
     if not left.endswith(".") or not right:
         return False
     if _ORDINAL_END.search(left) and _NEXT_IS_MONTH_OR_NOUN_AFTER_ORDINAL.match(right):
@@ -277,29 +357,74 @@ def _split_paragraph(paragraph: str, language: str) -> list[tuple[int, int]]:
         cursor = found + len(stripped)
     abbreviations = _ABBREVIATIONS.get(language, set()) | _ABBREVIATIONS["en"]
     merged: list[tuple[int, int]] = []
-    for span in spans:
-        if merged and _should_merge(
-            paragraph[merged[-1][0] : merged[-1][1]], paragraph[span[0] : span[1]], abbreviations
-        ):
-            merged[-1] = (merged[-1][0], span[1])
-        else:
-            merged.append(span)
+    for start, end in spans:
+        if merged:
+            left = paragraph[merged[-1][0] : merged[-1][1]]
+            right = paragraph[start:end]
+            dangling = _DANGLING_OPENING_QUOTE.search(left)
+            cut = merged[-1][0] + dangling.start() if dangling else 0
+            if dangling and _open_quote(paragraph[: merged[-1][1]]) and not _open_quote(paragraph[:cut]):
+                # pySBD left the opening mark of the next quotation at the end (`… (18 Uhr). "` | `Sie ist …`).
+                merged[-1] = (merged[-1][0], cut)
+                start = cut + len(dangling.group(0)) - 1
+                left = paragraph[merged[-1][0] : merged[-1][1]]
+                right = paragraph[start:end]
+            quote = _closing_quote_length(paragraph[: merged[-1][1]], right)
+            if quote:
+                # pySBD split between a quotation's final stop and its closing mark (`»…Daumen.` | `« Dann`).
+                rest = right[quote:]
+                if not rest.strip() or _AFTER_CLOSING_QUOTE_CONTINUES.match(rest):
+                    merged[-1] = (merged[-1][0], end)  # `«, fragte der Minister.`: one sentence
+                    continue
+                merged[-1] = (merged[-1][0], start + quote)
+                start += quote + (len(rest) - len(rest.lstrip()))
+            elif _should_merge(left, right, abbreviations):
+                merged[-1] = (merged[-1][0], end)
+                continue
+        merged.append((start, end))
     return merged
+
+
+def _paragraphs(text: str, language: str) -> list[tuple[int, int]]:
+    """Return (start, end) of the paragraphs: lines, with hard-wrapped lines joined to the next line."""
+    lines = [(m.start(), m.end()) for m in _LINE.finditer(text) if m.group(0).strip()]
+    non_final = _NON_FINAL_WORDS.get(language, _NON_FINAL_WORDS["en"])
+    blocks: list[tuple[int, int]] = []
+    wrapped = False  # the current block already spans a wrapped line
+    for start, end in lines:
+        if blocks:
+            previous = text[blocks[-1][0] : blocks[-1][1]]
+            line = text[start:end]
+            last = _LAST_WORD.search(previous)
+            joins = not _LINE_TERMINAL.search(previous) and bool(_LETTER.search(previous))
+            if joins:
+                last_word = last.group(1) if last else ""
+                joins = bool(
+                    _STARTS_LOWER.match(line)
+                    or last_word in non_final
+                    # inside a wrapped paragraph, a line ending in a lowercase word stops mid-sentence
+                    or (wrapped and last_word[:1].islower() and last.end(1) == len(previous.rstrip()))
+                )
+            if joins:
+                blocks[-1] = (blocks[-1][0], end)
+                wrapped = True
+                continue
+        blocks.append((start, end))
+        wrapped = False
+    return blocks
 
 
 def split_sentences(text: str, *, language: str) -> list[Sentence]:
     """Split text into sentences; every sentence satisfies `text[s.start:s.end] == s.text`."""
     sentences: list[Sentence] = []
-    for paragraph_index, line in enumerate(re.finditer(r"[^\n]+", text)):
-        paragraph = line.group(0)
-        if not paragraph.strip():
-            continue
-        spans = _split_paragraph(paragraph, language)
-        offset = line.start()
+    for paragraph_index, (offset, block_end) in enumerate(_paragraphs(text, language)):
+        original = text[offset:block_end]
+        # Line breaks inside a joined paragraph become spaces for pySBD; same length, so offsets still hold.
+        spans = _split_paragraph(original.replace("\n", " "), language)
         for index, (start, end) in enumerate(spans):
             sentences.append(
                 Sentence(
-                    text=paragraph[start:end],
+                    text=original[start:end],
                     start=offset + start,
                     end=offset + end,
                     paragraph=paragraph_index,

@@ -45,3 +45,10 @@ def test_evaluation_reports_positive_class_figures():
     rows = [("The deficit rose by $3 billion in 2019.", 1), ("Thank you all.", 0)]
     result = checkworthiness.evaluate_rows(rows, language="en")
     assert set(result) >= {"precision", "recall", "f1", "n"} and result["n"] == 2
+
+
+def test_artefact_records_the_news_sentences_and_never_the_held_out_data():
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    assert "eval/claims-dev tuning articles" in data["metadata"]["data"]["weights"]
+    assert "held-out" in data["metadata"]["data"]["never_used_for_training"]
+    assert "devtest" in data["metadata"]["data"]["never_used_for_training"]

@@ -117,3 +117,34 @@ def test_other_languages_use_language_independent_signals_only():
     assert claim.language == "it"
     assert claim.signals["model_head"] == "universal"
     assert "attribution" not in claim.signals and "money" in claim.signals
+
+
+@pytest.mark.parametrize(
+    ("text", "signal", "snippet"),
+    [
+        ("Die Züge fahren zwischen Madrid und Köln schon heute sehr schnell.", "entity", "Madrid"),
+        ("Der Politiker war am Mittwoch auch bei der Kundgebung.", "date", "am Mittwoch"),
+        ("Zu Beginn der Debatte hatte Johnson um Unterstützung geworben.", "entity", "Johnson"),
+        ("Auch FDP-Chef Lindner fordert mehr Züge.", "entity", "Lindner"),
+        ("Die Firma Beispiel GmbH hat Insolvenz angemeldet.", "entity", "Beispiel GmbH"),
+        ("Fast zwei Drittel der Befragten stimmten zu.", "quantity", "zwei Drittel"),
+        ("Ein Regierungssprecher bekräftigte, dass das Gesetz gilt.", "attribution", "bekräftigte"),
+    ],
+)
+def test_german_facts_without_numbers_get_signals(text, signal, snippet):
+    [scored] = score_sentences(text, language="de")
+    assert snippet in scored.signals[signal]
+
+
+def test_a_german_fact_without_numbers_or_acronyms_is_a_claim():
+    text = "Zu Beginn der Debatte hatte Johnson noch einmal um Unterstützung für den neuen Vertrag geworben."
+    [claim] = find_claims(text, language="de")
+    assert claim.score >= 0.15 and claim.signals["model_head"] == "signals"
+
+
+def test_a_quoted_stance_scores_below_a_reported_fact():
+    stance = score_sentences("„Ich finde das wirklich toll“, sagte Müller am Montag.", language="de")[0]
+    fact = score_sentences(
+        "Müller trat am Montag nach zwölf Jahren als Bürgermeister zurück.", language="de"
+    )[0]
+    assert stance.model_score < fact.model_score

@@ -83,3 +83,78 @@ def test_ordinal_date_in_a_real_german_page_stays_inside_its_sentence():
 def test_lines_are_paragraphs_and_headings_are_their_own_sentence():
     sentences = split_sentences("Titel ohne Punkt\nErster Satz. Zweiter Satz.", language="de")
     assert [(s.paragraph, s.paragraph_size) for s in sentences] == [(0, 1), (1, 2), (1, 2)]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        (
+            "de",
+            "„Wer soll das bezahlen?“, sagte Lindner beim Dreikönigstreffen der FDP. Das Echo blieb aus.",
+            [
+                "„Wer soll das bezahlen?“, sagte Lindner beim Dreikönigstreffen der FDP.",
+                "Das Echo blieb aus.",
+            ],
+        ),
+        (
+            "de",
+            "»Wer soll das bezahlen?«, fragte der Minister. Niemand antwortete.",
+            ["»Wer soll das bezahlen?«, fragte der Minister.", "Niemand antwortete."],
+        ),
+        (
+            "de",
+            "Er schreibt: »Drückt uns die Daumen.« Dann ging er.",
+            ["Er schreibt: »Drückt uns die Daumen.«", "Dann ging er."],
+        ),
+        (
+            "fr",
+            "« Qui va payer ? », a déclaré le ministre mardi. Personne ne sait.",
+            ["« Qui va payer ? », a déclaré le ministre mardi.", "Personne ne sait."],
+        ),
+        (
+            "en",
+            '"We will never give up!" he said on Monday. Then he left.',
+            ['"We will never give up!" he said on Monday.', "Then he left."],
+        ),
+        ("en", "“Is this the end?” The senator left.", ["“Is this the end?”", "The senator left."]),
+    ],
+)
+def test_a_quotation_keeps_its_closing_mark_and_reporting_clause(language, text, expected):
+    assert [s.text for s in split_sentences(text, language=language)] == expected
+
+
+def test_quoted_question_across_wrapped_lines_stays_with_its_reporting_clause():
+    # zeit.de wraps lines mid-sentence; the question mark inside the quote is followed by `", sagte Lindner`.
+    extracted = article("zeit.de.zugverkehr.html")
+    sentences = split_sentences(extracted.text, language="de")
+    [lindner] = [s for s in sentences if "sagte Lindner" in s.text]
+    assert lindner.text.startswith('"Was\nwürde dem Klima mehr helfen')
+    assert lindner.text.endswith('Madrid?", sagte Lindner beim Dreikönigstreffen der FDP.')
+    assert extracted.text[lindner.start : lindner.end] == lindner.text
+    assert not [s for s in sentences if s.text in ("Seit", "Doch", '"')]
+
+
+@pytest.mark.parametrize(
+    ("page", "ending"),
+    [
+        ("spiegel.de.albtraum.html", "Relotius schreibt: »Drückt uns die Daumen.«"),
+        ("swr.de-volleyball.html", 'um das Spiel zu gewinnen, auch für Krystal."'),
+    ],
+)
+def test_closing_quotes_on_real_pages_end_their_own_sentence(page, ending):
+    extracted = article(page)
+    texts = [s.text for s in split_sentences(extracted.text, language="de")]
+    assert any(t.endswith(ending) for t in texts)
+    assert not [t for t in texts if t.startswith(("«", '"')) and not t[1:].lstrip()[:1].isalnum()]
+
+
+def test_a_heading_line_is_not_joined_to_the_paragraph_after_it():
+    sentences = split_sentences("Nationale Egoismen\nLindners Aussagen zeigen das.", language="de")
+    assert [s.text for s in sentences] == ["Nationale Egoismen", "Lindners Aussagen zeigen das."]
+
+
+def test_an_opening_quote_left_at_the_end_moves_to_the_quoted_sentence():
+    extracted = article("swr.de-volleyball.html")
+    texts = [s.text for s in split_sentences(extracted.text, language="de")]
+    assert '"Sie ist nicht zu ersetzen", so Renkema geknickt.' in texts
+    assert not [t for t in texts if t.endswith(' "')]

@@ -6,8 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.pipeline.claimfinder import evaluate_labelled_articles
-from claims.pipeline.extraction import extract_article
+from claims.pipeline.claimfinder import LabelsOutOfDate, evaluate_labelled_articles, load_labelled_articles
 
 DEV_DIR = Path(settings.BASE_DIR) / "eval" / "claims-dev"
 
@@ -31,17 +30,10 @@ class Command(BaseCommand):
             threshold = settings.FACTCHECK_CHECKWORTHINESS_THRESHOLD
         results = {"threshold": threshold}
         for part in ("tuning", "held_out"):
-            labelled, texts = {}, {}
-            for page in split[part]:
-                rows = [
-                    json.loads(line)
-                    for line in (dev / f"{page.removesuffix('.html')}.jsonl").open(encoding="utf-8")
-                ]
-                article = extract_article((pages / page).read_bytes().decode("utf-8", errors="replace"))
-                if any(article.text[r["start"] : r["end"]] != r["text"] for r in rows):
-                    raise CommandError(f"The extracted text of {page} changed; the labels no longer line up.")
-                labelled[page] = rows
-                texts[page] = (article.text, rows[0]["language"], article.title)
+            try:
+                labelled, texts = load_labelled_articles(dev, pages, part)
+            except LabelsOutOfDate as exc:
+                raise CommandError(str(exc)) from exc
             results[part] = evaluate_labelled_articles(labelled, texts, threshold=threshold)
             self.stdout.write(f"{part} (threshold {threshold})")
             self.stdout.write(

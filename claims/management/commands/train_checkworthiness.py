@@ -3,11 +3,14 @@
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from claims.pipeline.checkworthiness import MODEL_PATH, train
+from claims.pipeline.claimfinder import load_labelled_articles, training_sentences
 
 DEFAULT_DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "checkworthiness"
+DEV_DIR = Path(settings.BASE_DIR) / "eval" / "claims-dev"
 
 
 class Command(BaseCommand):
@@ -18,7 +21,15 @@ class Command(BaseCommand):
         parser.add_argument("--data", default=str(DEFAULT_DATA), help="directory with the CheckThat! files")
         parser.add_argument("--out", default=str(MODEL_PATH))
         parser.add_argument("--seed", type=int, default=13)
+        parser.add_argument(
+            "--dev-dir", default=str(DEV_DIR), help="labelled news articles; only the tuning part is used"
+        )
 
-    def handle(self, *args, data: str, out: str, seed: int, **options):
-        report = train(Path(data), out_path=Path(out), seed=seed, log=self.stdout.write)
+    def handle(self, *args, data: str, out: str, seed: int, dev_dir: str, **options):
+        dev = Path(dev_dir)
+        split = json.loads((dev / "split.json").read_text(encoding="utf-8"))
+        pages = (Path(settings.BASE_DIR) / split["pages_dir"]).resolve()
+        # Held-out articles are never read here: they are for measuring, not for fitting.
+        news_rows = training_sentences(*load_labelled_articles(dev, pages, "tuning"))
+        report = train(Path(data), out_path=Path(out), seed=seed, log=self.stdout.write, news_rows=news_rows)
         self.stdout.write(json.dumps({"artefact": out, **report}))
