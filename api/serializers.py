@@ -32,8 +32,22 @@ class ArticleSerializer(serializers.ModelSerializer):
     class Meta:
         model = Article
         fields = [
-            "id", "url", "canonical_url", "final_url", "title", "author", "sitename", "published_at",
-            "language", "language_note", "status", "error", "notes", "progress", "created_at", "updated_at",
+            "id",
+            "url",
+            "canonical_url",
+            "final_url",
+            "title",
+            "author",
+            "sitename",
+            "published_at",
+            "language",
+            "language_note",
+            "status",
+            "error",
+            "notes",
+            "progress",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -43,15 +57,31 @@ class ArticleSerializer(serializers.ModelSerializer):
 
 
 class ArticleSubmitSerializer(serializers.Serializer):
-    url = serializers.CharField(trim_whitespace=True, help_text="http(s) URL of the article, at most 2048 characters.")
+    url = serializers.CharField(
+        trim_whitespace=True, help_text="http(s) URL of the article, at most 2048 characters."
+    )
 
 
 class SourceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Source
         fields = [
-            "id", "url", "title", "publisher", "provider", "query", "published_at", "retrieved_at",
-            "snippet", "passages", "relevance", "rank", "stance", "stance_reason", "rating", "content_hash",
+            "id",
+            "url",
+            "title",
+            "publisher",
+            "provider",
+            "query",
+            "published_at",
+            "retrieved_at",
+            "snippet",
+            "passages",
+            "relevance",
+            "rank",
+            "stance",
+            "stance_reason",
+            "rating",
+            "content_hash",
         ]
         read_only_fields = fields
 
@@ -59,26 +89,37 @@ class SourceSerializer(serializers.ModelSerializer):
 class VerdictSerializer(serializers.ModelSerializer):
     reviewer = serializers.CharField(source="reviewer.username", read_only=True)
     sources = serializers.JSONField(source="cited_sources", read_only=True)
-    supersedes = serializers.PrimaryKeyRelatedField(read_only=True)
+    supersedes = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     superseded_by = serializers.SerializerMethodField()
     final = serializers.SerializerMethodField()
 
     class Meta:
         model = Verdict
         fields = [
-            "id", "claim", "label", "rationale", "sources", "reviewer", "decided_at", "claim_version",
-            "supersedes", "superseded_by", "final",
+            "id",
+            "claim",
+            "label",
+            "rationale",
+            "sources",
+            "reviewer",
+            "decided_at",
+            "claim_version",
+            "supersedes",
+            "superseded_by",
+            "final",
+            "state",
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_superseded_by(self, verdict: Verdict) -> int | None:
         successor = getattr(verdict, "superseded_by", None)
         return successor.pk if successor else None
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_final(self, verdict: Verdict) -> bool:
-        return True
+        """Final when FACTCHECK_REVIEWS_REQUIRED reviewers agreed (or a lead decided); decided at insert."""
+        return verdict.final
 
 
 class CurrentVerdictMixin:
@@ -96,18 +137,31 @@ class ClaimSerializer(CurrentVerdictMixin, serializers.ModelSerializer):
     class Meta:
         model = Claim
         fields = [
-            "id", "article", "text", "start", "end", "language", "score", "status", "verdict", "version",
-            "created_at", "updated_at",
+            "id",
+            "article",
+            "text",
+            "start",
+            "end",
+            "language",
+            "score",
+            "status",
+            "verdict",
+            "version",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
 
 class MatchSerializer(CurrentVerdictMixin, serializers.ModelSerializer):
     verdict = serializers.SerializerMethodField()
+    similarity = serializers.FloatField(
+        read_only=True, help_text="How much of the wording the two claims share, 0..1 (1 = same text)."
+    )
 
     class Meta:
         model = Claim
-        fields = ["id", "article", "text", "language", "verdict"]
+        fields = ["id", "article", "text", "language", "similarity", "verdict"]
         read_only_fields = fields
 
 
@@ -117,24 +171,56 @@ class ClaimDetailSerializer(ClaimSerializer):
 
     class Meta(ClaimSerializer.Meta):
         fields = ClaimSerializer.Meta.fields + [
-            "spans", "context", "signals", "provider_reports", "sources", "matches",
+            "spans",
+            "context",
+            "signals",
+            "provider_reports",
+            "sources",
+            "matches",
         ]
         read_only_fields = fields
 
     @extend_schema_field(MatchSerializer(many=True))
     def get_matches(self, claim: Claim):
-        earlier = (
-            Claim.objects.decided()
-            .filter(fingerprint=claim.fingerprint)
-            .exclude(pk=claim.pk)
-            .order_by("-decided_at")[:5]
-        )
+        """The earlier claims stored as matches at extraction (claims/matching.py), most similar first."""
+        links = claim.matches.select_related("matched").order_by("-similarity", "matched_id")[:5]
+        earlier = []
+        for link in links:
+            link.matched.similarity = link.similarity
+            earlier.append(link.matched)
         return MatchSerializer(earlier, many=True).data
 
 
 class VerdictInputSerializer(serializers.Serializer):
     label = serializers.ChoiceField(choices=VerdictLabel.choices)
     rationale = serializers.CharField(max_length=20000, allow_blank=False, trim_whitespace=True)
-    sources = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=100)
-    version = serializers.IntegerField(required=False, min_value=0,
-                                       help_text="The claim version you decided on (alternative to If-Match).")
+    sources = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=100
+    )
+    version = serializers.IntegerField(
+        required=False, min_value=0, help_text="The claim version you decided on (alternative to If-Match)."
+    )
+    override = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Leads only: make this verdict final without a second review.",
+    )
+
+
+class AssignInputSerializer(serializers.Serializer):
+    reviewer = serializers.CharField(
+        allow_null=True,
+        required=False,
+        help_text="Username to assign the claim to (default: yourself); null releases it.",
+    )
+
+
+class AssignmentSerializer(serializers.Serializer):
+    claim = serializers.IntegerField(source="claim_id")
+    reviewer = serializers.CharField(source="reviewer.username", allow_null=True)
+    assigned_at = serializers.DateTimeField(allow_null=True)
+
+
+class TakeNextInputSerializer(serializers.Serializer):
+    article = serializers.IntegerField(required=False, min_value=1, help_text="Only claims of this article.")
+    language = serializers.CharField(required=False, max_length=8, help_text="Only claims in this language.")

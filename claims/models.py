@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -24,7 +25,12 @@ class ArticleStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-ACTIVE_STATUSES = (ArticleStatus.QUEUED, ArticleStatus.FETCHING, ArticleStatus.EXTRACTING, ArticleStatus.SOURCING)
+ACTIVE_STATUSES = (
+    ArticleStatus.QUEUED,
+    ArticleStatus.FETCHING,
+    ArticleStatus.EXTRACTING,
+    ArticleStatus.SOURCING,
+)
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -59,7 +65,11 @@ class Article(models.Model):
     status_changed_at = models.DateTimeField(default=timezone.now)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Pipeline runs started for this article.")
+    attempts = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Deliveries that started the current stage (fetch or extraction); bounded, so a "
+        "message that kills its worker every time ends as too_many_attempts instead of looping.",
+    )
     notes = models.TextField(blank=True, help_text="Why the article has no claims, when it has none.")
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -122,9 +132,18 @@ class Claim(models.Model):
     score = models.FloatField(help_text="Check-worthiness, 0..1.")
     signals = models.JSONField(default=dict, help_text="The signals that explain the score.")
     fingerprint = models.CharField(max_length=64, db_index=True, help_text="Hash of the normalised text.")
+    match_keys = ArrayField(
+        models.BigIntegerField(),
+        default=list,
+        blank=True,
+        help_text="MinHash LSH band keys of the text (claims/pipeline/similarity.py): near-duplicate lookup.",
+    )
 
     status = models.CharField(max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
     provider_reports = models.JSONField(default=list, help_text="What each source provider did.")
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Source searches started for this claim; bounded like Article.attempts."
+    )
     sourced_at = models.DateTimeField(null=True, blank=True)
 
     # The current verdict, denormalised for filters and queues; the verdict rows are the record.
@@ -147,6 +166,7 @@ class Claim(models.Model):
         indexes = [
             models.Index(fields=["verdict_label", "-score"]),
             models.Index(fields=["updated_at", "id"]),
+            GinIndex(fields=["match_keys"], name="claim_match_keys_gin"),
         ]
 
     def __str__(self) -> str:
@@ -155,6 +175,33 @@ class Claim(models.Model):
     @property
     def etag(self) -> str:
         return f'"claim-{self.pk}-v{self.version}"'
+
+
+class ClaimMatch(models.Model):
+    """An earlier claim (another article) that says what `claim` says: its verdict is worth reusing.
+
+    Computed once when the claim is extracted (claims/matching.py); unique per pair so reruns add nothing.
+    """
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="matches")
+    matched = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="matched_by")
+    similarity = models.FloatField(
+        help_text="Jaccard similarity of the claims' shingles, 0..1 (1 = same text)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["claim_id", "-similarity", "matched_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "matched"], name="claim_match_unique_pair"),
+            models.CheckConstraint(condition=~Q(claim=models.F("matched")), name="claim_match_not_itself"),
+            models.CheckConstraint(
+                condition=Q(similarity__gte=0) & Q(similarity__lte=1), name="claim_match_similarity_0_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"claim {self.claim_id} ≈ claim {self.matched_id} ({self.similarity:.2f})"
 
 
 class Stance(models.TextChoices):

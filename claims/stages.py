@@ -9,23 +9,26 @@ import hashlib
 import logging
 import zlib
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from claims.fetcher import FetchError, fetch
+from claims.matching import link_article_claims, match_keys
 from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Snapshot, Source
 from claims.outbound import fetch_policy, provider_config
 from claims.pipeline.claimfinder import find_claims
-from claims.pipeline.evidence import gather_evidence_sync
+from claims.pipeline.evidence import SharedPageCache, gather_evidence_sync
 from claims.pipeline.extraction import extract_article as extract_main_text
 from claims.pipeline.extraction import extract_plain_text
 from claims.pipeline.ingest import IngestError, to_document
 from claims.providers.archive import ArchiveProvider
 from claims.providers.registry import build_providers
 from claims.search import search_vector
-from claims.services import fail_article, finish_article_if_complete
+from claims.services import fail_article, fail_exhausted_article, finish_article_if_complete
 from claims.signals import article_finished
 
 log = logging.getLogger(__name__)
@@ -39,18 +42,25 @@ def fetch_article(*, article_id: int) -> bool:
     Raises FetchError for transient failures (the task retries); permanent ones fail the article.
     """
     started = Article.objects.filter(
-        pk=article_id, status__in=[ArticleStatus.QUEUED, ArticleStatus.FETCHING]
+        pk=article_id,
+        status__in=[ArticleStatus.QUEUED, ArticleStatus.FETCHING],
+        attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS,
     ).update(
         status=ArticleStatus.FETCHING,
         status_changed_at=timezone.now(),
         attempts=F("attempts") + 1,
         updated_at=timezone.now(),
     )
-    if not started:
-        return False  # deleted, or another delivery already moved it on
+    if not started:  # deleted, another delivery already moved it on, or attempts used up
+        fail_exhausted_article(article_id=article_id, status=ArticleStatus.FETCHING)
+        return False
     article = Article.objects.only("url").get(pk=article_id)
     try:
-        response = fetch(article.url, policy=fetch_policy(), accept="text/html,application/xhtml+xml,application/pdf;q=0.9,text/plain;q=0.8,*/*;q=0.1")
+        response = fetch(
+            article.url,
+            policy=fetch_policy(),
+            accept="text/html,application/xhtml+xml,application/pdf;q=0.9,text/plain;q=0.8,*/*;q=0.1",
+        )
     except FetchError as exc:
         if exc.transient:
             raise
@@ -62,6 +72,7 @@ def fetch_article(*, article_id: int) -> bool:
         won = Article.objects.filter(pk=article_id, status=ArticleStatus.FETCHING).update(
             status=ArticleStatus.EXTRACTING,
             status_changed_at=timezone.now(),
+            attempts=0,  # counted per stage: extraction starts with all its attempts
             final_url=response.final_url,
             http_status=response.status,
             content_type=response.content_type,
@@ -95,15 +106,27 @@ def fetch_article(*, article_id: int) -> bool:
 def extract_article(*, article_id: int) -> list[int]:
     """Extract main text, metadata and claims from the latest snapshot. Returns the claim ids whose
     sources must now be gathered (empty when another delivery already did this stage)."""
+    started = Article.objects.filter(
+        pk=article_id,
+        status=ArticleStatus.EXTRACTING,
+        attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS,
+    ).update(attempts=F("attempts") + 1, status_changed_at=timezone.now(), updated_at=timezone.now())
+    if not started:  # deleted, another delivery already moved it on, or attempts used up
+        fail_exhausted_article(article_id=article_id, status=ArticleStatus.EXTRACTING)
+        return []
     article = Article.objects.filter(pk=article_id, status=ArticleStatus.EXTRACTING).first()
     if article is None:
         return []
     snapshot = Snapshot.objects.filter(article_id=article_id, content_hash=article.content_hash).first()
     if snapshot is None or snapshot.body is None:
-        fail_article(article_id=article_id, code="missing_snapshot", message="The fetched page was not stored.")
+        fail_article(
+            article_id=article_id, code="missing_snapshot", message="The fetched page was not stored."
+        )
         return []
     try:
-        document = to_document(zlib.decompress(snapshot.body), snapshot.content_type, snapshot.charset or None)
+        document = to_document(
+            zlib.decompress(snapshot.body), snapshot.content_type, snapshot.charset or None
+        )
         if document.kind == "html":
             extracted = extract_main_text(document.html or "", url=article.final_url or article.url)
         else:
@@ -111,6 +134,17 @@ def extract_article(*, article_id: int) -> list[int]:
     except IngestError as exc:
         fail_article(article_id=article_id, code=exc.code, message=exc.message)
         return []
+    except SoftTimeLimitExceeded:
+        # Pathological markup (RELIABILITY.md B9): end with a code instead of being killed and redelivered.
+        fail_article(
+            article_id=article_id,
+            code="parse_error",
+            message="The page could not be parsed within the time limit.",
+        )
+        return []
+    truncated = len(extracted.text) > settings.FACTCHECK_MAX_TEXT_CHARS
+    if truncated:
+        extracted.text = extracted.text[: settings.FACTCHECK_MAX_TEXT_CHARS]
     candidates = (
         find_claims(
             extracted.text,
@@ -126,12 +160,18 @@ def extract_article(*, article_id: int) -> list[int]:
         notes = "No main text could be extracted from the page."
     elif not candidates:
         notes = "No check-worthy claims were found in the text."
+    if truncated:
+        notes = (
+            f"Only the first {settings.FACTCHECK_MAX_TEXT_CHARS:,} characters of the text were analysed. "
+            + notes
+        ).strip()
 
     now = timezone.now()
     with transaction.atomic():
         won = Article.objects.filter(pk=article_id, status=ArticleStatus.EXTRACTING).update(
             status=ArticleStatus.SOURCING if candidates else ArticleStatus.READY,
             status_changed_at=now,
+            attempts=0,  # from here on each claim counts its own attempts
             title=extracted.title,
             author=extracted.author,
             sitename=extracted.sitename,
@@ -160,11 +200,13 @@ def extract_article(*, article_id: int) -> list[int]:
                     score=c.score,
                     signals=c.signals,
                     fingerprint=fingerprint(c.text),
+                    match_keys=match_keys(c.text, c.language or extracted.language or "en"),
                 )
                 for c in candidates
             ],
             ignore_conflicts=True,
         )
+    link_article_claims(article_id=article_id)  # after the commit; never raises (a hint for reviewers)
     return list(
         Claim.objects.filter(article_id=article_id, status=ClaimStatus.PENDING).values_list("pk", flat=True)
     )
@@ -187,6 +229,12 @@ def gather_sources(*, claim_id: int) -> bool:
         return False
     if claim.status != ClaimStatus.PENDING:
         return finish_article_if_complete(article_id=claim.article_id)
+    started = Claim.objects.filter(
+        pk=claim_id, status=ClaimStatus.PENDING, attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS
+    ).update(attempts=F("attempts") + 1, updated_at=timezone.now())
+    if not started:  # another delivery finished it just now, or its attempts are used up
+        give_up_on_claim(claim_id=claim_id)
+        return finish_article_if_complete(article_id=claim.article_id)
     article = claim.article
     config = provider_config()
     providers = build_providers(
@@ -201,6 +249,8 @@ def gather_sources(*, claim_id: int) -> bool:
         config=config,
         exclude_site=article.final_url or article.canonical_url,
         deadline=settings.FACTCHECK_SOURCES_DEADLINE,
+        # One fetch per URL and article across workers (each claim is its own task).
+        page_cache=SharedPageCache(cache, f"page:{article.pk}"),
     )
     reports = [report_as_json(r) for r in result.reports]
     all_failed = bool(reports) and all(r["state"] in FAILED_PROVIDER_STATES for r in reports)
@@ -237,6 +287,26 @@ def gather_sources(*, claim_id: int) -> bool:
                 ignore_conflicts=True,
             )
     return finish_article_if_complete(article_id=article.pk)
+
+
+def give_up_on_claim(*, claim_id: int) -> bool:
+    """End a claim whose source search was started too often: `sources_failed`, with the reason in its
+    reports, so that its article can still become ready. Conditional UPDATE: no-op once it finished."""
+    limit = settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS
+    now = timezone.now()
+    report = {
+        "provider": "pipeline",
+        "state": "error",
+        "detail": f"The source search did not finish after {limit} attempts.",
+        "queries": [],
+        "count": 0,
+        "elapsed_ms": 0,
+    }
+    return bool(
+        Claim.objects.filter(pk=claim_id, status=ClaimStatus.PENDING, attempts__gte=limit).update(
+            status=ClaimStatus.SOURCES_FAILED, provider_reports=[report], sourced_at=now, updated_at=now
+        )
+    )
 
 
 def report_as_json(report) -> dict:

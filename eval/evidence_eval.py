@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--sample", type=int, default=0, help="evaluate N random claims (seed 0); 0 = all")
-    parser.add_argument("--max-results", type=int, default=5)
+    parser.add_argument("--max-results", type=int, default=5, help="sources kept per provider")
+    parser.add_argument("--read-pages", type=int, default=10, help="Wikipedia pages read per claim")
     args = parser.parse_args(argv)
 
     rows = load(args.data)
@@ -84,13 +85,23 @@ def main(argv: list[str] | None = None) -> int:
     states: Counter[str] = Counter()
     started = time.monotonic()
     with MediaWikiServer(corpus) as server:
-        config = provider_config(server, wikipedia_api=server.api_template, max_results=args.max_results)
+        # Generous timeouts: the stand-in scores OR queries in pure Python, and this measures quality, not speed.
+        config = provider_config(
+            server,
+            wikipedia_api=server.api_template,
+            max_results=args.max_results,
+            read_pages=args.read_pages,
+            connect_timeout=5.0,
+            read_timeout=20.0,
+            total_timeout=30.0,
+            provider_timeout=60.0,
+        )
         provider = WikipediaProvider(config)
         for row in claims:
             claim = row["claim"]
             gold = [_norm(e["evidence"]) for e in row["evidences"] if e["evidence_label"] in GOLD]
             result = gather_evidence_sync(
-                claim, language="en", providers=[provider], config=config, deadline=30
+                claim, language="en", providers=[provider], config=config, deadline=90
             )
             states[result.reports[0].state] += 1
             if gold:

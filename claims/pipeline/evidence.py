@@ -8,8 +8,10 @@ Guarantees:
 - candidate pages are fetched concurrently through the one fetcher, at most `max_concurrency` at once and
   `per_host_concurrency` per host, each bounded by `page_timeout`: a hanging source costs at most that;
 - the whole call returns within `deadline` seconds (plus ranking, which is CPU-only and fast);
-- `page_cache` (one dict per article) makes every URL be fetched at most once per article — failures are
-  remembered too, so a hanging site is not waited for again by the next claim;
+- `page_cache` makes every URL be fetched at most once per article — failures are remembered too, so a
+  hanging site is not waited for again by the next claim. A dict does that within one process; a
+  `SharedPageCache` (Redis through django.core.cache in production) does it across Celery workers, where
+  each claim is its own task: the first task to claim a URL fetches it, the others wait for its result;
 - candidates on the article's own site (`exclude_site`) are dropped.
 """
 
@@ -17,17 +19,20 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import html as html_lib
 import logging
+import re
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
+
+import trafilatura
 
 from claims.fetcher import FetchError, fetch
-from claims.pipeline.extraction import extract_article
 from claims.pipeline.ingest import IngestError, to_document
 from claims.pipeline.queries import build_queries
 from claims.pipeline.ranking import score_documents, sort_key, weighted_relevance
@@ -113,6 +118,45 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_PUBLISHED = re.compile(
+    r'<meta[^>]+(?:property|name)="(?:article:published_time|date|dc\.date|pubdate)"[^>]+content="([^"]+)"',
+    re.IGNORECASE,
+)
+
+
+def _published_at(html: str) -> datetime | None:
+    match = _PUBLISHED.search(html)
+    if not match:
+        return None
+    try:
+        parsed = datetime.fromisoformat(match.group(1).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def extract_evidence_text(html: str, *, url: str = "") -> tuple[str, str, datetime | None]:
+    """Main text, title and publication date of a candidate page, cheaply: (text, title, published_at).
+
+    Not the article extractor: evidence pages need neither language detection nor trafilatura's metadata
+    and fallback extractors, which cost ~7x more per page (docs/evidence-quality.md, P4). `fast=True` skips
+    the fallbacks; the title and date come from the <title> and meta tags.
+    """
+    text = trafilatura.extract(
+        html,
+        url=url or None,
+        fast=True,
+        include_comments=False,
+        include_tables=False,
+        favor_precision=True,
+        with_metadata=False,
+    )
+    title = _TITLE.search(html[:200_000])
+    title_text = html_lib.unescape(" ".join(title.group(1).split())) if title else ""
+    return (text or "").strip(), title_text, _published_at(html)
+
+
 def fetch_page_text(url: str, *, config: ProviderConfig) -> PageText:
     """Fetch one candidate page and extract its main text (blocking; runs in a worker thread)."""
     try:
@@ -132,12 +176,13 @@ def fetch_page_text(url: str, *, config: ProviderConfig) -> PageText:
         return page
     if document.kind == "html":
         try:
-            article = extract_article(document.html or "", url=response.final_url)
+            page.text, page.title, page.published_at = extract_evidence_text(
+                document.html or "", url=response.final_url
+            )
         except Exception:  # one unreadable page must not cost the claim its other sources
             logger.warning("extraction failed for %s", url, exc_info=True)
             page.error = "parse_error"
             return page
-        page.text, page.title, page.published_at = article.text, article.title, article.published_at
     else:
         page.text = document.text or ""
     if not page.text.strip():
@@ -177,6 +222,52 @@ async def _run_provider(
     return candidates, report
 
 
+class CacheBackend(Protocol):
+    """The part of django.core.cache's API that SharedPageCache needs (any such object will do)."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+    def add(self, key: str, value: Any, timeout: float | None = None) -> bool: ...
+
+    def set(self, key: str, value: Any, timeout: float | None = None) -> None: ...
+
+
+class SharedPageCache:
+    """Fetched pages shared by every claim of one article, across processes: `{namespace}:{sha1(url)}`.
+
+    Pages are kept for `ttl` seconds, failures for `error_ttl` (a site that was down may be back soon).
+    `claim(url)` is an atomic add of a short-lived marker: it returns False while another task is fetching
+    the URL, and the caller then waits for that task's result (`wait`) instead of fetching it again.
+    """
+
+    def __init__(
+        self, backend: CacheBackend, namespace: str, *, ttl: int = 3600, error_ttl: int = 300
+    ) -> None:
+        self.backend, self.namespace, self.ttl, self.error_ttl = backend, namespace, ttl, error_ttl
+
+    def _key(self, url: str) -> str:
+        return f"{self.namespace}:{hashlib.sha1(url.encode()).hexdigest()}"
+
+    def get(self, url: str) -> PageText | None:
+        page = self.backend.get(self._key(url))
+        return page if isinstance(page, PageText) else None
+
+    def put(self, url: str, page: PageText) -> None:
+        self.backend.set(self._key(url), page, self.error_ttl if page.error else self.ttl)
+
+    def claim(self, url: str, *, seconds: float) -> bool:
+        return bool(self.backend.add(self._key(url) + ":fetching", 1, max(1, int(seconds) + 1)))
+
+    async def wait(self, url: str, *, until: float) -> PageText | None:
+        loop = asyncio.get_running_loop()
+        while loop.time() < until:
+            page = self.get(url)
+            if page is not None:
+                return page
+            await asyncio.sleep(0.05)
+        return None
+
+
 def _host(url: str) -> str:
     try:
         return canonicalize_url(url).split("/")[2]
@@ -188,7 +279,7 @@ async def fetch_pages(
     urls: list[str],
     *,
     config: ProviderConfig,
-    page_cache: dict[str, PageText],
+    page_cache: dict[str, PageText] | SharedPageCache,
     until: float,
 ) -> dict[str, PageText]:
     """Fetch every URL (keys: canonical URLs) concurrently within the bounds; results also go to page_cache.
@@ -197,9 +288,15 @@ async def fetch_pages(
     stuck on a hanging socket is freed by the fetch policy's own timeouts, never waited for here.
     """
     loop = asyncio.get_running_loop()
-    todo = [u for u in dict.fromkeys(urls) if u not in page_cache]
+    shared = page_cache if isinstance(page_cache, SharedPageCache) else None
+    pages: dict[str, PageText] = {}
+    for url in dict.fromkeys(urls):
+        found = shared.get(url) if shared else page_cache.get(url)
+        if found is not None:
+            pages[url] = found
+    todo = [u for u in dict.fromkeys(urls) if u not in pages]
     if not todo:
-        return {u: page_cache[u] for u in urls}
+        return pages
     overall = asyncio.Semaphore(max(1, config.max_concurrency))
     per_host: dict[str, asyncio.Semaphore] = defaultdict(
         lambda: asyncio.Semaphore(max(1, config.per_host_concurrency))
@@ -209,23 +306,34 @@ async def fetch_pages(
     )
 
     async def one(url: str) -> None:
+        if shared and not shared.claim(url, seconds=config.page_timeout):
+            # Another claim's task is fetching this page right now: its result is ours too.
+            waited = await shared.wait(url, until=min(until, loop.time() + config.page_timeout))
+            if waited is not None:
+                pages[url] = waited
+                return
         async with overall, per_host[_host(url)]:
             timeout = min(config.page_timeout, until - loop.time())
             if timeout <= 0:
-                page_cache[url] = PageText(url=url, error="deadline")
-                return
+                pages[url] = PageText(url=url, error="deadline")
+                return  # not cached: the next claim may have time for it
             try:
-                page_cache[url] = await asyncio.wait_for(
+                page = await asyncio.wait_for(
                     loop.run_in_executor(executor, partial(fetch_page_text, url, config=config)), timeout
                 )
             except TimeoutError:
-                page_cache[url] = PageText(url=url, error="timeout")
+                page = PageText(url=url, error="timeout")
+            pages[url] = page
+            if shared:
+                shared.put(url, page)
+            else:
+                page_cache[url] = page
 
     try:
         await asyncio.gather(*(one(u) for u in todo))
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
-    return {u: page_cache[u] for u in urls}
+    return {u: pages[u] for u in urls}
 
 
 def _candidate_key(candidate: Candidate) -> str:
@@ -243,7 +351,7 @@ async def gather_evidence(
     config: ProviderConfig,
     exclude_site: str = "",
     deadline: float = 30.0,
-    page_cache: dict | None = None,
+    page_cache: dict | SharedPageCache | None = None,
 ) -> EvidenceResult:
     """Query every provider, fetch the candidate pages, rank passages and sources; see the module docstring."""
     loop = asyncio.get_running_loop()

@@ -32,6 +32,10 @@ class ProviderConfig:
     factchecktools_key: str = ""
     factchecktools_url: str = "https://factchecktools.googleapis.com/v1alpha1/claims:search"
     max_results: int = 5
+    # Search engines with an API (Wikipedia): hits asked per query, and pages read per wiki. Reading more
+    # pages than we keep lets passage ranking, not the engine's whole-page score, pick the evidence.
+    search_limit: int = 10
+    read_pages: int = 10
     # Orchestration knobs (extensions of the brief's interface, all with safe defaults).
     max_queries: int = 3
     provider_timeout: float = 15.0  # one provider's whole search, all its API calls

@@ -1,9 +1,11 @@
 import asyncio
 import time
+import uuid
 
 import pytest
+from django.core.cache import cache
 
-from claims.pipeline.evidence import gather_evidence, gather_evidence_sync
+from claims.pipeline.evidence import SharedPageCache, gather_evidence, gather_evidence_sync
 from claims.providers.base import Candidate
 from claims.providers.factchecktools import FactCheckToolsProvider
 from claims.providers.registry import build_providers
@@ -193,3 +195,48 @@ def test_registry_keeps_order_and_skips_what_is_not_configured(services, caplog)
     ]
     assert names == ["wikipedia", "factchecktools"]
     assert "searxng skipped" in caplog.text and "bogus" in caplog.text
+
+
+def test_two_claims_of_one_article_fetch_a_shared_url_once_across_workers(services):
+    """Each claim is its own Celery task: the Redis-backed cache, not a dict, must dedupe the fetches."""
+    _, _, searx, config = services
+    namespace = f"page:test-{uuid.uuid4().hex}"
+    providers = [SearxNGProvider(config)]
+    claims = (CLAIM, "Polar bear populations could decline sharply by 2050 if warming continues")
+    for claim in claims:  # a fresh SharedPageCache per claim, as in two separate tasks
+        result = gather_evidence_sync(
+            claim,
+            language="en",
+            providers=providers,
+            config=config,
+            page_cache=SharedPageCache(cache, namespace),
+        )
+        assert any(s.url == searx.page_url("arctic-ice") for s in result.sources)
+    page_requests = [r.path for r in searx.requests if r.path.startswith("/page/")]
+    assert page_requests.count("/page/arctic-ice") == 1
+
+
+def test_concurrent_claims_wait_for_the_page_another_task_is_fetching(services):
+    _, _, searx, config = services
+    searx.page_delay = 0.5
+    namespace = f"page:test-{uuid.uuid4().hex}"
+    providers = [SearxNGProvider(config)]
+
+    async def both():
+        return await asyncio.gather(
+            *(
+                gather_evidence(
+                    claim,
+                    language="en",
+                    providers=providers,
+                    config=config,
+                    page_cache=SharedPageCache(cache, namespace),
+                )
+                for claim in (CLAIM, "Polar bears lose their sea ice habitat as the Arctic warms")
+            )
+        )
+
+    results = asyncio.run(both())
+    assert all(any(s.url == searx.page_url("arctic-ice") for s in r.sources) for r in results)
+    page_requests = [r.path for r in searx.requests if r.path.startswith("/page/")]
+    assert page_requests.count("/page/arctic-ice") == 1

@@ -1,0 +1,99 @@
+"""Claim matching: a claim that says what an earlier claim said links to it and shows its verdict."""
+
+from __future__ import annotations
+
+import pytest
+
+from claims import services, stages
+from claims.matching import find_matches, link_article_claims, match_keys
+from claims.models import Claim, ClaimMatch
+from claims.pipeline.similarity import MATCH_THRESHOLD, ClaimKey, band_keys, similarity
+from reviewers.services import record_verdict
+from tests.factories import make_article, make_claim
+
+ORIGINAL = "The city council approved a budget of 12 million euros for new cycle lanes on Monday."
+EDITED = "On Monday, the City Council approved a 12 million euro budget for new cycle lanes!"
+
+
+@pytest.fixture
+def pipeline_settings(allow_loopback_servers, wiki_server):
+    allow_loopback_servers.FACTCHECK_WIKIPEDIA_API = wiki_server.api_template
+    allow_loopback_servers.FACTCHECK_PROVIDERS = ["archive", "wikipedia"]
+    return allow_loopback_servers
+
+
+def keyed_claim(article=None, text=ORIGINAL, **fields) -> Claim:
+    return make_claim(
+        article, text=text, fingerprint=stages.fingerprint(text), match_keys=match_keys(text), **fields
+    )
+
+
+def test_edited_wording_is_similar_and_shares_lsh_bands():
+    a, b = ClaimKey.of(ORIGINAL), ClaimKey.of(EDITED)
+    score, veto = similarity(b, a)
+    assert score >= MATCH_THRESHOLD and veto == ""
+    assert set(band_keys(a.shingles)) & set(band_keys(b.shingles))
+
+
+@pytest.mark.parametrize(
+    ("other", "reason"),
+    [
+        ("The city council approved a budget of 15 million euros for new cycle lanes on Monday.", "figures"),
+        (
+            "The city council did not approve a budget of 12 million euros for new cycle lanes on Monday.",
+            "negates",
+        ),
+    ],
+)
+def test_other_figures_or_a_negation_are_not_the_same_claim(other, reason):
+    score, veto = similarity(ClaimKey.of(other), ClaimKey.of(ORIGINAL))
+    assert score == 0.0 and reason in veto
+
+
+def test_unrelated_claims_do_not_match():
+    score, _ = similarity(
+        ClaimKey.of("Polar bears are going extinct because of global warming."), ClaimKey.of(ORIGINAL)
+    )
+    assert score < 0.1
+
+
+@pytest.mark.django_db
+def test_a_claim_in_another_article_finds_the_earlier_claim_not_its_own_article():
+    earlier = keyed_claim()
+    keyed_claim(text="Unemployment in Germany rose to 5.7 percent in March.")
+    later_article = make_article()
+    sibling = keyed_claim(later_article, text=ORIGINAL, start=200)  # same article: never a match
+    found = find_matches(EDITED, exclude_article_id=later_article.pk)
+    assert [m.claim_id for m in found] == [earlier.pk]
+    exact = find_matches(ORIGINAL.upper(), exclude_article_id=later_article.pk, before_id=sibling.pk)
+    assert [(m.claim_id, m.similarity) for m in exact] == [(earlier.pk, 1.0)]
+
+
+@pytest.mark.django_db
+def test_extraction_stores_keys_and_links_claims_once(page_server, pipeline_settings):
+    article, _ = services.submit_article(url=page_server.url("zeit.de.zugverkehr.html"))
+    stages.fetch_article(article_id=article.pk)
+    assert stages.extract_article(article_id=article.pk)
+    first = Claim.objects.filter(article=article).order_by("start").first()
+    assert first.match_keys == match_keys(first.text, first.language)
+
+    later = make_article(language="de")
+    copy = keyed_claim(later, text=first.text.replace(",", "").upper(), language="de")
+    assert link_article_claims(article_id=later.pk) == 1
+    assert link_article_claims(article_id=later.pk) == 1  # idempotent: found again, stored once
+    (link,) = ClaimMatch.objects.filter(claim=copy)
+    assert link.matched_id == first.pk and link.similarity == 1.0
+
+
+@pytest.mark.django_db
+def test_the_claim_detail_shows_the_earlier_claim_with_its_verdict(consumer_client, reviewer):
+    earlier = keyed_claim()
+    record_verdict(claim=earlier, reviewer=reviewer, label="disputed", rationale="Minutes say 10 million.")
+    later = keyed_claim(make_article(), text=EDITED)
+    link_article_claims(article_id=later.article_id)
+    body = consumer_client.get(f"/api/v1/claims/{later.pk}/").json()
+    (match,) = body["matches"]
+    assert match["id"] == earlier.pk and match["text"] == ORIGINAL
+    assert match["similarity"] >= MATCH_THRESHOLD
+    assert match["verdict"]["label"] == "disputed"
+    assert consumer_client.get(f"/api/v1/claims/{earlier.pk}/").json()["matches"] == []  # only earlier ones
