@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from claims import queue
 from claims.fetcher import FetchError, validate_url
-from claims.models import ACTIVE_STATUSES, Article, ArticleStatus, Claim, ClaimStatus
+from claims.models import ACTIVE_STATUSES, Article, ArticleStatus, Claim, ClaimStatus, Snapshot
 from claims.outbound import fetch_policy
 from claims.signals import article_finished
 from claims.urlnorm import canonicalize_url
@@ -200,3 +200,13 @@ def sweep_stale_articles(*, older_than: timedelta | None = None) -> dict[str, in
                 queue.publish(queue.GATHER_SOURCES, claim_id)
         counts["republished"] += 1
     return counts
+
+
+def drop_expired_snapshot_bodies(*, now=None) -> int:
+    """Drop the raw bytes of snapshots older than the retention (their provenance metadata stays).
+    Idempotent; returns how many bodies were dropped."""
+    days = settings.FACTCHECK_SNAPSHOT_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    return Snapshot.objects.filter(fetched_at__lt=cutoff, body__isnull=False).update(body=None)

@@ -102,3 +102,8 @@ def gather_sources_task(claim_id: int) -> None:
 @shared_task
 def sweep_stale_articles_task() -> dict[str, int]:
     return services.sweep_stale_articles()
+
+
+@shared_task
+def drop_expired_snapshot_bodies_task() -> int:
+    return services.drop_expired_snapshot_bodies()

@@ -239,11 +239,16 @@ CELERY_TASK_ROUTES = {
     "claims.tasks.fetch_article_task": {"queue": "ingest"},
     "claims.tasks.extract_article_task": {"queue": "ingest"},
     "claims.tasks.sweep_stale_articles_task": {"queue": "ingest"},
+    "claims.tasks.drop_expired_snapshot_bodies_task": {"queue": "ingest"},
     "claims.tasks.gather_sources_task": {"queue": "sources"},
     "publishing.tasks.deliver_webhook_task": {"queue": "webhooks"},
     "publishing.tasks.sweep_webhooks_task": {"queue": "webhooks"},
 }
 CELERY_BEAT_SCHEDULE = {
+    "drop-expired-snapshot-bodies": {
+        "task": "claims.tasks.drop_expired_snapshot_bodies_task",
+        "schedule": 3600.0,
+    },
     "sweep-stale-articles": {
         "task": "claims.tasks.sweep_stale_articles_task",
         "schedule": env_float("FACTCHECK_SWEEP_INTERVAL", 60.0),
@@ -265,6 +270,11 @@ FACTCHECK_FETCH_TOTAL_TIMEOUT = env_float("FACTCHECK_FETCH_TOTAL_TIMEOUT", 30.0)
 FACTCHECK_FETCH_MAX_BYTES = env_int("FACTCHECK_FETCH_MAX_BYTES", 10 * 1024 * 1024)
 FACTCHECK_FETCH_USER_AGENT = env("FACTCHECK_FETCH_USER_AGENT", "factcheck/1.0 (claim fact-checking service)")
 FACTCHECK_FETCH_MAX_ATTEMPTS = env_int("FACTCHECK_FETCH_MAX_ATTEMPTS", 4)
+# Longer extracted texts (a pathological page, a book-length PDF) are cut here, with a note on the article.
+FACTCHECK_MAX_TEXT_CHARS = env_int("FACTCHECK_MAX_TEXT_CHARS", 300_000)
+# Raw fetched bytes are kept this many days for re-extraction and provenance (0 = keep for ever); the
+# snapshot's URL, status, type, time and hash are kept regardless.
+FACTCHECK_SNAPSHOT_RETENTION_DAYS = env_int("FACTCHECK_SNAPSHOT_RETENTION_DAYS", 90)
 FACTCHECK_CHECKWORTHINESS_THRESHOLD = env_float("FACTCHECK_CHECKWORTHINESS_THRESHOLD", 0.15)
 FACTCHECK_PROVIDERS = env_list("FACTCHECK_PROVIDERS", "archive,wikipedia")
 FACTCHECK_WIKIPEDIA_API = env("FACTCHECK_WIKIPEDIA_API", "https://{lang}.wikipedia.org/w/api.php")
