@@ -8,148 +8,300 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Article',
+            name="Article",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.URLField(max_length=2048, verbose_name='submitted URL')),
-                ('canonical_url', models.CharField(max_length=2048, unique=True)),
-                ('final_url', models.CharField(blank=True, max_length=2048)),
-                ('http_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('content_type', models.CharField(blank=True, max_length=255)),
-                ('content_hash', models.CharField(blank=True, help_text='SHA-256 of the fetched bytes.', max_length=64)),
-                ('content_length', models.PositiveIntegerField(blank=True, null=True)),
-                ('fetched_at', models.DateTimeField(blank=True, null=True)),
-                ('title', models.TextField(blank=True)),
-                ('author', models.TextField(blank=True)),
-                ('sitename', models.CharField(blank=True, max_length=255)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('language', models.CharField(blank=True, max_length=8)),
-                ('language_note', models.TextField(blank=True)),
-                ('text', models.TextField(blank=True)),
-                ('search_vector', django.contrib.postgres.search.SearchVectorField(editable=False, null=True)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('fetching', 'Fetching'), ('extracting', 'Extracting'), ('sourcing', 'Gathering sources'), ('ready', 'Ready'), ('failed', 'Failed')], default='queued', max_length=16)),
-                ('status_changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('error_code', models.CharField(blank=True, max_length=64)),
-                ('error_message', models.TextField(blank=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0, help_text='Pipeline runs started for this article.')),
-                ('notes', models.TextField(blank=True, help_text='Why the article has no claims, when it has none.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("url", models.URLField(max_length=2048, verbose_name="submitted URL")),
+                ("canonical_url", models.CharField(max_length=2048, unique=True)),
+                ("final_url", models.CharField(blank=True, max_length=2048)),
+                ("http_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("content_type", models.CharField(blank=True, max_length=255)),
+                (
+                    "content_hash",
+                    models.CharField(blank=True, help_text="SHA-256 of the fetched bytes.", max_length=64),
+                ),
+                ("content_length", models.PositiveIntegerField(blank=True, null=True)),
+                ("fetched_at", models.DateTimeField(blank=True, null=True)),
+                ("title", models.TextField(blank=True)),
+                ("author", models.TextField(blank=True)),
+                ("sitename", models.CharField(blank=True, max_length=255)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("language", models.CharField(blank=True, max_length=8)),
+                ("language_note", models.TextField(blank=True)),
+                ("text", models.TextField(blank=True)),
+                (
+                    "search_vector",
+                    django.contrib.postgres.search.SearchVectorField(editable=False, null=True),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("fetching", "Fetching"),
+                            ("extracting", "Extracting"),
+                            ("sourcing", "Gathering sources"),
+                            ("ready", "Ready"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("status_changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("error_code", models.CharField(blank=True, max_length=64)),
+                ("error_message", models.TextField(blank=True)),
+                (
+                    "attempts",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="Pipeline runs started for this article."
+                    ),
+                ),
+                (
+                    "notes",
+                    models.TextField(
+                        blank=True, help_text="Why the article has no claims, when it has none."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['status', 'status_changed_at'], name='claims_arti_status_eaf111_idx'), django.contrib.postgres.indexes.GinIndex(fields=['search_vector'], name='article_search_gin')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('status', 'failed'), ('error_code', ''), _connector='OR'), name='article_error_only_when_failed')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["status", "status_changed_at"], name="claims_arti_status_eaf111_idx"
+                    ),
+                    django.contrib.postgres.indexes.GinIndex(
+                        fields=["search_vector"], name="article_search_gin"
+                    ),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("status", "failed"), ("error_code", ""), _connector="OR"),
+                        name="article_error_only_when_failed",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Claim',
+            name="Claim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField()),
-                ('start', models.PositiveIntegerField(help_text='Character offset of the claim in the article text.')),
-                ('end', models.PositiveIntegerField()),
-                ('spans', models.JSONField(default=list, help_text='Every [start, end] where the claim occurs.')),
-                ('context', models.JSONField(default=dict, help_text='Sentence before and after, and the article title.')),
-                ('language', models.CharField(blank=True, max_length=8)),
-                ('score', models.FloatField(help_text='Check-worthiness, 0..1.')),
-                ('signals', models.JSONField(default=dict, help_text='The signals that explain the score.')),
-                ('fingerprint', models.CharField(db_index=True, help_text='Hash of the normalised text.', max_length=64)),
-                ('status', models.CharField(choices=[('pending', 'Gathering sources'), ('sourced', 'Sources gathered'), ('sources_failed', 'Source search failed')], default='pending', max_length=16)),
-                ('provider_reports', models.JSONField(default=list, help_text='What each source provider did.')),
-                ('sourced_at', models.DateTimeField(blank=True, null=True)),
-                ('verdict_label', models.CharField(blank=True, choices=[('verified', 'Verified'), ('disputed', 'Disputed'), ('unsupported', 'Unsupported')], max_length=16)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=0, help_text='Bumped by every verdict (ETag / If-Match).')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='claims', to='claims.article')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField()),
+                (
+                    "start",
+                    models.PositiveIntegerField(
+                        help_text="Character offset of the claim in the article text."
+                    ),
+                ),
+                ("end", models.PositiveIntegerField()),
+                (
+                    "spans",
+                    models.JSONField(default=list, help_text="Every [start, end] where the claim occurs."),
+                ),
+                (
+                    "context",
+                    models.JSONField(
+                        default=dict, help_text="Sentence before and after, and the article title."
+                    ),
+                ),
+                ("language", models.CharField(blank=True, max_length=8)),
+                ("score", models.FloatField(help_text="Check-worthiness, 0..1.")),
+                ("signals", models.JSONField(default=dict, help_text="The signals that explain the score.")),
+                (
+                    "fingerprint",
+                    models.CharField(db_index=True, help_text="Hash of the normalised text.", max_length=64),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Gathering sources"),
+                            ("sourced", "Sources gathered"),
+                            ("sources_failed", "Source search failed"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "provider_reports",
+                    models.JSONField(default=list, help_text="What each source provider did."),
+                ),
+                ("sourced_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "verdict_label",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("verified", "Verified"),
+                            ("disputed", "Disputed"),
+                            ("unsupported", "Unsupported"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "version",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Bumped by every verdict (ETag / If-Match)."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="claims",
+                        to="claims.article",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['article_id', 'start'],
+                "ordering": ["article_id", "start"],
             },
         ),
         migrations.CreateModel(
-            name='Snapshot',
+            name="Snapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.CharField(max_length=2048)),
-                ('final_url', models.CharField(max_length=2048)),
-                ('http_status', models.PositiveSmallIntegerField()),
-                ('content_type', models.CharField(blank=True, max_length=255)),
-                ('charset', models.CharField(blank=True, max_length=64)),
-                ('content_hash', models.CharField(max_length=64)),
-                ('content_length', models.PositiveIntegerField()),
-                ('fetched_at', models.DateTimeField()),
-                ('body', models.BinaryField(help_text='zlib-compressed raw bytes (dropped after the retention).', null=True)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='snapshots', to='claims.article')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("url", models.CharField(max_length=2048)),
+                ("final_url", models.CharField(max_length=2048)),
+                ("http_status", models.PositiveSmallIntegerField()),
+                ("content_type", models.CharField(blank=True, max_length=255)),
+                ("charset", models.CharField(blank=True, max_length=64)),
+                ("content_hash", models.CharField(max_length=64)),
+                ("content_length", models.PositiveIntegerField()),
+                ("fetched_at", models.DateTimeField()),
+                (
+                    "body",
+                    models.BinaryField(
+                        help_text="zlib-compressed raw bytes (dropped after the retention).", null=True
+                    ),
+                ),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="snapshots",
+                        to="claims.article",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-fetched_at', '-id'],
-                'get_latest_by': 'fetched_at',
+                "ordering": ["-fetched_at", "-id"],
+                "get_latest_by": "fetched_at",
             },
         ),
         migrations.CreateModel(
-            name='Source',
+            name="Source",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.CharField(max_length=2048)),
-                ('canonical_url', models.CharField(max_length=2048)),
-                ('title', models.TextField(blank=True)),
-                ('publisher', models.CharField(blank=True, max_length=255)),
-                ('provider', models.CharField(max_length=32)),
-                ('query', models.TextField(blank=True, help_text='The search query that found this source.')),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('retrieved_at', models.DateTimeField(blank=True, null=True)),
-                ('content_hash', models.CharField(blank=True, max_length=64)),
-                ('snippet', models.TextField(blank=True)),
-                ('passages', models.JSONField(default=list)),
-                ('relevance', models.FloatField(default=0.0)),
-                ('rank', models.PositiveSmallIntegerField(default=0)),
-                ('stance', models.CharField(choices=[('supports', 'Supports'), ('refutes', 'Refutes'), ('unclear', 'Unclear')], default='unclear', max_length=16)),
-                ('stance_reason', models.TextField(blank=True)),
-                ('rating', models.CharField(blank=True, help_text="A published fact-check's own rating.", max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sources', to='claims.claim')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("url", models.CharField(max_length=2048)),
+                ("canonical_url", models.CharField(max_length=2048)),
+                ("title", models.TextField(blank=True)),
+                ("publisher", models.CharField(blank=True, max_length=255)),
+                ("provider", models.CharField(max_length=32)),
+                ("query", models.TextField(blank=True, help_text="The search query that found this source.")),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("retrieved_at", models.DateTimeField(blank=True, null=True)),
+                ("content_hash", models.CharField(blank=True, max_length=64)),
+                ("snippet", models.TextField(blank=True)),
+                ("passages", models.JSONField(default=list)),
+                ("relevance", models.FloatField(default=0.0)),
+                ("rank", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "stance",
+                    models.CharField(
+                        choices=[("supports", "Supports"), ("refutes", "Refutes"), ("unclear", "Unclear")],
+                        default="unclear",
+                        max_length=16,
+                    ),
+                ),
+                ("stance_reason", models.TextField(blank=True)),
+                (
+                    "rating",
+                    models.CharField(
+                        blank=True, help_text="A published fact-check's own rating.", max_length=255
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="sources", to="claims.claim"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['claim_id', 'rank', 'id'],
+                "ordering": ["claim_id", "rank", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['verdict_label', '-score'], name='claims_clai_verdict_54a190_idx'),
+            model_name="claim",
+            index=models.Index(fields=["verdict_label", "-score"], name="claims_clai_verdict_54a190_idx"),
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['updated_at', 'id'], name='claims_clai_updated_a0c368_idx'),
+            model_name="claim",
+            index=models.Index(fields=["updated_at", "id"], name="claims_clai_updated_a0c368_idx"),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.UniqueConstraint(fields=('article', 'start'), name='claim_unique_start_per_article'),
+            model_name="claim",
+            constraint=models.UniqueConstraint(
+                fields=("article", "start"), name="claim_unique_start_per_article"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='claim_span_not_empty'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end__gt", models.F("start"))), name="claim_span_not_empty"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=models.Q(('score__gte', 0), ('score__lte', 1)), name='claim_score_0_1'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("score__gte", 0), ("score__lte", 1)), name="claim_score_0_1"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='snapshot',
-            constraint=models.UniqueConstraint(fields=('article', 'content_hash'), name='snapshot_unique_per_content'),
+            model_name="snapshot",
+            constraint=models.UniqueConstraint(
+                fields=("article", "content_hash"), name="snapshot_unique_per_content"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='source',
-            constraint=models.UniqueConstraint(fields=('claim', 'canonical_url'), name='source_unique_url_per_claim'),
+            model_name="source",
+            constraint=models.UniqueConstraint(
+                fields=("claim", "canonical_url"), name="source_unique_url_per_claim"
+            ),
         ),
     ]

@@ -6,32 +6,89 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('claims', '0001_initial'),
+        ("claims", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Verdict',
+            name="Verdict",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(choices=[('verified', 'Verified'), ('disputed', 'Disputed'), ('unsupported', 'Unsupported')], max_length=16)),
-                ('rationale', models.TextField()),
-                ('cited_sources', models.JSONField(default=list, help_text='Snapshot of the sources relied on: id, url, title, provider.')),
-                ('decided_at', models.DateTimeField()),
-                ('claim_version', models.PositiveIntegerField(help_text="The claim's version this verdict created.")),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='verdicts', to='claims.claim')),
-                ('reviewer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='verdicts', to=settings.AUTH_USER_MODEL)),
-                ('supersedes', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='superseded_by', to='reviewers.verdict')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "label",
+                    models.CharField(
+                        choices=[
+                            ("verified", "Verified"),
+                            ("disputed", "Disputed"),
+                            ("unsupported", "Unsupported"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("rationale", models.TextField()),
+                (
+                    "cited_sources",
+                    models.JSONField(
+                        default=list, help_text="Snapshot of the sources relied on: id, url, title, provider."
+                    ),
+                ),
+                ("decided_at", models.DateTimeField()),
+                (
+                    "claim_version",
+                    models.PositiveIntegerField(help_text="The claim's version this verdict created."),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="verdicts",
+                        to="claims.claim",
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="verdicts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "supersedes",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="superseded_by",
+                        to="reviewers.verdict",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['decided_at', 'id'],
-                'indexes': [models.Index(fields=['decided_at', 'id'], name='verdict_feed_idx')],
-                'constraints': [models.UniqueConstraint(fields=('claim', 'claim_version'), name='verdict_unique_claim_version'), models.CheckConstraint(condition=models.Q(('rationale', ''), _negated=True), name='verdict_rationale_required'), models.CheckConstraint(condition=models.Q(('label__in', ['verified', 'disputed', 'unsupported'])), name='verdict_label_valid')],
+                "ordering": ["decided_at", "id"],
+                "indexes": [models.Index(fields=["decided_at", "id"], name="verdict_feed_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("claim", "claim_version"), name="verdict_unique_claim_version"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("rationale", ""), _negated=True),
+                        name="verdict_rationale_required",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("label__in", ["verified", "disputed", "unsupported"])),
+                        name="verdict_label_valid",
+                    ),
+                ],
             },
         ),
     ]
