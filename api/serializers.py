@@ -45,6 +45,7 @@ class ArticleSerializer(serializers.ModelSerializer):
             "status",
             "error",
             "notes",
+            "duplicate_of",
             "progress",
             "created_at",
             "updated_at",

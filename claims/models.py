@@ -65,6 +65,14 @@ class Article(models.Model):
     status_changed_at = models.DateTimeField(default=timezone.now)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The earlier article this page turned out to be (same final URL or rel=canonical).",
+    )
     attempts = models.PositiveSmallIntegerField(
         default=0,
         help_text="Deliveries that started the current stage (fetch or extraction); bounded, so a "
@@ -97,6 +105,21 @@ class Article(models.Model):
         if self.status != ArticleStatus.FAILED:
             return None
         return {"code": self.error_code, "message": self.error_message}
+
+
+class ArticleAlias(models.Model):
+    """Another canonical URL of an article: where its submitted URL redirected to, or the page's own
+    <link rel=canonical>. Submitting an alias finds the article instead of creating a new one."""
+
+    url = models.CharField(max_length=2048, unique=True)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="aliases")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "article aliases"
+
+    def __str__(self) -> str:
+        return self.url
 
 
 class ClaimStatus(models.TextChoices):

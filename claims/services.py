@@ -12,7 +12,15 @@ from django.utils import timezone
 
 from claims import queue
 from claims.fetcher import FetchError, validate_url
-from claims.models import ACTIVE_STATUSES, Article, ArticleStatus, Claim, ClaimStatus, Snapshot
+from claims.models import (
+    ACTIVE_STATUSES,
+    Article,
+    ArticleAlias,
+    ArticleStatus,
+    Claim,
+    ClaimStatus,
+    Snapshot,
+)
 from claims.outbound import fetch_policy
 from claims.signals import article_finished
 from claims.urlnorm import canonicalize_url
@@ -52,17 +60,71 @@ def submit_article(*, url: str) -> tuple[Article, bool]:
     """
     url = url.strip()
     canonical = check_submitted_url(url)
-    try:
-        with transaction.atomic():
-            article = Article.objects.create(url=url, canonical_url=canonical)
-            queue.publish_on_commit(queue.FETCH_ARTICLE, article.pk)
-            return article, True
-    except IntegrityError:
-        article = Article.objects.get(canonical_url=canonical)
+    article = find_article(canonical_url=canonical)
+    if article is None:
+        try:
+            with transaction.atomic():
+                article = Article.objects.create(url=url, canonical_url=canonical)
+                queue.publish_on_commit(queue.FETCH_ARTICLE, article.pk)
+                return article, True
+        except IntegrityError:
+            article = find_article(canonical_url=canonical)
     if article.status == ArticleStatus.FAILED:
         retry_article(article=article)
         article.refresh_from_db()
     return article, False
+
+
+def find_article(*, canonical_url: str) -> Article | None:
+    """The article known under this canonical URL or one of its aliases; a page found to duplicate an
+    earlier article resolves to that one."""
+    article = Article.objects.filter(canonical_url=canonical_url).first()
+    if article is None:
+        alias = ArticleAlias.objects.select_related("article").filter(url=canonical_url).first()
+        article = alias.article if alias else None
+    if article is not None and article.duplicate_of_id:
+        return Article.objects.get(pk=article.duplicate_of_id)
+    return article
+
+
+def record_alias(*, article_id: int, url: str) -> int | None:
+    """Register `url` (a final URL after redirects, or a rel=canonical) as another name of the article.
+
+    Returns the id of an *earlier* article that already owns this URL (so this one is a duplicate of it),
+    else None. Idempotent; call it inside the stage's transaction.
+    """
+    try:
+        canonical = canonicalize_url(url)
+    except ValueError:
+        return None
+    owner = Article.objects.filter(canonical_url=canonical).values_list("pk", flat=True).first()
+    if owner is None:
+        owner = ArticleAlias.objects.filter(url=canonical).values_list("article_id", flat=True).first()
+    if owner is not None:
+        return owner if owner != article_id else None
+    try:
+        with transaction.atomic():
+            ArticleAlias.objects.create(url=canonical, article_id=article_id)
+    except IntegrityError:  # another article registered it a moment ago: it came first
+        other = ArticleAlias.objects.filter(url=canonical).values_list("article_id", flat=True).first()
+        return other if other != article_id else None
+    return None
+
+
+def mark_duplicate(*, article_id: int, original_id: int, status: str) -> bool:
+    """End an article that turned out to be the same page as an earlier one. No-op unless still `status`."""
+    with transaction.atomic():
+        marked = Article.objects.filter(pk=article_id, status=status).update(
+            status=ArticleStatus.FAILED,
+            status_changed_at=timezone.now(),
+            duplicate_of_id=original_id,
+            error_code="duplicate",
+            error_message=f"This page is the same article as article {original_id}; its claims are there.",
+            updated_at=timezone.now(),
+        )
+        if marked:
+            article_finished.send(sender=Article, article_id=article_id, status=ArticleStatus.FAILED)
+    return bool(marked)
 
 
 def retry_article(*, article: Article) -> bool:

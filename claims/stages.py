@@ -28,8 +28,15 @@ from claims.pipeline.ingest import IngestError, to_document
 from claims.providers.archive import ArchiveProvider
 from claims.providers.registry import build_providers
 from claims.search import search_vector
-from claims.services import fail_article, fail_exhausted_article, finish_article_if_complete
+from claims.services import (
+    fail_article,
+    fail_exhausted_article,
+    finish_article_if_complete,
+    mark_duplicate,
+    record_alias,
+)
 from claims.signals import article_finished
+from claims.urlnorm import same_site
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +107,11 @@ def fetch_article(*, article_id: int) -> bool:
             ],
             ignore_conflicts=True,
         )
+        # Redirected to a URL another article already has: the same page, checked once (B12).
+        original = record_alias(article_id=article_id, url=response.final_url)
+        if original is not None:
+            mark_duplicate(article_id=article_id, original_id=original, status=ArticleStatus.EXTRACTING)
+            return False
     return True
 
 
@@ -142,6 +154,13 @@ def extract_article(*, article_id: int) -> list[int]:
             message="The page could not be parsed within the time limit.",
         )
         return []
+    # The page names its canonical URL: if an earlier article has it, this is that article again. Only a
+    # canonical on the page's own site counts, so a page cannot claim to be another site's article.
+    if extracted.canonical_url and same_site(extracted.canonical_url, article.final_url or article.url):
+        original = record_alias(article_id=article_id, url=extracted.canonical_url)
+        if original is not None:
+            mark_duplicate(article_id=article_id, original_id=original, status=ArticleStatus.EXTRACTING)
+            return []
     truncated = len(extracted.text) > settings.FACTCHECK_MAX_TEXT_CHARS
     if truncated:
         extracted.text = extracted.text[: settings.FACTCHECK_MAX_TEXT_CHARS]
