@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import kombu.pools
 import pytest
 import redis
 from celery import current_app
@@ -202,8 +203,9 @@ def use_broker(url: str) -> Iterator[None]:
     """Point this (the web) process's Celery app at another broker, closing pooled connections."""
 
     def reset() -> None:
-        if current_app._pool is not None:
-            current_app._pool.force_close_all()
+        # kombu keeps pools in global registries keyed by connection: closing only the app's pool would
+        # leave a closed pool registered for the old URL ("Acquire on closed pool" in later tests).
+        kombu.pools.reset()
         current_app._pool = None
         current_app.amqp._producer_pool = None
 
