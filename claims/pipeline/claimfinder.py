@@ -56,7 +56,10 @@ _ADVERT = re.compile(
     r"^\s*(?:anzeige|werbung|sponsored|advertisement|publicité|partenariat|gesponsert)\b|\btickets?\b|"
     r"\bjetzt (?:anmelden|buchen|kaufen|sichern|bestellen|testen)\b|\bgutschein|\brabatt|\bpromo(?:code)?\b|"
     r"\bcode promo\b|\bbuy now\b|\bbook now\b|\bregister now\b|\bréservez\b|\bbilletterie\b|\bin partnership\b|"
-    r"\bjetzt im handel\b|\bim shop\b|\bversandkostenfrei\b|\bfree shipping\b",
+    r"\bjetzt im handel\b|\bim shop\b|\bversandkostenfrei\b|\bfree shipping\b|"
+    # the outlet advertising its own services (live tickers, apps, alerts)
+    r"\bimmer auf dem (?:aktuellen|neuesten|laufenden) stand\b|\bbestens informiert\b|\bstay up to date\b|"
+    r"\bnever miss\b|\brestez informés?\b|\bne manquez rien\b",
     _I,
 )
 _COMMENT = re.compile(

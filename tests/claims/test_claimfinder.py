@@ -1,3 +1,4 @@
+import json
 from functools import cache
 from pathlib import Path
 
@@ -148,3 +149,21 @@ def test_a_quoted_stance_scores_below_a_reported_fact():
         "Müller trat am Montag nach zwölf Jahren als Bürgermeister zurück.", language="de"
     )[0]
     assert stance.model_score < fact.model_score
+
+
+def test_no_claim_on_the_shared_news_pages_contains_their_known_boilerplate():
+    """Every news page of ../shared/data/pages, through main-text and claim extraction: none of the
+    snippets the manifest marks as boilerplate (navigation, adverts, prompts, footers) becomes a claim."""
+    manifest = json.loads((PAGES / "manifest.json").read_text())
+    leaked = []
+    checked = 0
+    for entry in manifest:
+        if not entry["news"]:
+            continue
+        article = extract_article((PAGES / entry["file"]).read_bytes().decode("utf-8", "replace"))
+        claims = find_claims(article.text, language=article.language, title=article.title)
+        for snippet in entry["must_not_contain"]:
+            checked += 1
+            leaked += [(entry["file"], snippet) for claim in claims if snippet in claim.text]
+    assert checked > 80
+    assert leaked == []
