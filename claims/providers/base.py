@@ -121,3 +121,14 @@ def provider_failure(exc: Exception, *, service: str) -> Exception:
     if code in {"blocked_address", "blocked_port", "unsupported_scheme", "invalid_url"}:
         return ProviderError("misconfigured", f"{service}: {code} ({message})")
     return ProviderError("bad_response", f"{service}: {code}")
+
+
+def json_object(response: Any, *, service: str, what: str) -> dict:
+    """The response body as a JSON object, or ProviderError("bad_response") saying what was wrong."""
+    try:
+        data = response.json()
+    except Exception as exc:  # FetchError("invalid_response"); duck-typed like provider_failure above
+        raise ProviderError("bad_response", f"{service}: {what} did not answer JSON") from exc
+    if not isinstance(data, dict):
+        raise ProviderError("bad_response", f"{service}: unexpected JSON")
+    return data

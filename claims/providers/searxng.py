@@ -17,6 +17,7 @@ from claims.providers.base import (
     ProviderConfig,
     ProviderError,
     ProviderUnavailable,
+    json_object,
     provider_failure,
 )
 
@@ -96,12 +97,7 @@ class SearxNGProvider:
             raise ProviderError("misconfigured", f"SearxNG: HTTP 404 — is {base} a SearxNG instance?")
         if response.status != 200:
             raise ProviderError("bad_response", f"SearxNG: HTTP {response.status}")
-        try:
-            data = response.json()
-        except FetchError as exc:
-            raise ProviderError("bad_response", "SearxNG: the instance did not answer JSON") from exc
-        if not isinstance(data, dict):
-            raise ProviderError("bad_response", "SearxNG: unexpected JSON")
+        data = json_object(response, service="SearxNG", what="the instance")
         results = [r for r in data.get("results") or [] if isinstance(r, dict)]
         if not results and data.get("unresponsive_engines"):
             engines = ", ".join(

@@ -27,6 +27,7 @@ from claims.providers.base import (
     ProviderConfig,
     ProviderError,
     ProviderUnavailable,
+    json_object,
     provider_failure,
 )
 
@@ -179,12 +180,7 @@ class WikipediaProvider:
             raise ProviderError("misconfigured", f"Wikipedia: HTTP {response.status} from {api}")
         if response.status != 200:
             raise ProviderError("bad_response", f"Wikipedia: HTTP {response.status}")
-        try:
-            data = response.json()
-        except FetchError as exc:
-            raise ProviderError("bad_response", "Wikipedia: the API did not answer JSON") from exc
-        if not isinstance(data, dict):
-            raise ProviderError("bad_response", "Wikipedia: unexpected JSON")
+        data = json_object(response, service="Wikipedia", what="the API")
         error = data.get("error")
         if isinstance(error, dict):
             code = str(error.get("code", ""))
