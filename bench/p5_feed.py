@@ -120,6 +120,7 @@ ZERO = {
     "text": "''",
     "character varying": "''",
     "timestamp with time zone": "now()",
+    "ARRAY": "'{}'",
 }
 
 
