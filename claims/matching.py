@@ -11,6 +11,7 @@ Idempotent: ClaimMatch is unique per pair and written with ignore_conflicts, so 
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 
@@ -81,34 +82,65 @@ def find_matches(
     return matches[:limit]
 
 
-def link_matching_claims(*, claim_ids: list[int]) -> int:
+# The candidate query of find_matches for many claims at once: one statement per article, whatever its
+# number of claims (BENCHMARKS.md P3 counts statements per article).
+_BATCH_CANDIDATES_SQL = f"""
+SELECT q.claim_id, m.id, m.text, m.language, m.exact
+  FROM jsonb_to_recordset(%(rows)s::jsonb) AS q(claim_id bigint, article_id bigint, fp text, keys bigint[])
+ CROSS JOIN LATERAL (
+       SELECT id, text, language,
+              fingerprint = q.fp AS exact,
+              cardinality(ARRAY(SELECT unnest(match_keys) INTERSECT SELECT unnest(q.keys))) AS shared
+         FROM {Claim._meta.db_table}
+        WHERE (fingerprint = q.fp OR match_keys && q.keys)
+          AND id < q.claim_id AND article_id <> q.article_id
+        ORDER BY exact DESC, shared DESC, id
+        LIMIT %(limit)s
+       ) m
+"""
+
+
+def link_matching_claims(*, claim_ids: list[int], threshold: float = MATCH_THRESHOLD) -> int:
     """Store, for each claim, its matches among earlier claims of other articles. Returns matches found.
 
-    Claims without match keys (stored before matching existed) get them first. Each claim's rows go in one
-    INSERT; no transaction is held across claims.
+    A constant number of statements however many claims: one read, one candidate query for all of them,
+    one INSERT (plus one UPDATE for claims stored before matching existed, which get their keys first).
     """
-    found_total = 0
-    claims = Claim.objects.filter(pk__in=claim_ids).only("pk", "article_id", "text", "language", "match_keys")
-    for claim in claims:
-        if not claim.match_keys:
-            claim.match_keys = match_keys(claim.text, claim.language or "en")
-            Claim.objects.filter(pk=claim.pk).update(match_keys=claim.match_keys)
-        found = find_matches(
-            claim.text,
-            language=claim.language or "en",
-            exclude_article_id=claim.article_id,
-            before_id=claim.pk,
-        )
-        if found:
-            ClaimMatch.objects.bulk_create(
-                [
-                    ClaimMatch(claim_id=claim.pk, matched_id=m.claim_id, similarity=m.similarity)
-                    for m in found
-                ],
-                ignore_conflicts=True,
-            )
-            found_total += len(found)
-    return found_total
+    claims = list(
+        Claim.objects.filter(pk__in=claim_ids).only("pk", "article_id", "text", "language", "match_keys")
+    )
+    missing = [c for c in claims if not c.match_keys]
+    for claim in missing:
+        claim.match_keys = match_keys(claim.text, claim.language or "en")
+    if missing:
+        Claim.objects.bulk_update(missing, ["match_keys"])
+    if not claims:
+        return 0
+    rows = [
+        {"claim_id": c.pk, "article_id": c.article_id, "fp": fingerprint(c.text), "keys": c.match_keys}
+        for c in claims
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_BATCH_CANDIDATES_SQL, {"rows": json.dumps(rows), "limit": MAX_CANDIDATES})
+        candidates = cursor.fetchall()
+    by_id = {c.pk: c for c in claims}
+    keys = {c.pk: ClaimKey.of(c.text, c.language or "en") for c in claims}
+    found: dict[int, list[Match]] = {}
+    for claim_id, other_id, other_text, other_language, exact in candidates:
+        if exact:
+            score = 1.0
+        else:
+            language = other_language or by_id[claim_id].language or "en"
+            score, _veto = similarity(keys[claim_id], ClaimKey.of(other_text, language))
+        if score >= threshold:
+            found.setdefault(claim_id, []).append(Match(other_id, score))
+    links = [
+        ClaimMatch(claim_id=claim_id, matched_id=m.claim_id, similarity=m.similarity)
+        for claim_id, matches in found.items()
+        for m in sorted(matches, key=lambda m: (-m.similarity, m.claim_id))[:MAX_MATCHES]
+    ]
+    ClaimMatch.objects.bulk_create(links, ignore_conflicts=True)
+    return len(links)
 
 
 def link_article_claims(*, article_id: int) -> int:

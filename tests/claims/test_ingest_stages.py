@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from celery.signals import before_task_publish
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from claims import queue, services, stages
@@ -36,6 +37,15 @@ PAGES = {
     + "</article></body></html>",
     "/empty": "<html><head><title>Startseite</title></head><body><nav><a href='/'>Start</a></nav></body></html>",
     "/italian": ITALIAN,
+    **{
+        f"/claims-{n}": "<html><body><article>"
+        + "".join(
+            f"<p>Der Stadtrat von Ort {i} hat am Montag {i + 3} Millionen Euro für {i + 10} Schulen beschlossen.</p>"
+            for i in range(n)
+        )
+        + "</article></body></html>"
+        for n in (3, 40)
+    },
 }
 
 
@@ -160,3 +170,18 @@ def test_raw_bytes_are_dropped_after_the_retention_but_provenance_stays(bad_page
         200,
         64,
     )
+
+
+@pytest.mark.django_db
+def test_extraction_costs_the_same_number_of_sql_statements_for_few_or_many_claims(bad_pages):
+    counts = {}
+    for n in (3, 40):
+        article, _ = services.submit_article(url=f"{bad_pages.base_url}/claims-{n}")
+        stages.fetch_article(article_id=article.pk)
+        with CaptureQueriesContext(connection) as queries:
+            claim_ids = stages.extract_article(article_id=article.pk)
+        counts[len(claim_ids)] = len(queries)
+    few, many = sorted(counts)
+    assert many >= 10 * few
+    # the same statements, plus at most the one INSERT of matches (the second page resembles the first)
+    assert 0 <= counts[many] - counts[few] <= 1, counts
