@@ -88,13 +88,16 @@ _BATCH_CANDIDATES_SQL = f"""
 SELECT q.claim_id, m.id, m.text, m.language, m.exact
   FROM jsonb_to_recordset(%(rows)s::jsonb) AS q(claim_id bigint, article_id bigint, fp text, keys bigint[])
  CROSS JOIN LATERAL (
-       SELECT id, text, language,
-              fingerprint = q.fp AS exact,
-              cardinality(ARRAY(SELECT unnest(match_keys) INTERSECT SELECT unnest(q.keys))) AS shared
-         FROM {Claim._meta.db_table}
-        WHERE (fingerprint = q.fp OR match_keys && q.keys)
-          AND id < q.claim_id AND article_id <> q.article_id
-        ORDER BY exact DESC, shared DESC, id
+       SELECT c.id, c.text, c.language,
+              c.fingerprint = q.fp AS exact,
+              cardinality(ARRAY(SELECT unnest(c.match_keys) INTERSECT SELECT unnest(q.keys))) AS shared
+         -- each branch alone, so that each uses its index (btree on fingerprint, GIN on match_keys)
+         FROM (SELECT id FROM {Claim._meta.db_table} WHERE fingerprint = q.fp
+               UNION
+               SELECT id FROM {Claim._meta.db_table} WHERE match_keys && q.keys) AS hit
+         JOIN {Claim._meta.db_table} c ON c.id = hit.id
+        WHERE c.id < q.claim_id AND c.article_id <> q.article_id
+        ORDER BY exact DESC, shared DESC, c.id
         LIMIT %(limit)s
        ) m
 """
