@@ -4,6 +4,7 @@ throttling with 429 + Retry-After, deploy checks. (A7, webhook signatures: tests
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,6 +67,11 @@ def test_a1_every_write_needs_credentials(anonymous_client, method, path):
 def test_a1_health_schema_and_docs_are_public(anonymous_client):
     for path in ("/health/", "/api/v1/schema/", "/api/v1/docs/"):
         assert anonymous_client.get(path).status_code == 200, path
+    # Swagger UI is served locally: every script and stylesheet comes from this server, none from a CDN.
+    page = anonymous_client.get("/api/v1/docs/").content.decode()
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page)
+    assert any(asset.startswith("/static/") for asset in assets)
+    assert [a for a in assets if a.startswith(("http:", "https:", "//"))] == []
 
 
 def test_a1_a_wrong_token_is_401(anonymous_client):

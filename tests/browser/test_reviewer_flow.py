@@ -2,7 +2,8 @@
 against a live server. Screenshots go to test-artifacts/browser/.
 
 Playwright's own browser download cannot work here, so the test uses /usr/bin/chromium (or $CHROMIUM);
-`.ci/run` installs it. In CI (CI set) a missing browser or Playwright fails the test; locally it skips.
+`.ci/run` installs it. In CI (CI set) a missing browser fails the test; locally it skips. Playwright itself is pinned in
+requirements-dev.txt.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connections
+from playwright.sync_api import sync_playwright
 
 from claims.models import ArticleStatus
 from reviewers.models import Verdict
@@ -58,12 +60,6 @@ def browser_page(tmp_path: Path, monkeypatch):
     # test database); their new connections read these settings.
     monkeypatch.setitem(connections.settings[DEFAULT_DB_ALIAS], "CONN_MAX_AGE", 0)
     executable = chromium_path()
-    try:
-        from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional outside CI
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail("Playwright is not installed (pip install -r requirements-dev.txt).")
-        pytest.skip("Playwright is not installed.")
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
