@@ -108,6 +108,9 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         return ClaimDetailSerializer if self.action == "retrieve" else ClaimSerializer
 
     def get_queryset(self):
+        if self.action in ("verdict", "assign"):
+            # Writes (no filters either): the services read what they need once the claim is locked.
+            return Claim.objects.all()
         latest = Verdict.objects.select_related("reviewer", "superseded_by").order_by("-claim_version")
         queryset = Claim.objects.prefetch_related(
             Prefetch("verdicts", queryset=latest, to_attr="verdict_history")
@@ -140,7 +143,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         ],
         description="Record a verdict (reviewers and leads only). It supersedes the current one.",
     )
-    @action(detail=True, methods=["post"], url_path="verdict")
+    @action(detail=True, methods=["post"], url_path="verdict", filter_backends=[])
     def verdict(self, request, pk=None):
         claim = self.get_object()
         serializer = VerdictInputSerializer(data=request.data)
@@ -201,7 +204,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         description="Assign the claim: to yourself (reviewers, if nobody holds it), or to anyone (leads); "
         '`{"reviewer": null}` releases it (its holder or a lead).',
     )
-    @action(detail=True, methods=["post"], url_path="assign")
+    @action(detail=True, methods=["post"], url_path="assign", filter_backends=[])
     def assign(self, request, pk=None):
         claim = self.get_object()
         serializer = AssignInputSerializer(data=request.data)

@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from claims.fetcher import FetchError, FetchPolicy, fetch, validate_url
@@ -148,32 +148,43 @@ def article_data(article: Article) -> dict:
     }
 
 
-def enqueue_event(*, event_type: str, data: dict) -> list[int]:
-    """Write one outbox message per active subscription to `event_type`; return their ids.
+def enqueue_events(events: list[tuple[str, dict]]) -> list[int]:
+    """Write one outbox message per (event, active subscription to its type); return their ids.
 
     Call it inside the transaction making the change: the messages exist exactly when the change does.
+    One query for the subscriptions and at most one INSERT, however many events and subscribers.
     """
-    subscriptions = list(WebhookSubscription.objects.for_event(event_type).only("id"))
+    wanted = Q()
+    for event_type, _ in events:
+        wanted |= Q(events__contains=[event_type])
+    subscriptions = list(WebhookSubscription.objects.active().filter(wanted).only("id", "events"))
     if not subscriptions:
         return []
     now = timezone.now()
     messages = []
-    for subscription in subscriptions:
-        message = WebhookMessage(subscription=subscription, event_type=event_type, created_at=now)
-        payload = {"type": event_type, "timestamp": now.isoformat(), "id": message.msg_id, "data": data}
-        message.body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
-        messages.append(message)
+    for event_type, data in events:
+        for subscription in subscriptions:
+            if event_type not in subscription.events:
+                continue
+            message = WebhookMessage(subscription=subscription, event_type=event_type, created_at=now)
+            payload = {"type": event_type, "timestamp": now.isoformat(), "id": message.msg_id, "data": data}
+            message.body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+            messages.append(message)
     WebhookMessage.objects.bulk_create(messages)
     return [m.pk for m in messages]
 
 
+def enqueue_event(*, event_type: str, data: dict) -> list[int]:
+    return enqueue_events([(event_type, data)])
+
+
 def enqueue_verdict_events(*, verdict: Verdict, superseded: Verdict | None) -> list[int]:
-    ids = enqueue_event(event_type=EventType.VERDICT_CREATED, data=verdict_data(verdict))
+    events = [(EventType.VERDICT_CREATED, verdict_data(verdict))]
     if superseded is not None:
         data = verdict_data(superseded, superseded_by=verdict)
-        data["replacement"] = verdict_data(verdict)
-        ids += enqueue_event(event_type=EventType.VERDICT_SUPERSEDED, data=data)
-    return ids
+        data["replacement"] = events[0][1]
+        events.append((EventType.VERDICT_SUPERSEDED, data))
+    return enqueue_events(events)
 
 
 def enqueue_article_event(*, article_id: int, status: str) -> list[int]:

@@ -29,12 +29,30 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
+_CACHE = "_factcheck_roles"
+
+
+def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+    """The user's role names: one query per user instance, then cached on it.
+
+    The same lifetime as Django's own permission cache (`_perm_cache` on the user object): a request
+    loads its user afresh, so a role granted or revoked counts from the next request on.
+    """
+    if not user.is_authenticated:
+        return frozenset()
+    roles = getattr(user, _CACHE, None)
+    if roles is None:
+        roles = frozenset(user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True))
+        setattr(user, _CACHE, roles)
+    return roles
+
+
 def has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
         return True
-    return user.groups.filter(name__in=roles).exists()
+    return not roles_of(user).isdisjoint(roles)
 
 
 def can_decide(user: AbstractBaseUser | AnonymousUser) -> bool:

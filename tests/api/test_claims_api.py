@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from reviewers.models import Verdict
+from reviewers.roles import REVIEWERS
 from reviewers.services import record_verdict
+from tests.conftest import client_for, make_user
 from tests.factories import make_article, make_claim, make_source
+from tests.support.sql import capture_statements, summary
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +47,57 @@ def test_verdict_post_with_if_match(reviewer_client):
     assert stale.status_code == 412
     assert stale.json()["code"] == "precondition_failed"
     assert Verdict.objects.count() == 1
+
+
+def test_recording_a_verdict_costs_the_claim_lookup_and_the_services_statements(reviewer):
+    """Besides authentication: the claim and record_verdict's six statements — the roles read once
+    although both the permission class and the service check them, the history once — and a response
+    built from the objects in hand."""
+    plain = make_user("plain-reviewer", REVIEWERS)  # not staff: the permission class reads the roles
+    client, claim = client_for(plain), make_claim()
+    body = {"label": "disputed", "rationale": "The minutes say 10 million."}
+    with capture_statements() as statements:
+        first = client.post(f"/api/v1/claims/{claim.pk}/verdict/", body, format="json")
+    assert first.status_code == 201, first.content
+    authentication = {"SELECT authtoken_token", "SELECT auth_user"}
+    assert [s for s in summary(statements) if s not in authentication] == [
+        "SELECT auth_group",
+        "SELECT claims_claim",
+        "UPDATE claims_claim",
+        "SELECT reviewers_assignment",
+        "SELECT reviewers_verdict",
+        "INSERT reviewers_verdict",
+        "SELECT publishing_webhooksubscription",
+    ], statements
+    verdict = Verdict.objects.get(claim=claim)
+    assert first.json() == {
+        "id": verdict.pk,
+        "claim": claim.pk,
+        "label": "disputed",
+        "rationale": "The minutes say 10 million.",
+        "sources": [],
+        "reviewer": "plain-reviewer",
+        "decided_at": verdict.decided_at.isoformat().replace("+00:00", "Z"),
+        "claim_version": 1,
+        "supersedes": None,
+        "superseded_by": None,
+        "final": True,
+        "state": "final",
+    }
+    source = make_source(claim)
+    second = client_for(reviewer).post(
+        f"/api/v1/claims/{claim.pk}/verdict/",
+        {"label": "verified", "rationale": "Corrected figures.", "sources": [source.pk]},
+        format="json",
+        HTTP_IF_MATCH=first["ETag"],
+    )
+    assert second.status_code == 201, second.content
+    assert second["ETag"] == f'"claim-{claim.pk}-v2"'
+    assert (second.json()["supersedes"], second.json()["superseded_by"]) == (verdict.pk, None)
+    assert second.json()["sources"] == [
+        {"id": source.pk, "url": source.url, "title": source.title, "provider": "wikipedia"}
+    ]
+    assert second.json()["reviewer"] == "reviewer"
 
 
 def test_verdict_without_rationale_or_with_bad_label_is_400(reviewer_client):

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, InternalError, connection, transaction
 from django.db.models.deletion import ProtectedError
 
 from claims.models import Claim
-from reviewers.models import Verdict
-from reviewers.services import VersionConflict, record_verdict
+from publishing.models import EventType, WebhookMessage, WebhookSubscription
+from reviewers.models import Assignment, Verdict
+from reviewers.services import VersionConflict, assign_claim, record_verdict
 from tests.factories import make_claim, make_source
+from tests.support.sql import capture_statements, summary
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +139,66 @@ def test_two_reviewers_deciding_at_once_one_wins_the_other_conflicts(reviewer, s
     assert Verdict.objects.filter(claim=claim).count() == 1
     winner = next(name for name, outcome in outcomes.items() if outcome == "won")
     assert Verdict.objects.get(claim=claim).reviewer.username == winner
+
+
+def test_recording_a_verdict_costs_six_statements_however_long_the_history(reviewer, second_reviewer):
+    """The user's roles, the conditional UPDATE, the open assignment, the history (read once, after the
+    lock), the INSERT and the webhook subscriptions: the same six on a claim with no verdict or with 25."""
+    fresh, decided = make_claim(), make_claim()
+    for i in range(25):
+        decided.refresh_from_db()
+        record_verdict(
+            claim=decided, reviewer=(reviewer, second_reviewer)[i % 2], label="verified", rationale=f"#{i}"
+        )
+    decided.refresh_from_db()
+    for claim in (fresh, decided):
+        user = User.objects.get(pk=reviewer.pk)  # as a request loads it: no roles cached yet
+        with capture_statements() as statements:
+            verdict = record_verdict(claim=claim, reviewer=user, label="disputed", rationale="Recount.")
+        assert summary(statements) == [
+            "SELECT auth_group",
+            "UPDATE claims_claim",
+            "SELECT reviewers_assignment",
+            "SELECT reviewers_verdict",
+            "INSERT reviewers_verdict",
+            "SELECT publishing_webhooksubscription",
+        ], statements
+        assert verdict.claim_version == claim.version
+
+
+def test_a_held_claim_and_webhook_subscribers_add_only_their_own_writes(reviewer, second_reviewer):
+    """Releasing the holder's assignment is one UPDATE; the outbox rows of both events (created and
+    superseded) for every subscriber are one INSERT. The superseded verdict's payload needs no read."""
+    claim = make_claim()
+    record_verdict(claim=claim, reviewer=second_reviewer, label="verified", rationale="First look.")
+    for n in range(3):
+        WebhookSubscription.objects.create(
+            url=f"https://hooks.example.org/{n}",
+            events=[EventType.VERDICT_CREATED, EventType.VERDICT_SUPERSEDED],
+            secret=f"whsec_{n}",
+        )
+    claim.refresh_from_db()
+    assign_claim(claim=claim, reviewer=reviewer, by=reviewer)
+    user = User.objects.get(pk=reviewer.pk)
+    with capture_statements() as statements:
+        verdict = record_verdict(claim=claim, reviewer=user, label="disputed", rationale="Recount.")
+    assert summary(statements) == [
+        "SELECT auth_group",
+        "UPDATE claims_claim",
+        "SELECT reviewers_assignment",
+        "SELECT reviewers_verdict",
+        "INSERT reviewers_verdict",
+        "UPDATE reviewers_assignment",
+        "SELECT publishing_webhooksubscription",
+        "INSERT publishing_webhookmessage",
+    ], statements
+    assert not Assignment.objects.open().filter(claim=claim).exists()
+    assert WebhookMessage.objects.filter(event_type=EventType.VERDICT_CREATED).count() == 3
+    messages = WebhookMessage.objects.filter(event_type=EventType.VERDICT_SUPERSEDED)
+    assert messages.count() == 3
+    body = json.loads(messages.first().body)["data"]
+    assert (body["superseded_by"], body["replacement"]["id"], body["claim_text"]) == (
+        verdict.pk,
+        verdict.pk,
+        claim.text,
+    )
