@@ -100,6 +100,22 @@ def test_recording_a_verdict_costs_the_claim_lookup_and_the_services_statements(
     assert second.json()["reviewer"] == "reviewer"
 
 
+def test_a_revoked_role_counts_from_the_next_request(reviewer):
+    """Roles are cached on the user object of one request, never longer: once the group is gone, the
+    permission class (non-staff) and record_verdict (staff) both refuse the next POST."""
+    plain = make_user("plain-reviewer", REVIEWERS)
+    body = {"label": "verified", "rationale": "Council minutes."}
+    for user in (plain, reviewer):
+        client = client_for(user)
+        assert (
+            client.post(f"/api/v1/claims/{make_claim().pk}/verdict/", body, format="json").status_code == 201
+        )
+        user.groups.clear()
+        refused = client.post(f"/api/v1/claims/{make_claim().pk}/verdict/", body, format="json")
+        assert refused.status_code == 403, (user.username, refused.content)
+    assert Verdict.objects.count() == 2
+
+
 def test_verdict_without_rationale_or_with_bad_label_is_400(reviewer_client):
     claim = make_claim()
     for body in (
