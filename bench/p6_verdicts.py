@@ -3,8 +3,9 @@
 Both go through the same in-process Django client and middleware stack, one claim per POST (so history
 lookups stay the size they are in real use):
 - ours: the DRF action — token auth, permission, claim lookup, serializer validation, record_verdict()
-        (conditional UPDATE of the claim's version, assignment and history checks, INSERT of the verdict,
-        release of assignments, the verdict_recorded signal), response serializer;
+        (roles, conditional UPDATE of the claim's version, assignment and history checks, INSERT of the
+        verdict, release of the claim's assignment if someone held it, the verdict_recorded signal with
+        its webhook subscription lookup), response serializer;
 - raw:  a plain Django view: json.loads, one transaction with the same conditional UPDATE … RETURNING and
         the INSERT of the verdict row, orjson response. No auth (the floor).
 Blocks of --posts / --pairs POSTs alternate (raw, ours, raw, ours, …); reported: median per-block ratio of
