@@ -24,18 +24,27 @@ import logging
 import re
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from copy import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Protocol
 
 import trafilatura
+from trafilatura.settings import Extractor
 
 from claims.fetcher import FetchError, fetch
 from claims.pipeline.ingest import IngestError, to_document
 from claims.pipeline.queries import build_queries
-from claims.pipeline.ranking import score_documents, sort_key, weighted_relevance
+from claims.pipeline.ranking import (
+    AnalysedPassage,
+    analyse_document,
+    score_analysed,
+    sort_key,
+    weighted_relevance,
+)
 from claims.pipeline.stance import stance_hint
 from claims.providers.base import (
     Candidate,
@@ -136,6 +145,19 @@ def _published_at(html: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+# trafilatura.extract(fast=True, include_comments=False, include_tables=False, favor_precision=True,
+# with_metadata=False), built once: building it per call re-reads trafilatura's settings through
+# configparser, a sixth of the extraction's cost. trafilatura copies it before changing anything.
+_EVIDENCE_OPTIONS = Extractor(fast=True, precision=True, comments=False, tables=False, with_metadata=False)
+
+
+def _extractor_for(url: str) -> Extractor:
+    options = copy(_EVIDENCE_OPTIONS)
+    options.url = url or None
+    options.source = url.encode("utf-8", "replace").decode("utf-8") if url else None
+    return options
+
+
 def extract_evidence_text(html: str, *, url: str = "") -> tuple[str, str, datetime | None]:
     """Main text, title and publication date of a candidate page, cheaply: (text, title, published_at).
 
@@ -143,15 +165,7 @@ def extract_evidence_text(html: str, *, url: str = "") -> tuple[str, str, dateti
     and fallback extractors, which cost ~7x more per page (docs/evidence-quality.md, P4). `fast=True` skips
     the fallbacks; the title and date come from the <title> and meta tags.
     """
-    text = trafilatura.extract(
-        html,
-        url=url or None,
-        fast=True,
-        include_comments=False,
-        include_tables=False,
-        favor_precision=True,
-        with_metadata=False,
-    )
+    text = trafilatura.extract(html, options=_extractor_for(url))
     title = _TITLE.search(html[:200_000])
     title_text = html_lib.unescape(" ".join(title.group(1).split())) if title else ""
     return (text or "").strip(), title_text, _published_at(html)
@@ -281,11 +295,15 @@ async def fetch_pages(
     config: ProviderConfig,
     page_cache: dict[str, PageText] | SharedPageCache,
     until: float,
+    on_page: Callable[[str, PageText], None] | None = None,
 ) -> dict[str, PageText]:
     """Fetch every URL (keys: canonical URLs) concurrently within the bounds; results also go to page_cache.
 
     Blocking fetches run in a private thread pool, which is abandoned (not joined) at the end: a thread
     stuck on a hanging socket is freed by the fetch policy's own timeouts, never waited for here.
+    `on_page(url, page)` is called in that pool right after each page is fetched and read, while the others
+    are still in flight (gather_evidence cuts the page into passages there); it is not called for pages
+    taken from the cache, nor for a page whose fetch outlived its timeout.
     """
     loop = asyncio.get_running_loop()
     shared = page_cache if isinstance(page_cache, SharedPageCache) else None
@@ -319,7 +337,7 @@ async def fetch_pages(
                 return  # not cached: the next claim may have time for it
             try:
                 page = await asyncio.wait_for(
-                    loop.run_in_executor(executor, partial(fetch_page_text, url, config=config)), timeout
+                    loop.run_in_executor(executor, partial(_fetch_and_report, url, config, on_page)), timeout
                 )
             except TimeoutError:
                 page = PageText(url=url, error="timeout")
@@ -334,6 +352,18 @@ async def fetch_pages(
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
     return {u: pages[u] for u in urls}
+
+
+def _fetch_and_report(
+    url: str, config: ProviderConfig, on_page: Callable[[str, PageText], None] | None
+) -> PageText:
+    page = fetch_page_text(url, config=config)
+    if on_page is not None:
+        try:
+            on_page(url, page)
+        except Exception:  # the caller redoes the work later; the page itself is fine
+            logger.warning("on_page failed for %s", url, exc_info=True)
+    return page
 
 
 def _candidate_key(candidate: Candidate) -> str:
@@ -380,8 +410,35 @@ async def gather_evidence(
                 continue
             candidates[key] = candidate
 
+    # Cutting a page into passages and their terms does not depend on the other pages: it is done as each
+    # page arrives (in the fetch threads) and for the providers' own texts while the pages are in flight,
+    # so that only the corpus-wide BM25 and the stance of the best passages remain after the last page.
+    analysed: dict[tuple[str, str], list[AnalysedPassage]] = {}
+
+    def analyse(key: str, text: str) -> None:
+        analysed[(key, text)] = analyse_document(text, language=language)
+
+    def on_page(key: str, page: PageText) -> None:
+        if not page.error:
+            analyse(key, page.text)
+
+    def analyse_given() -> None:
+        for key, candidate in candidates.items():
+            if candidate.text.strip():
+                analyse(key, candidate.text)
+
     to_fetch = [key for key, c in candidates.items() if not c.text.strip()]
-    pages = await fetch_pages(to_fetch, config=config, page_cache=page_cache, until=until) if to_fetch else {}
+    given = len(to_fetch) < len(candidates)
+    if to_fetch:
+        jobs: list[Any] = [
+            fetch_pages(to_fetch, config=config, page_cache=page_cache, until=until, on_page=on_page)
+        ]
+        if given:
+            jobs.append(loop.run_in_executor(None, analyse_given))
+        pages = (await asyncio.gather(*jobs))[0]
+    else:
+        pages = {}
+        analyse_given()
 
     documents: list[tuple[str, Candidate, str, str, datetime]] = []  # key, candidate, text, hash, retrieved
     now = datetime.now(UTC)
@@ -403,9 +460,12 @@ async def gather_evidence(
             candidate.extra["fetch_error"] = page.error if page else "not_fetched"
             documents.append((key, candidate, candidate.snippet, _sha256(candidate.snippet.encode()), now))
 
-    scores = score_documents(
+    scores = score_analysed(
         claim_text,
-        [text for _, _, text, _, _ in documents],
+        [
+            analysed[(key, text)] if (key, text) in analysed else analyse_document(text, language=language)
+            for key, _, text, _, _ in documents
+        ],
         language=language,
         max_passages=config.max_passages,
     )
@@ -414,7 +474,13 @@ async def gather_evidence(
         if not score.passages:
             continue
         passages = [p.text for p in score.passages]
-        stance, reason = stance_hint(claim_text, passages, language=language, rating=candidate.rating)
+        stance, reason = stance_hint(
+            claim_text,
+            passages,
+            language=language,
+            rating=candidate.rating,
+            terms=[p.terms for p in score.passages],
+        )
         sources.append(
             RankedSource(
                 url=candidate.url,
