@@ -241,6 +241,8 @@ class CacheBackend(Protocol):
 
     def get(self, key: str, default: Any = None) -> Any: ...
 
+    def get_many(self, keys: list[str]) -> dict[str, Any]: ...
+
     def add(self, key: str, value: Any, timeout: float | None = None) -> bool: ...
 
     def set(self, key: str, value: Any, timeout: float | None = None) -> None: ...
@@ -252,6 +254,11 @@ class SharedPageCache:
     Pages are kept for `ttl` seconds, failures for `error_ttl` (a site that was down may be back soon).
     `claim(url)` is an atomic add of a short-lived marker: it returns False while another task is fetching
     the URL, and the caller then waits for that task's result (`wait`) instead of fetching it again.
+    Every call is a blocking round trip: fetch_pages makes them in its fetch threads, never on the event
+    loop, except for one `get_many` for all the URLs at the start. The backend is therefore used from many
+    threads: give it a thread-safe client such as django's `caches["default"]` (RedisCache over redis-py's
+    pool), not the `django.core.cache.cache` proxy, which opens a new client in every new thread (~1 ms of
+    CPU each under the GIL).
     """
 
     def __init__(
@@ -265,6 +272,12 @@ class SharedPageCache:
     def get(self, url: str) -> PageText | None:
         page = self.backend.get(self._key(url))
         return page if isinstance(page, PageText) else None
+
+    def get_many(self, urls: list[str]) -> dict[str, PageText]:
+        """The cached pages among `urls`, in one round trip."""
+        keys = {self._key(url): url for url in urls}
+        found = self.backend.get_many(list(keys)) if keys else {}
+        return {keys[k]: page for k, page in found.items() if k in keys and isinstance(page, PageText)}
 
     def put(self, url: str, page: PageText) -> None:
         self.backend.set(self._key(url), page, self.error_ttl if page.error else self.ttl)
@@ -307,14 +320,14 @@ async def fetch_pages(
     """
     loop = asyncio.get_running_loop()
     shared = page_cache if isinstance(page_cache, SharedPageCache) else None
-    pages: dict[str, PageText] = {}
-    for url in dict.fromkeys(urls):
-        found = shared.get(url) if shared else page_cache.get(url)
-        if found is not None:
-            pages[url] = found
-    todo = [u for u in dict.fromkeys(urls) if u not in pages]
+    unique = list(dict.fromkeys(urls))
+    if shared:
+        pages: dict[str, PageText] = shared.get_many(unique)
+    else:
+        pages = {u: page_cache[u] for u in unique if page_cache.get(u) is not None}
+    todo = [u for u in unique if u not in pages]
     if not todo:
-        return pages
+        return {u: pages[u] for u in urls}
     overall = asyncio.Semaphore(max(1, config.max_concurrency))
     per_host: dict[str, asyncio.Semaphore] = defaultdict(
         lambda: asyncio.Semaphore(max(1, config.per_host_concurrency))
@@ -323,29 +336,31 @@ async def fetch_pages(
         max_workers=min(len(todo), max(1, config.max_concurrency)) + 2, thread_name_prefix="evidence-fetch"
     )
 
-    async def one(url: str) -> None:
-        if shared and not shared.claim(url, seconds=config.page_timeout):
-            # Another claim's task is fetching this page right now: its result is ours too.
-            waited = await shared.wait(url, until=min(until, loop.time() + config.page_timeout))
-            if waited is not None:
-                pages[url] = waited
-                return
+    async def fetch_bounded(url: str, *, claim: bool) -> PageText | None:
+        """The page, fetched within the bounds; None if another task holds the URL's claim."""
         async with overall, per_host[_host(url)]:
             timeout = min(config.page_timeout, until - loop.time())
             if timeout <= 0:
-                pages[url] = PageText(url=url, error="deadline")
-                return  # not cached: the next claim may have time for it
+                return PageText(url=url, error="deadline")  # not cached: the next claim may have time for it
+            job = partial(_fetch_and_report, url, config, on_page, shared if claim else None, shared)
             try:
-                page = await asyncio.wait_for(
-                    loop.run_in_executor(executor, partial(_fetch_and_report, url, config, on_page)), timeout
-                )
+                return await asyncio.wait_for(loop.run_in_executor(executor, job), timeout)
             except TimeoutError:
                 page = PageText(url=url, error="timeout")
-            pages[url] = page
-            if shared:
-                shared.put(url, page)
-            else:
-                page_cache[url] = page
+                if shared:  # the stuck thread never got to store it; the next claim must not wait again
+                    await loop.run_in_executor(executor, shared.put, url, page)
+                return page
+
+    async def one(url: str) -> None:
+        page = await fetch_bounded(url, claim=shared is not None)
+        if page is None:
+            # Another claim's task is fetching this page right now: its result is ours too.
+            page = await shared.wait(url, until=min(until, loop.time() + config.page_timeout))
+            if page is None:
+                page = await fetch_bounded(url, claim=False)
+        pages[url] = page
+        if not shared and page.error != "deadline":
+            page_cache[url] = page
 
     try:
         await asyncio.gather(*(one(u) for u in todo))
@@ -355,9 +370,19 @@ async def fetch_pages(
 
 
 def _fetch_and_report(
-    url: str, config: ProviderConfig, on_page: Callable[[str, PageText], None] | None
-) -> PageText:
+    url: str,
+    config: ProviderConfig,
+    on_page: Callable[[str, PageText], None] | None,
+    claim_in: SharedPageCache | None,
+    store_in: SharedPageCache | None,
+) -> PageText | None:
+    """One fetch thread's work: claim the URL (None if another task holds it), fetch and read the page,
+    store it for the other claims, hand it to on_page."""
+    if claim_in is not None and not claim_in.claim(url, seconds=config.page_timeout):
+        return None
     page = fetch_page_text(url, config=config)
+    if store_in is not None:
+        store_in.put(url, page)
     if on_page is not None:
         try:
             on_page(url, page)

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 import trafilatura
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from claims.pipeline.evidence import (
     SharedPageCache,
@@ -276,6 +276,67 @@ def test_pages_are_read_and_cut_into_passages_as_they_arrive(services):
     assert at - started < 0.8
     assert thread != loop_thread and thread.startswith("evidence-fetch")
     assert text == pages[urls[0]].text and "sea ice" in text
+
+
+class RecordingBackend:
+    """django's cache, recording which thread makes each call (the event loop must make one round trip)."""
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.calls: list[tuple[str, str]] = []
+
+    def _record(self, name):
+        self.calls.append((name, threading.current_thread().name))
+
+    def get(self, key, default=None):
+        self._record("get")
+        return self.backend.get(key, default)
+
+    def get_many(self, keys):
+        self._record("get_many")
+        return self.backend.get_many(keys)
+
+    def add(self, key, value, timeout=None):
+        self._record("add")
+        return self.backend.add(key, value, timeout)
+
+    def set(self, key, value, timeout=None):
+        self._record("set")
+        return self.backend.set(key, value, timeout)
+
+
+def test_shared_cache_round_trips_stay_off_the_event_loop(services):
+    _, _, searx, config = services
+    searx.hanging_pages = {"paris-landmarks"}
+    config.page_timeout = 0.8
+    namespace = f"page:test-{uuid.uuid4().hex}"
+    slugs = [
+        "arctic-ice",
+        "paris-landmarks",
+        *[s for s in searx.pages if s not in {"arctic-ice", "paris-landmarks"}],
+    ]
+    urls = [searx.page_url(s) for s in slugs]
+    backend = RecordingBackend(caches["default"])
+
+    async def run(page_cache):
+        loop = asyncio.get_running_loop()
+        pages = await fetch_pages(urls, config=config, page_cache=page_cache, until=loop.time() + 10)
+        return pages, threading.current_thread().name
+
+    pages, loop_thread = asyncio.run(run(SharedPageCache(backend, namespace)))
+    on_loop = [name for name, thread in backend.calls if thread == loop_thread]
+    assert on_loop == ["get_many"]
+    assert sorted(name for name, _ in backend.calls).count("add") == len(urls)
+    assert sorted(name for name, _ in backend.calls).count("set") == len(urls)  # the timeout too
+    assert pages[urls[1]].error == "timeout" and not pages[urls[0]].error
+
+    # The next claim of the article finds every page, the hanging one as a remembered failure, in one get_many.
+    requests_before = len(searx.requests)
+    backend.calls.clear()
+    again, _ = asyncio.run(run(SharedPageCache(backend, namespace)))
+    assert [name for name, _ in backend.calls] == ["get_many"]
+    assert len(searx.requests) == requests_before
+    assert again[urls[0]].text == pages[urls[0]].text and again[urls[1]].error == "timeout"
 
 
 def test_evidence_extraction_is_trafilaturas_fast_precision_mode():
