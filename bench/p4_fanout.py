@@ -13,7 +13,11 @@ per-page timeout:
 Pairs alternate (ours, floor, ours, floor, …); the table shows medians and the median per-pair ratio.
 Target (BENCHMARKS.md): makespan ≤ 1.25× the floor; a hanging source costs at most its timeout.
 
-Run: .venv/bin/python -m bench.p4_fanout [--pairs 10] [--latency 0.2] [--timeout 1.5]
+Ours uses a fresh dict as its page cache by default. `--cache redis` gives it what the Celery task uses
+instead: a SharedPageCache on django.core.cache's RedisCache at $REDIS_URL (a fresh namespace per run, so
+every page is still fetched; its keys are deleted at the end), which adds the cache's round trips.
+
+Run: .venv/bin/python -m bench.p4_fanout [--pairs 10] [--latency 0.2] [--timeout 1.5] [--cache dict|redis]
 Ends with one JSON line.
 """
 
@@ -21,15 +25,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
+import os
 import statistics
 import sys
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from claims.fetcher import FetchError, FetchPolicy, fetch
-from claims.pipeline.evidence import PAGE_ACCEPT, fetch_pages, gather_evidence
+from claims.pipeline.evidence import PAGE_ACCEPT, SharedPageCache, fetch_pages, gather_evidence
 from claims.providers.base import Candidate, ProviderConfig
 from tests.support.searxng import SearxNGServer, article_html
 
@@ -85,13 +92,56 @@ async def floor(urls: list[str], policy: FetchPolicy, timeout: float) -> None:
     executor.shutdown(wait=False, cancel_futures=True)
 
 
-async def ours_fetch_stage(urls: list[str], config: ProviderConfig) -> None:
+class PageCaches:
+    """A new, empty page cache per run: a dict, or a SharedPageCache namespace on Redis (--cache redis)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.namespaces: list[str] = []
+        self.backend = None
+        if kind == "redis":
+            from django.core.cache import CacheHandler
+
+            # As in production: factcheck/settings.py's CACHES, and claims/stages.py's caches["default"].
+            handler = CacheHandler(
+                {
+                    "default": {
+                        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                        "LOCATION": os.environ["REDIS_URL"],
+                        "KEY_PREFIX": "factcheck",
+                    }
+                }
+            )
+            self.backend = handler["default"]
+
+    def new(self):
+        if self.backend is None:
+            return {}
+        namespace = f"page:p4bench-{uuid.uuid4().hex}"
+        self.namespaces.append(namespace)
+        return SharedPageCache(self.backend, namespace)
+
+    def cleanup(self, urls: list[str]) -> None:
+        if self.backend is None:
+            return
+        digests = [hashlib.sha1(u.encode()).hexdigest() for u in urls]
+        keys = [
+            f"{ns}:{d}{suffix}" for ns in self.namespaces for d in digests for suffix in ("", ":fetching")
+        ]
+        for i in range(0, len(keys), 1000):
+            self.backend.delete_many(keys[i : i + 1000])
+        self.namespaces.clear()
+
+
+async def ours_fetch_stage(urls: list[str], config: ProviderConfig, caches: PageCaches) -> None:
     loop = asyncio.get_running_loop()
-    await fetch_pages(urls, config=config, page_cache={}, until=loop.time() + 30)
+    await fetch_pages(urls, config=config, page_cache=caches.new(), until=loop.time() + 30)
 
 
-async def ours_gather(urls: list[str], config: ProviderConfig) -> int:
-    result = await gather_evidence(CLAIM, language="en", providers=[StaticProvider(urls)], config=config)
+async def ours_gather(urls: list[str], config: ProviderConfig, caches: PageCaches) -> int:
+    result = await gather_evidence(
+        CLAIM, language="en", providers=[StaticProvider(urls)], config=config, page_cache=caches.new()
+    )
     return len(result.sources)
 
 
@@ -107,8 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--timeout", type=float, default=1.5, help="per-page timeout (both sides)")
     parser.add_argument("--sizes", default="5,20,50")
+    parser.add_argument(
+        "--cache", choices=["dict", "redis"], default="dict", help="ours' page cache (redis: needs REDIS_URL)"
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
+    caches = PageCaches(args.cache)
 
     servers = []
     for host in HOSTS:
@@ -136,13 +190,13 @@ def main(argv: list[str] | None = None) -> int:
                     server.hanging_pages.add(slug)
                 urls.append(server.page_url(slug))
             # one warm-up of each side (imports, lingua/trafilatura caches)
-            run(ours_gather(urls, config))
+            run(ours_gather(urls, config, caches))
             run(floor(urls, policy, args.timeout))
             ours_t, stage_t, floor_t, ratios, stage_ratios = [], [], [], [], []
             for _ in range(args.pairs):
-                a = timed(lambda urls=urls: run(ours_gather(urls, config)))
+                a = timed(lambda urls=urls: run(ours_gather(urls, config, caches)))
                 b = timed(lambda urls=urls: run(floor(urls, policy, args.timeout)))
-                c = timed(lambda urls=urls: run(ours_fetch_stage(urls, config)))
+                c = timed(lambda urls=urls: run(ours_fetch_stage(urls, config, caches)))
                 ours_t.append(a)
                 floor_t.append(b)
                 stage_t.append(c)
@@ -161,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
                     "hang_bound_s": round(args.latency + args.timeout, 3),
                 }
             )
+            caches.cleanup(urls)
     finally:
         for server in servers:
             server.stop()
@@ -178,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
                 "pairs": args.pairs,
                 "latency_s": args.latency,
                 "timeout_s": args.timeout,
+                "cache": args.cache,
                 "results": rows,
             }
         )

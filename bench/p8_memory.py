@@ -100,7 +100,7 @@ def p4_rounds(p4, ours: bool, rounds: int, n: int = 50, latency: float = 0.2, ti
         for _ in range(rounds):
             started = time.perf_counter()
             if ours:
-                p4.run(p4.ours_gather(urls, config))
+                p4.run(p4.ours_gather(urls, config, p4.PageCaches("dict")))
             else:
                 p4.run(p4.floor(urls, policy, timeout))
             yield time.perf_counter() - started

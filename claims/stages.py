@@ -11,7 +11,7 @@ import zlib
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -268,8 +268,9 @@ def gather_sources(*, claim_id: int) -> bool:
         config=config,
         exclude_site=article.final_url or article.canonical_url,
         deadline=settings.FACTCHECK_SOURCES_DEADLINE,
-        # One fetch per URL and article across workers (each claim is its own task).
-        page_cache=SharedPageCache(cache, f"page:{article.pk}"),
+        # One fetch per URL and article across workers (each claim is its own task). This thread's client,
+        # not the `cache` proxy: the fetch threads share it instead of each opening a connection.
+        page_cache=SharedPageCache(caches["default"], f"page:{article.pk}"),
     )
     reports = [report_as_json(r) for r in result.reports]
     all_failed = bool(reports) and all(r["state"] in FAILED_PROVIDER_STATES for r in reports)

@@ -24,18 +24,27 @@ import logging
 import re
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from copy import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Protocol
 
 import trafilatura
+from trafilatura.settings import Extractor
 
 from claims.fetcher import FetchError, fetch
 from claims.pipeline.ingest import IngestError, to_document
 from claims.pipeline.queries import build_queries
-from claims.pipeline.ranking import score_documents, sort_key, weighted_relevance
+from claims.pipeline.ranking import (
+    AnalysedPassage,
+    analyse_document,
+    score_analysed,
+    sort_key,
+    weighted_relevance,
+)
 from claims.pipeline.stance import stance_hint
 from claims.providers.base import (
     Candidate,
@@ -136,6 +145,19 @@ def _published_at(html: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+# trafilatura.extract(fast=True, include_comments=False, include_tables=False, favor_precision=True,
+# with_metadata=False), built once: building it per call re-reads trafilatura's settings through
+# configparser, a sixth of the extraction's cost. trafilatura copies it before changing anything.
+_EVIDENCE_OPTIONS = Extractor(fast=True, precision=True, comments=False, tables=False, with_metadata=False)
+
+
+def _extractor_for(url: str) -> Extractor:
+    options = copy(_EVIDENCE_OPTIONS)
+    options.url = url or None
+    options.source = url.encode("utf-8", "replace").decode("utf-8") if url else None
+    return options
+
+
 def extract_evidence_text(html: str, *, url: str = "") -> tuple[str, str, datetime | None]:
     """Main text, title and publication date of a candidate page, cheaply: (text, title, published_at).
 
@@ -143,15 +165,7 @@ def extract_evidence_text(html: str, *, url: str = "") -> tuple[str, str, dateti
     and fallback extractors, which cost ~7x more per page (docs/evidence-quality.md, P4). `fast=True` skips
     the fallbacks; the title and date come from the <title> and meta tags.
     """
-    text = trafilatura.extract(
-        html,
-        url=url or None,
-        fast=True,
-        include_comments=False,
-        include_tables=False,
-        favor_precision=True,
-        with_metadata=False,
-    )
+    text = trafilatura.extract(html, options=_extractor_for(url))
     title = _TITLE.search(html[:200_000])
     title_text = html_lib.unescape(" ".join(title.group(1).split())) if title else ""
     return (text or "").strip(), title_text, _published_at(html)
@@ -227,6 +241,8 @@ class CacheBackend(Protocol):
 
     def get(self, key: str, default: Any = None) -> Any: ...
 
+    def get_many(self, keys: list[str]) -> dict[str, Any]: ...
+
     def add(self, key: str, value: Any, timeout: float | None = None) -> bool: ...
 
     def set(self, key: str, value: Any, timeout: float | None = None) -> None: ...
@@ -238,6 +254,11 @@ class SharedPageCache:
     Pages are kept for `ttl` seconds, failures for `error_ttl` (a site that was down may be back soon).
     `claim(url)` is an atomic add of a short-lived marker: it returns False while another task is fetching
     the URL, and the caller then waits for that task's result (`wait`) instead of fetching it again.
+    Every call is a blocking round trip: fetch_pages makes them in its fetch threads, never on the event
+    loop, except for one `get_many` for all the URLs at the start. The backend is therefore used from many
+    threads: give it a thread-safe client such as django's `caches["default"]` (RedisCache over redis-py's
+    pool), not the `django.core.cache.cache` proxy, which opens a new client in every new thread (~1 ms of
+    CPU each under the GIL).
     """
 
     def __init__(
@@ -251,6 +272,12 @@ class SharedPageCache:
     def get(self, url: str) -> PageText | None:
         page = self.backend.get(self._key(url))
         return page if isinstance(page, PageText) else None
+
+    def get_many(self, urls: list[str]) -> dict[str, PageText]:
+        """The cached pages among `urls`, in one round trip."""
+        keys = {self._key(url): url for url in urls}
+        found = self.backend.get_many(list(keys)) if keys else {}
+        return {keys[k]: page for k, page in found.items() if k in keys and isinstance(page, PageText)}
 
     def put(self, url: str, page: PageText) -> None:
         self.backend.set(self._key(url), page, self.error_ttl if page.error else self.ttl)
@@ -281,22 +308,26 @@ async def fetch_pages(
     config: ProviderConfig,
     page_cache: dict[str, PageText] | SharedPageCache,
     until: float,
+    on_page: Callable[[str, PageText], None] | None = None,
 ) -> dict[str, PageText]:
     """Fetch every URL (keys: canonical URLs) concurrently within the bounds; results also go to page_cache.
 
     Blocking fetches run in a private thread pool, which is abandoned (not joined) at the end: a thread
     stuck on a hanging socket is freed by the fetch policy's own timeouts, never waited for here.
+    `on_page(url, page)` is called in that pool right after each page is fetched and read, while the others
+    are still in flight (gather_evidence cuts the page into passages there); it is not called for pages
+    taken from the cache, nor for a page whose fetch outlived its timeout.
     """
     loop = asyncio.get_running_loop()
     shared = page_cache if isinstance(page_cache, SharedPageCache) else None
-    pages: dict[str, PageText] = {}
-    for url in dict.fromkeys(urls):
-        found = shared.get(url) if shared else page_cache.get(url)
-        if found is not None:
-            pages[url] = found
-    todo = [u for u in dict.fromkeys(urls) if u not in pages]
+    unique = list(dict.fromkeys(urls))
+    if shared:
+        pages: dict[str, PageText] = shared.get_many(unique)
+    else:
+        pages = {u: page_cache[u] for u in unique if page_cache.get(u) is not None}
+    todo = [u for u in unique if u not in pages]
     if not todo:
-        return pages
+        return {u: pages[u] for u in urls}
     overall = asyncio.Semaphore(max(1, config.max_concurrency))
     per_host: dict[str, asyncio.Semaphore] = defaultdict(
         lambda: asyncio.Semaphore(max(1, config.per_host_concurrency))
@@ -305,35 +336,59 @@ async def fetch_pages(
         max_workers=min(len(todo), max(1, config.max_concurrency)) + 2, thread_name_prefix="evidence-fetch"
     )
 
-    async def one(url: str) -> None:
-        if shared and not shared.claim(url, seconds=config.page_timeout):
-            # Another claim's task is fetching this page right now: its result is ours too.
-            waited = await shared.wait(url, until=min(until, loop.time() + config.page_timeout))
-            if waited is not None:
-                pages[url] = waited
-                return
+    async def fetch_bounded(url: str, *, claim: bool) -> PageText | None:
+        """The page, fetched within the bounds; None if another task holds the URL's claim."""
         async with overall, per_host[_host(url)]:
             timeout = min(config.page_timeout, until - loop.time())
             if timeout <= 0:
-                pages[url] = PageText(url=url, error="deadline")
-                return  # not cached: the next claim may have time for it
+                return PageText(url=url, error="deadline")  # not cached: the next claim may have time for it
+            job = partial(_fetch_and_report, url, config, on_page, shared if claim else None, shared)
             try:
-                page = await asyncio.wait_for(
-                    loop.run_in_executor(executor, partial(fetch_page_text, url, config=config)), timeout
-                )
+                return await asyncio.wait_for(loop.run_in_executor(executor, job), timeout)
             except TimeoutError:
                 page = PageText(url=url, error="timeout")
-            pages[url] = page
-            if shared:
-                shared.put(url, page)
-            else:
-                page_cache[url] = page
+                if shared:  # the stuck thread never got to store it; the next claim must not wait again
+                    await loop.run_in_executor(executor, shared.put, url, page)
+                return page
+
+    async def one(url: str) -> None:
+        page = await fetch_bounded(url, claim=shared is not None)
+        if page is None:
+            # Another claim's task is fetching this page right now: its result is ours too.
+            page = await shared.wait(url, until=min(until, loop.time() + config.page_timeout))
+            if page is None:
+                page = await fetch_bounded(url, claim=False)
+        pages[url] = page
+        if not shared and page.error != "deadline":
+            page_cache[url] = page
 
     try:
         await asyncio.gather(*(one(u) for u in todo))
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
     return {u: pages[u] for u in urls}
+
+
+def _fetch_and_report(
+    url: str,
+    config: ProviderConfig,
+    on_page: Callable[[str, PageText], None] | None,
+    claim_in: SharedPageCache | None,
+    store_in: SharedPageCache | None,
+) -> PageText | None:
+    """One fetch thread's work: claim the URL (None if another task holds it), fetch and read the page,
+    store it for the other claims, hand it to on_page."""
+    if claim_in is not None and not claim_in.claim(url, seconds=config.page_timeout):
+        return None
+    page = fetch_page_text(url, config=config)
+    if store_in is not None:
+        store_in.put(url, page)
+    if on_page is not None:
+        try:
+            on_page(url, page)
+        except Exception:  # the caller redoes the work later; the page itself is fine
+            logger.warning("on_page failed for %s", url, exc_info=True)
+    return page
 
 
 def _candidate_key(candidate: Candidate) -> str:
@@ -380,8 +435,35 @@ async def gather_evidence(
                 continue
             candidates[key] = candidate
 
+    # Cutting a page into passages and their terms does not depend on the other pages: it is done as each
+    # page arrives (in the fetch threads) and for the providers' own texts while the pages are in flight,
+    # so that only the corpus-wide BM25 and the stance of the best passages remain after the last page.
+    analysed: dict[tuple[str, str], list[AnalysedPassage]] = {}
+
+    def analyse(key: str, text: str) -> None:
+        analysed[(key, text)] = analyse_document(text, language=language)
+
+    def on_page(key: str, page: PageText) -> None:
+        if not page.error:
+            analyse(key, page.text)
+
+    def analyse_given() -> None:
+        for key, candidate in candidates.items():
+            if candidate.text.strip():
+                analyse(key, candidate.text)
+
     to_fetch = [key for key, c in candidates.items() if not c.text.strip()]
-    pages = await fetch_pages(to_fetch, config=config, page_cache=page_cache, until=until) if to_fetch else {}
+    given = len(to_fetch) < len(candidates)
+    if to_fetch:
+        jobs: list[Any] = [
+            fetch_pages(to_fetch, config=config, page_cache=page_cache, until=until, on_page=on_page)
+        ]
+        if given:
+            jobs.append(loop.run_in_executor(None, analyse_given))
+        pages = (await asyncio.gather(*jobs))[0]
+    else:
+        pages = {}
+        analyse_given()
 
     documents: list[tuple[str, Candidate, str, str, datetime]] = []  # key, candidate, text, hash, retrieved
     now = datetime.now(UTC)
@@ -403,9 +485,12 @@ async def gather_evidence(
             candidate.extra["fetch_error"] = page.error if page else "not_fetched"
             documents.append((key, candidate, candidate.snippet, _sha256(candidate.snippet.encode()), now))
 
-    scores = score_documents(
+    scores = score_analysed(
         claim_text,
-        [text for _, _, text, _, _ in documents],
+        [
+            analysed[(key, text)] if (key, text) in analysed else analyse_document(text, language=language)
+            for key, _, text, _, _ in documents
+        ],
         language=language,
         max_passages=config.max_passages,
     )
@@ -414,7 +499,13 @@ async def gather_evidence(
         if not score.passages:
             continue
         passages = [p.text for p in score.passages]
-        stance, reason = stance_hint(claim_text, passages, language=language, rating=candidate.rating)
+        stance, reason = stance_hint(
+            claim_text,
+            passages,
+            language=language,
+            rating=candidate.rating,
+            terms=[p.terms for p in score.passages],
+        )
         sources.append(
             RankedSource(
                 url=candidate.url,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # Small, hand-kept lists: function words and the filler verbs of news claims. Enough to keep queries
 # short; ranking does not depend on them being complete.
@@ -94,6 +95,7 @@ def normalize_language(language: str) -> str:
     return lang if lang in STOP_WORDS else "en"
 
 
+@lru_cache(maxsize=8192)  # called for every word of every passage; news vocabulary repeats
 def fold(word: str) -> str:
     """Lower-case; strip apostrophes and the possessive, keep accents (they carry meaning in de/fr)."""
     word = unicodedata.normalize("NFC", word).lower().replace("’", "'")
@@ -134,6 +136,7 @@ def format_number(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
 
 
+@lru_cache(maxsize=8192)
 def stem(word: str) -> str:
     """A very light suffix stripper shared by claim and evidence (plural and a few inflections)."""
     if len(word) <= 4 or word[0].isdigit():
@@ -173,6 +176,28 @@ def numbers(text: str, language: str = "en") -> set[float]:
 
 def years(text: str) -> set[int]:
     return {int(y) for y in _YEAR.findall(text)}
+
+
+@dataclass(frozen=True)
+class TextTerms:
+    """What ranking and stance read from one passage, computed once per passage (see `text_terms`)."""
+
+    stems: tuple[str, ...]  # stem(tokenize(text)), in order (BM25 counts repeats)
+    stem_set: frozenset[str]
+    numbers: frozenset[float]  # numbers(text), years included
+    years: frozenset[int]
+
+
+def text_terms(text: str, language: str = "en") -> TextTerms:
+    """The stems, numbers and years of a passage: independent of the claim, so they can be computed as soon
+    as a page arrives, while other pages are still being fetched."""
+    stems = tuple(stem(t) for t in tokenize(text, language))
+    return TextTerms(
+        stems=stems,
+        stem_set=frozenset(stems),
+        numbers=frozenset(numbers(text, language)),
+        years=frozenset(years(text)),
+    )
 
 
 def names(text: str, language: str = "en") -> set[str]:

@@ -19,7 +19,7 @@ import bm25s
 import numpy as np
 
 from claims.pipeline.passages import Passage, split_passages
-from claims.pipeline.queries import ClaimTerms, claim_terms, numbers, stem, tokenize, years
+from claims.pipeline.queries import ClaimTerms, TextTerms, claim_terms, stem, text_terms, tokenize
 
 PROVIDER_WEIGHTS: dict[str, float] = {
     "factchecktools": 1.0,
@@ -41,6 +41,7 @@ class ScoredPassage:
     agreement: float
     first: int = 0
     last: int = 0
+    terms: TextTerms | None = field(default=None, repr=False, compare=False)  # for stance_hint
 
 
 @dataclass
@@ -49,22 +50,27 @@ class DocumentScore:
     relevance: float = 0.0
 
 
-def _stems(tokens: Sequence[str]) -> list[str]:
-    return [stem(t) for t in tokens]
+@dataclass(frozen=True)
+class AnalysedPassage:
+    passage: Passage
+    terms: TextTerms
 
 
-def _agreement(
-    terms: ClaimTerms, claim_names: set[str], passage_text: str, passage_stems: set[str]
-) -> float | None:
+def analyse_document(text: str, *, language: str) -> list[AnalysedPassage]:
+    """A document's passages with their terms. Independent of the claim: gather_evidence runs it on each
+    page as it arrives, so that only the corpus-wide part (BM25) is left for when the last page is in."""
+    return [AnalysedPassage(p, text_terms(p.text, language)) for p in split_passages(text)]
+
+
+def _agreement(terms: ClaimTerms, claim_names: set[str], passage: TextTerms) -> float | None:
     parts: list[float] = []
     if claim_names:
-        parts.append(len(claim_names & passage_stems) / len(claim_names))
+        parts.append(len(claim_names & passage.stem_set) / len(claim_names))
     values = {v for v in terms.numbers if v not in {float(y) for y in terms.years}}
     if values:
-        found = numbers(passage_text, terms.language)
-        parts.append(len(values & found) / len(values))
+        parts.append(len(values & passage.numbers) / len(values))
     if terms.years:
-        parts.append(len(terms.years & years(passage_text)) / len(terms.years))
+        parts.append(len(terms.years & passage.years) / len(terms.years))
     return sum(parts) / len(parts) if parts else None
 
 
@@ -72,16 +78,31 @@ def score_documents(
     claim_text: str, documents: Sequence[str], *, language: str, max_passages: int = 3
 ) -> list[DocumentScore]:
     """Score every document's passages against the claim; one DocumentScore per document, same order."""
+    return score_analysed(
+        claim_text,
+        [analyse_document(d, language=language) for d in documents],
+        language=language,
+        max_passages=max_passages,
+    )
+
+
+def score_analysed(
+    claim_text: str,
+    documents: Sequence[Sequence[AnalysedPassage]],
+    *,
+    language: str,
+    max_passages: int = 3,
+) -> list[DocumentScore]:
+    """score_documents over documents already cut by analyse_document (same results)."""
     terms = claim_terms(claim_text, language)
-    claim_stems = list(dict.fromkeys(_stems(tokenize(claim_text, language))))
+    claim_stems = list(dict.fromkeys(stem(t) for t in tokenize(claim_text, language)))
     claim_names = {stem(n) for n in terms.names}
-    per_doc: list[list[Passage]] = [split_passages(d) for d in documents]
-    flat: list[tuple[int, Passage]] = [(i, p) for i, ps in enumerate(per_doc) for p in ps]
+    flat: list[tuple[int, AnalysedPassage]] = [(i, a) for i, doc in enumerate(documents) for a in doc]
     results = [DocumentScore() for _ in documents]
     if not flat or not claim_stems:
         return results
 
-    corpus = [_stems(tokenize(p.text, language)) for _, p in flat]
+    corpus = [list(a.terms.stems) for _, a in flat]
     retriever = bm25s.BM25()
     retriever.index(corpus, show_progress=False)
     raw = np.asarray(retriever.get_scores(claim_stems), dtype=float)
@@ -89,16 +110,17 @@ def score_documents(
     bm25_rel = raw / top if top > 0 else np.zeros_like(raw)
 
     n = len(corpus)
-    sets = [set(c) for c in corpus]
+    sets = [a.terms.stem_set for _, a in flat]
     df = {t: sum(1 for s in sets if t in s) for t in claim_stems}
     idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in claim_stems}
     idf_total = sum(idf.values()) or 1.0
 
     scored: list[list[ScoredPassage]] = [[] for _ in documents]
-    for k, (doc_index, passage) in enumerate(flat):
+    for k, (doc_index, analysed) in enumerate(flat):
+        passage = analysed.passage
         stems = sets[k]
         coverage = sum(idf[t] for t in claim_stems if t in stems) / idf_total
-        agreement = _agreement(terms, claim_names, passage.text, stems)
+        agreement = _agreement(terms, claim_names, analysed.terms)
         if agreement is None:
             score = 0.55 * coverage + 0.45 * bm25_rel[k]
             agreement = 0.0
@@ -113,6 +135,7 @@ def score_documents(
                 agreement=round(agreement, 4),
                 first=passage.first,
                 last=passage.last,
+                terms=analysed.terms,
             )
         )
 
@@ -148,11 +171,14 @@ def sort_key(provider: str, relevance: float, rating: str = "") -> tuple[int, fl
 
 
 __all__ = [
+    "AnalysedPassage",
     "DocumentScore",
     "FACTCHECK_MATCH",
     "PROVIDER_WEIGHTS",
     "ScoredPassage",
+    "analyse_document",
     "provider_weight",
+    "score_analysed",
     "score_documents",
     "sort_key",
     "weighted_relevance",

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 
 from claims.pipeline.queries import (
     NEGATIONS,
+    TextTerms,
     claim_terms,
     fold,
     format_number,
     normalize_language,
-    numbers,
     stem,
+    text_terms,
     tokenize,
-    years,
 )
 
 SUPPORTS, REFUTES, UNCLEAR = "supports", "refutes", "unclear"
@@ -78,40 +80,69 @@ def _fmt(values: set[float]) -> str:
     return ", ".join(format_number(v) for v in sorted(values)[:4])
 
 
-def passage_stance(claim_text: str, passage: str, *, language: str) -> tuple[str, str]:
-    """Stance of one passage towards the claim, with the reason."""
-    lang = normalize_language(language)
+@dataclass(frozen=True)
+class _ClaimSide:
+    stems: frozenset[str]  # without numbers
+    years: frozenset[int]
+    values: frozenset[float]  # numbers that are not years
+    negated: bool
+    debunks: bool  # the claim itself says "myth", "false", …
+
+
+@lru_cache(maxsize=256)
+def _claim_side(claim_text: str, lang: str) -> _ClaimSide:
+    """The claim's half of passage_stance, computed once per claim rather than once per passage."""
     terms = claim_terms(claim_text, lang)
-    claim_stems = {stem(t) for t in tokenize(claim_text, lang) if not t[0].isdigit()}
-    passage_stems = {stem(t) for t in tokenize(passage, lang)}
-    coverage = len(claim_stems & passage_stems) / len(claim_stems) if claim_stems else 0.0
+    claim_words = [fold(w) for w in re.findall(r"[\w'’]+", claim_text)]
+    return _ClaimSide(
+        stems=frozenset(stem(t) for t in tokenize(claim_text, lang) if not t[0].isdigit()),
+        years=frozenset(terms.years),
+        values=frozenset(v for v in terms.numbers if v not in {float(y) for y in terms.years}),
+        negated=_negated(claim_words, lang),
+        debunks=bool(_DEBUNK[lang].search(claim_text)),
+    )
+
+
+def passage_stance(
+    claim_text: str, passage: str, *, language: str, terms: TextTerms | None = None
+) -> tuple[str, str]:
+    """Stance of one passage towards the claim, with the reason.
+
+    `terms` are the passage's text_terms if the caller has them already (ranking computes them).
+    """
+    lang = normalize_language(language)
+    claim = _claim_side(claim_text, lang)
+    if terms is None:
+        terms = text_terms(passage, lang)
+    claim_stems = claim.stems
+    coverage = len(claim_stems & terms.stem_set) / len(claim_stems) if claim_stems else 0.0
     if coverage < MATCH_COVERAGE:
         return UNCLEAR, f"passage shares only {coverage:.0%} of the claim's terms"
 
-    claim_years = terms.years
-    passage_years = years(passage)
+    claim_years = claim.years
+    passage_years = terms.years
     if claim_years and passage_years and not (claim_years & passage_years):
         return REFUTES, (
             f"matching passage gives other dates: claim {_fmt({float(y) for y in claim_years})}, "
             f"source {_fmt({float(y) for y in passage_years})}"
         )
-    claim_values = {v for v in terms.numbers if v not in {float(y) for y in claim_years}}
-    passage_values = {v for v in numbers(passage, lang) if v not in {float(y) for y in passage_years}}
+    claim_values = claim.values
+    passage_values = {v for v in terms.numbers if v not in {float(y) for y in passage_years}}
     if claim_values and passage_values and not (claim_values & passage_values):
         return REFUTES, (
             f"matching passage gives other figures: claim {_fmt(claim_values)}, source {_fmt(passage_values)}"
         )
-    claim_words = [fold(w) for w in re.findall(r"[\w'’]+", claim_text)]
     passage_words = [fold(w) for w in re.findall(r"[\w'’]+", passage)]
-    if _negated(claim_words, lang) != _negated(passage_words, lang):
-        which = "source" if _negated(passage_words, lang) else "claim"
+    passage_negated = _negated(passage_words, lang)
+    if claim.negated != passage_negated:
+        which = "source" if passage_negated else "claim"
         return REFUTES, f"matching passage disagrees in negation (the {which} is negated)"
     debunk = _DEBUNK[lang].search(passage) or _DEBUNK["en"].search(passage)
-    if debunk and not _DEBUNK[lang].search(claim_text):
+    if debunk and not claim.debunks:
         return REFUTES, f"matching passage calls it “{debunk.group(0)}”"
     if coverage >= SUPPORT_COVERAGE:
         agreed = []
-        if claim_values and claim_values <= passage_values | numbers(passage, lang):
+        if claim_values and claim_values <= passage_values | terms.numbers:
             agreed.append(f"figures {_fmt(claim_values)}")
         if claim_years and claim_years <= passage_years:
             agreed.append(f"dates {_fmt({float(y) for y in claim_years})}")
@@ -125,15 +156,24 @@ def passage_stance(claim_text: str, passage: str, *, language: str) -> tuple[str
 
 
 def stance_hint(
-    claim_text: str, passages: Sequence[str], *, language: str, rating: str = ""
+    claim_text: str,
+    passages: Sequence[str],
+    *,
+    language: str,
+    rating: str = "",
+    terms: Sequence[TextTerms | None] = (),
 ) -> tuple[str, str]:
-    """Stance of a source: its fact-check rating if it has one, else the first decisive passage (best first)."""
+    """Stance of a source: its fact-check rating if it has one, else the first decisive passage (best first).
+
+    `terms`, if given, are the passages' text_terms in the same order (ScoredPassage.terms).
+    """
     from_rating = rating_stance(rating)
     if from_rating is not None:
         return from_rating
     reasons = []
-    for passage in passages:
-        stance, reason = passage_stance(claim_text, passage, language=language)
+    for i, passage in enumerate(passages):
+        known = terms[i] if i < len(terms) else None
+        stance, reason = passage_stance(claim_text, passage, language=language, terms=known)
         if stance != UNCLEAR:
             return stance, reason
         reasons.append(reason)

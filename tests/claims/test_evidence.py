@@ -1,11 +1,19 @@
 import asyncio
+import threading
 import time
 import uuid
 
 import pytest
-from django.core.cache import cache
+import trafilatura
+from django.core.cache import cache, caches
 
-from claims.pipeline.evidence import SharedPageCache, gather_evidence, gather_evidence_sync
+from claims.pipeline.evidence import (
+    SharedPageCache,
+    extract_evidence_text,
+    fetch_pages,
+    gather_evidence,
+    gather_evidence_sync,
+)
 from claims.providers.base import Candidate
 from claims.providers.factchecktools import FactCheckToolsProvider
 from claims.providers.registry import build_providers
@@ -13,6 +21,7 @@ from claims.providers.searxng import SearxNGProvider
 from tests.support.factchecktools import VALID_KEY, FactCheckToolsServer
 from tests.support.loopback import provider_config
 from tests.support.mediawiki import WIKI_CORPUS, MediaWikiServer
+from tests.support.pages import PAGES_DIR, manifest
 from tests.support.searxng import SearxNGServer
 
 CLAIM = "Polar bears are going extinct because of global warming"
@@ -240,3 +249,109 @@ def test_concurrent_claims_wait_for_the_page_another_task_is_fetching(services):
     assert all(any(s.url == searx.page_url("arctic-ice") for s in r.sources) for r in results)
     page_requests = [r.path for r in searx.requests if r.path.startswith("/page/")]
     assert page_requests.count("/page/arctic-ice") == 1
+
+
+def test_pages_are_read_and_cut_into_passages_as_they_arrive(services):
+    """on_page runs in a fetch thread as soon as a page is in, not after the slowest page (P4)."""
+    _, _, searx, config = services
+    searx.hanging_pages = {"paris-landmarks"}
+    config.page_timeout = 1.0
+    urls = [searx.page_url("arctic-ice"), searx.page_url("paris-landmarks")]
+    seen: dict[str, tuple[float, str, str]] = {}
+
+    def on_page(url, page):
+        seen[url] = (time.monotonic(), threading.current_thread().name, page.text)
+
+    async def run():
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        pages = await fetch_pages(urls, config=config, page_cache={}, until=loop.time() + 10, on_page=on_page)
+        return started, time.monotonic(), pages, threading.current_thread().name
+
+    started, ended, pages, loop_thread = asyncio.run(run())
+    assert ended - started >= 1.0  # the hanging page was waited for up to its timeout …
+    assert pages[urls[1]].error == "timeout"
+    assert list(seen) == [urls[0]]  # … but not for the other page's callback, nor for a timed-out page
+    at, thread, text = seen[urls[0]]
+    assert at - started < 0.8
+    assert thread != loop_thread and thread.startswith("evidence-fetch")
+    assert text == pages[urls[0]].text and "sea ice" in text
+
+
+class RecordingBackend:
+    """django's cache, recording which thread makes each call (the event loop must make one round trip)."""
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.calls: list[tuple[str, str]] = []
+
+    def _record(self, name):
+        self.calls.append((name, threading.current_thread().name))
+
+    def get(self, key, default=None):
+        self._record("get")
+        return self.backend.get(key, default)
+
+    def get_many(self, keys):
+        self._record("get_many")
+        return self.backend.get_many(keys)
+
+    def add(self, key, value, timeout=None):
+        self._record("add")
+        return self.backend.add(key, value, timeout)
+
+    def set(self, key, value, timeout=None):
+        self._record("set")
+        return self.backend.set(key, value, timeout)
+
+
+def test_shared_cache_round_trips_stay_off_the_event_loop(services):
+    _, _, searx, config = services
+    searx.hanging_pages = {"paris-landmarks"}
+    config.page_timeout = 0.8
+    namespace = f"page:test-{uuid.uuid4().hex}"
+    slugs = [
+        "arctic-ice",
+        "paris-landmarks",
+        *[s for s in searx.pages if s not in {"arctic-ice", "paris-landmarks"}],
+    ]
+    urls = [searx.page_url(s) for s in slugs]
+    backend = RecordingBackend(caches["default"])
+
+    async def run(page_cache):
+        loop = asyncio.get_running_loop()
+        pages = await fetch_pages(urls, config=config, page_cache=page_cache, until=loop.time() + 10)
+        return pages, threading.current_thread().name
+
+    pages, loop_thread = asyncio.run(run(SharedPageCache(backend, namespace)))
+    on_loop = [name for name, thread in backend.calls if thread == loop_thread]
+    assert on_loop == ["get_many"]
+    assert sorted(name for name, _ in backend.calls).count("add") == len(urls)
+    assert sorted(name for name, _ in backend.calls).count("set") == len(urls)  # the timeout too
+    assert pages[urls[1]].error == "timeout" and not pages[urls[0]].error
+
+    # The next claim of the article finds every page, the hanging one as a remembered failure, in one get_many.
+    requests_before = len(searx.requests)
+    backend.calls.clear()
+    again, _ = asyncio.run(run(SharedPageCache(backend, namespace)))
+    assert [name for name, _ in backend.calls] == ["get_many"]
+    assert len(searx.requests) == requests_before
+    assert again[urls[0]].text == pages[urls[0]].text and again[urls[1]].error == "timeout"
+
+
+def test_evidence_extraction_is_trafilaturas_fast_precision_mode():
+    """extract_evidence_text reuses one trafilatura Extractor; the text must be what the keyword call gives."""
+    for entry in manifest()[:12]:
+        html = (PAGES_DIR / entry["file"]).read_bytes().decode("utf-8", errors="replace")
+        expected = trafilatura.extract(
+            html,
+            url=entry["url"],
+            fast=True,
+            include_comments=False,
+            include_tables=False,
+            favor_precision=True,
+            with_metadata=False,
+        )
+        text, _, _ = extract_evidence_text(html, url=entry["url"])
+        assert text == (expected or "").strip()
+        assert text, entry["file"]

@@ -1,4 +1,5 @@
 from claims.pipeline.passages import split_passages, split_sentences
+from claims.pipeline.queries import text_terms
 from claims.pipeline.ranking import score_documents, sort_key, weighted_relevance
 from claims.pipeline.stance import passage_stance, rating_stance, stance_hint
 
@@ -117,3 +118,33 @@ def test_published_rating_decides_the_stance():
     assert rating_stance("Mostly true")[0] == "supports"
     assert rating_stance("Needs context")[0] == "unclear"
     assert stance_hint(CLAIM, ["anything"], language="en", rating="Pants on Fire")[0] == "refutes"
+
+
+def test_stance_from_the_terms_ranking_computed_is_the_stance_from_the_text():
+    """gather_evidence hands ScoredPassage.terms to stance_hint instead of re-tokenizing each passage."""
+    cases = [
+        (CLAIM, "Completed in 1889, the Eiffel Tower is 330 metres tall. It was the tallest structure."),
+        ("The Eiffel Tower was completed in 1925.", "The Eiffel Tower was completed in 1889 for the fair."),
+        (
+            "Unemployment in Germany rose to 12 percent.",
+            "Unemployment in Germany rose to 5.7 percent in March.",
+        ),
+        ("Vaccines cause autism in children.", "Vaccines do not cause autism in children, studies show."),
+        ("Vaccines cause autism in children.", "The claim that vaccines cause autism in children is a myth."),
+        (
+            "Die Arbeitslosenquote in Deutschland lag 2023 bei 9,5 Prozent.",
+            "Die Arbeitslosenquote in Deutschland lag 2023 bei 5,7 Prozent. Das meldete die Bundesagentur.",
+        ),
+    ]
+    stances = set()
+    for claim, document in cases:
+        language = "de" if "Deutschland" in claim else "en"
+        (score,) = score_documents(claim, [document], language=language, max_passages=3)
+        assert score.passages, claim
+        for passage in score.passages:
+            assert passage.terms == text_terms(passage.text, language)
+        texts = [p.text for p in score.passages]
+        with_terms = stance_hint(claim, texts, language=language, terms=[p.terms for p in score.passages])
+        assert with_terms == stance_hint(claim, texts, language=language)
+        stances.add(with_terms[0])
+    assert stances == {"supports", "refutes"}
