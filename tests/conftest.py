@@ -106,35 +106,52 @@ def purge_queues() -> None:
 class WorkerProcess:
     """A `celery worker` child process against the test database, killed by its own pid."""
 
+    app = "factcheck"
+    name_prefix = "test"
+    poll = 0.2
+
     def __init__(self, env: dict[str, str], log_path: Path, concurrency: int = 2) -> None:
         self.env = env
         self.log_path = log_path
         self.concurrency = concurrency
         self.process: subprocess.Popen | None = None
+        self.log_offset = 0
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            self.app,
+            "worker",
+            "-Q",
+            ",".join(QUEUES),
+            "-l",
+            "info",
+            "-c",
+            str(self.concurrency),
+            "-n",
+            f"{self.name_prefix}-{os.getpid()}-{time.time_ns()}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+
+    def log(self) -> str:
+        """What this run of the worker logged (the file keeps earlier runs for post-mortems)."""
+        if not self.log_path.exists():
+            return ""
+        with self.log_path.open("rb") as fh:
+            fh.seek(self.log_offset)
+            return fh.read().decode(errors="replace")
 
     def start(self, timeout: float = 60.0) -> WorkerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "factcheck",
-                "worker",
-                "-Q",
-                ",".join(QUEUES),
-                "-l",
-                "info",
-                "-c",
-                str(self.concurrency),
-                "-n",
-                f"test-{os.getpid()}-{time.time_ns()}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
+            self.command(),
             cwd=REPO,
             env=self.env,
             stdout=log,
@@ -144,11 +161,11 @@ class WorkerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"celery worker exited early:\n{self.log_path.read_text()[-4000:]}")
-            if b" ready." in self.log_path.read_bytes():
+                raise RuntimeError(f"celery worker exited early:\n{self.log()[-4000:]}")
+            if " ready." in self.log():
                 return self
-            time.sleep(0.2)
-        raise RuntimeError(f"celery worker not ready after {timeout}s:\n{self.log_path.read_text()[-4000:]}")
+            time.sleep(self.poll)
+        raise RuntimeError(f"celery worker not ready after {timeout}s:\n{self.log()[-4000:]}")
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

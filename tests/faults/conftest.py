@@ -17,7 +17,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -32,7 +31,7 @@ from django.db import connection
 from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Snapshot, Source
 from claims.pipeline import extraction
 from claims.signals import article_finished
-from tests.conftest import ARTIFACTS, QUEUES, REPO, worker_env
+from tests.conftest import ARTIFACTS, WorkerProcess, worker_env
 from tests.faults.worker_app import FINISHED_TABLE, build_small_detector, record_finish
 from tests.support.loopback import LoopbackServer, Request, Response, html_response
 
@@ -253,17 +252,17 @@ def article_site() -> Iterator[ArticleSite]:
 
 
 # --- real workers -------------------------------------------------------------------------------------
-class FaultWorker:
+class FaultWorker(WorkerProcess):
     """A `celery worker` process; stopped and killed by its own pid and its children's pids only."""
 
+    app = "tests.faults.worker_app"
+    name_prefix = "faults"
+    poll = 0.1
+
     def __init__(self, env: dict[str, str], name: str, *, concurrency: int = 2, beat: bool = False) -> None:
-        self.env = env
-        self.log_path = ARTIFACTS / "faults" / f"{name}.log"
-        self.concurrency = concurrency
+        super().__init__(env, ARTIFACTS / "faults" / f"{name}.log", concurrency)
         self.beat = beat
-        self.process: subprocess.Popen | None = None
         self.schedule_dir: str | None = None
-        self.log_offset = 0
 
     @property
     def pid(self) -> int:
@@ -271,58 +270,11 @@ class FaultWorker:
         return self.process.pid
 
     def command(self) -> list[str]:
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "tests.faults.worker_app",
-            "worker",
-            "-Q",
-            ",".join(QUEUES),
-            "-l",
-            "info",
-            "-c",
-            str(self.concurrency),
-            "-n",
-            f"faults-{os.getpid()}-{time.time_ns()}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ]
+        command = super().command()
         if self.beat:
             self.schedule_dir = tempfile.mkdtemp(prefix="factcheck-faults-beat-")
             command += ["--beat", "--schedule", os.path.join(self.schedule_dir, "celerybeat-schedule")]
         return command
-
-    def start(self, timeout: float = 60.0) -> FaultWorker:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            self.command(),
-            cwd=REPO,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"celery worker exited early:\n{self.log()[-4000:]}")
-            if " ready." in self.log():
-                return self
-            time.sleep(0.1)
-        raise RuntimeError(f"celery worker not ready after {timeout}s:\n{self.log()[-4000:]}")
-
-    def log(self) -> str:
-        """What this run of the worker logged (the file keeps earlier runs for post-mortems)."""
-        if not self.log_path.exists():
-            return ""
-        with self.log_path.open("rb") as fh:
-            fh.seek(self.log_offset)
-            return fh.read().decode(errors="replace")
 
     def children(self) -> list[int]:
         return child_pids(self.pid)
