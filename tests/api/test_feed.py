@@ -139,6 +139,25 @@ def test_feed_filters(consumer_client, reviewer):
     ]
 
 
+def test_filters_apply_to_every_page_both_ways(consumer_client, reviewer):
+    german = make_article(language="de")
+    made = [decide(reviewer, "disputed", claim=make_claim(german, start=100 * n)).pk for n in range(5)]
+    decide(reviewer, "disputed")  # English: never in the pages below
+    decide(reviewer, "verified", claim=make_claim(german, start=1000))  # another label
+    query = {"page_size": 2, "language": "de", "label": "disputed", "article": german.pk}
+    ids, last, pages = follow(consumer_client, FEED, query)
+    assert ids == made and pages == 3
+    assert "language=de" in last["resume"] and "label=disputed" in last["resume"]
+    back = consumer_client.get(consumer_client.get(FEED, query).json()["next"]).json()["previous"]
+    assert [v["id"] for v in consumer_client.get(back).json()["results"]] == made[:2]
+    # The same instant written with an offset PostgreSQL would refuse (+20:00) filters the same.
+    since = Verdict.objects.get(pk=made[3]).decided_at
+    far_east = since.astimezone(timezone.get_fixed_timezone(20 * 60)).isoformat()
+    assert [
+        v["id"] for v in consumer_client.get(FEED, {**query, "updated_since": far_east}).json()["results"]
+    ] == made[3:]
+
+
 @pytest.mark.parametrize(
     "params",
     [
