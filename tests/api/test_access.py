@@ -199,6 +199,30 @@ def test_a5_token_guessing_is_throttled_per_address(consumer, settings):
     assert spoofed.get("/api/v1/verdicts/").status_code == 429
 
 
+def test_a5_a_locked_address_gets_429_even_with_a_remembered_token(consumer, settings):
+    """A valid token the process remembers skips the database, not the address's failure budget."""
+    throttle_rates(settings, auth_failure="3/min", user="100/min")
+    right = Token.objects.get_or_create(user=consumer)[0].key
+    client = APIClient(REMOTE_ADDR="192.0.2.9")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {right}")
+    assert client.get("/api/v1/verdicts/").status_code == 200  # now remembered
+    for n in range(3):
+        client.credentials(HTTP_AUTHORIZATION=f"Token {n:040d}")
+        assert client.get("/api/v1/verdicts/").status_code == 401
+    client.credentials(HTTP_AUTHORIZATION="Token")  # a malformed header counts as a failure too
+    assert client.get("/api/v1/verdicts/").status_code == 429
+    client.credentials(HTTP_AUTHORIZATION=f"Token {right}")
+    locked = client.get("/api/v1/verdicts/")
+    assert locked.status_code == 429 and 0 < int(locked["Retry-After"]) <= 60
+
+
+def test_a5_requests_with_a_remembered_token_count_against_the_account_once(consumer, settings):
+    throttle_rates(settings, user="4/min")
+    client = client_for(consumer)
+    statuses = [client.get("/api/v1/verdicts/").status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 200, 429]
+
+
 def deploy_check(**env) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "FACTCHECK_ENV")}
     return subprocess.run(
