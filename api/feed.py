@@ -120,9 +120,7 @@ def row_position(row: tuple) -> tuple[datetime, int]:
     return row[8], row[0]
 
 
-def _time(value: datetime) -> str:
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+FINAL = ReviewState.FINAL.value
 
 
 def feed_item(row: tuple) -> dict:
@@ -138,10 +136,10 @@ def feed_item(row: tuple) -> dict:
         # Django has psycopg2 hand jsonb over as text; the ORM would parse it in from_db_value.
         "sources": orjson.loads(sources) if isinstance(sources, str) else sources,
         "reviewer": row[7],
-        "decided_at": _time(row[8]),
+        "decided_at": row[8],  # a UTC datetime: ORJSONRenderer (and DRF's encoder) write it with "Z"
         "claim_version": row[9],
         "state": row[10],
-        "final": row[10] == ReviewState.FINAL,
+        "final": row[10] == FINAL,
         "supersedes": row[11],
         "superseded_by": row[12],
     }
@@ -150,8 +148,7 @@ def feed_item(row: tuple) -> dict:
 def page_etag(items: list[dict], *parts: str | None) -> str:
     """A validator derived from the page: its rows, what replaced them, and its links."""
     digest = hashlib.blake2b(digest_size=16)
-    for item in items:
-        digest.update(f"{item['id']}:{item['superseded_by']}:{item['state']};".encode())
+    digest.update("".join(f"{i['id']}:{i['superseded_by']}:{i['state']};" for i in items).encode())
     for part in parts:
         digest.update(f"|{part}".encode())
     return f'W/"feed-{digest.hexdigest()}"'
@@ -175,7 +172,7 @@ class ORJSONRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         if data is None:
             return b""
-        return orjson.dumps(data)
+        return orjson.dumps(data, option=orjson.OPT_UTC_Z)
 
 
 # --------------------------------------------------------------------------- schema only

@@ -123,6 +123,8 @@ def test_superseded_verdicts_point_to_their_replacement(consumer_client, reviewe
     assert items[second.pk]["superseded_by"] is None
     assert items[second.pk]["label"] == "disputed"
     assert items[second.pk]["final"] is True and items[second.pk]["state"] == "final"
+    assert items[first.pk]["decided_at"] == first.decided_at.isoformat().replace("+00:00", "Z")
+    assert items[first.pk]["sources"] == first.cited_sources and items[first.pk]["reviewer"] == "reviewer"
 
 
 def test_feed_filters(consumer_client, reviewer):
