@@ -16,6 +16,8 @@ exists here:
 
 Each pair times a block of requests against ours, then the same against raw (new connection per request,
 as gunicorn's sync worker closes them); the table shows medians per request and the median per-pair ratio.
+For comparison with figures measured before the raw view ran the horizon, each pair also times raw without
+it (columns raw-h, ratio-h; the horizon's pg_stat_activity lookup costs about a millisecond under load).
 Target (BENCHMARKS.md): <= 1.5x (50), <= 2x (500); a deep cursor as fast as the first page; no COUNT, no
 OFFSET.
 
@@ -36,6 +38,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -62,26 +65,35 @@ if os.environ.get("P5_SERVER") == "1":
 
     # The statement the feed runs (api/feed.py), written out: the same joins, the same commit-safe
     # horizon (verdicts of still-open transactions held back), the same row-value seek, LIMIT N+1.
-    RAW_SQL = f"""
+    # With ?horizon=0 it leaves the horizon out (the baseline of the figures before 2026-11-28), shown
+    # beside the real baseline for comparison.
+    RAW_SQL = """
         SELECT v.id, v.claim_id, c.article_id, c.language, v.label, v.rationale, v.cited_sources,
                u.username, v.decided_at, v.claim_version, v.state, v.supersedes_id, s.id
           FROM reviewers_verdict v
           JOIN claims_claim c ON c.id = v.claim_id
           JOIN auth_user u ON u.id = v.reviewer_id
           LEFT JOIN reviewers_verdict s ON s.supersedes_id = v.id
-         WHERE {HORIZON_SQL.replace('"reviewers_verdict"', "v")}
-           AND (v.decided_at, v.id) > (%s, %s)
+         WHERE {horizon} (v.decided_at, v.id) > (%s, %s)
          ORDER BY v.decided_at, v.id
          LIMIT %s
     """
+    RAW_SQL_HORIZON = RAW_SQL.format(horizon=HORIZON_SQL.replace('"reviewers_verdict"', "v") + " AND ")
+    RAW_SQL_NO_HORIZON = RAW_SQL.format(horizon="")
 
     def raw_feed(request):
         size = int(request.GET.get("page_size", 50))
         after_t = request.GET.get("t", "-infinity")
         after_id = int(request.GET.get("i", 0))
         with connection.cursor() as cursor:
-            horizon = (settings.FACTCHECK_FEED_SETTLE_SECONDS, settings.FACTCHECK_FEED_MAX_TRANSACTION_AGE)
-            cursor.execute(RAW_SQL, (*horizon, after_t, after_id, size + 1))
+            if request.GET.get("horizon") == "0":
+                cursor.execute(RAW_SQL_NO_HORIZON, (after_t, after_id, size + 1))
+            else:
+                horizon = (
+                    settings.FACTCHECK_FEED_SETTLE_SECONDS,
+                    settings.FACTCHECK_FEED_MAX_TRANSACTION_AGE,
+                )
+                cursor.execute(RAW_SQL_HORIZON, (*horizon, after_t, after_id, size + 1))
             rows = cursor.fetchall()
         more = len(rows) > size
         rows = rows[:size]
@@ -277,8 +289,13 @@ def main() -> None:
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
 
     port = 18555
+    quiet_config = Path(tempfile.mkdtemp(prefix="p5-")) / "gunicorn.conf.py"
+    quiet_config.write_text("# gunicorn's defaults\n")
     rows, summary = [], {}
-    print(f"{'verdicts':>9} {'page':>5} {'cursor':>6} {'ours ms':>8} {'raw ms':>7} {'ratio':>6}")
+    print(
+        f"{'verdicts':>9} {'page':>5} {'cursor':>6} {'ours ms':>8} {'raw ms':>7} {'ratio':>6}"
+        f" {'raw-h ms':>9} {'ratio-h':>9}"
+    )
     for n in (int(s) for s in args.sizes.split(",")):
         populate(bench_dsn, n)
         server = subprocess.Popen(
@@ -286,7 +303,7 @@ def main() -> None:
                 str(Path(sys.executable).parent / "gunicorn"),
                 "bench.p5_feed:application",
                 "-c",
-                "/dev/null",  # not gunicorn.conf.py: no access log, no worker recycling mid-run
+                str(quiet_config),  # not gunicorn.conf.py: no access log, no worker recycling mid-run
                 "-b",
                 f"127.0.0.1:{port}",
                 "-w",
@@ -325,26 +342,34 @@ def main() -> None:
                     if where == "deep":
                         ours += f"&cursor={deep_cursor}"
                         raw += "&" + urlencode({"t": mid_t.isoformat(), "i": mid_id})
+                    bare = raw + "&horizon=0"
                     block(port, ours, auth, 3)
                     block(port, raw, {}, 3)
-                    ours_t, raw_t, ratios = [], [], []
+                    block(port, bare, {}, 3)
+                    ours_t, raw_t, bare_t, ratios, bare_ratios = [], [], [], [], []
                     for _ in range(args.pairs):
                         a = block(port, ours, auth, args.requests)
                         b = block(port, raw, {}, args.requests)
+                        c = block(port, bare, {}, args.requests)
                         ours_t.append(a)
                         raw_t.append(b)
+                        bare_t.append(c)
                         ratios.append(a / b)
+                        bare_ratios.append(a / c)
                     ratio = statistics.median(ratios)
                     key = f"n{n}_p{size}_{where}"
                     summary[key] = {
                         "ours_ms": round(statistics.median(ours_t) * 1000, 3),
                         "raw_ms": round(statistics.median(raw_t) * 1000, 3),
                         "ratio": round(ratio, 3),
+                        "raw_without_horizon_ms": round(statistics.median(bare_t) * 1000, 3),
+                        "ratio_to_raw_without_horizon": round(statistics.median(bare_ratios), 3),
                     }
                     rows.append(key)
                     s = summary[key]
                     print(
                         f"{n:>9} {size:>5} {where:>6} {s['ours_ms']:>8.2f} {s['raw_ms']:>7.2f} {ratio:>6.2f}"
+                        f" {s['raw_without_horizon_ms']:>9.2f} {s['ratio_to_raw_without_horizon']:>9.2f}"
                     )
         finally:
             server.terminate()
