@@ -60,7 +60,8 @@ def feed_queryset() -> QuerySet:
 _VERDICT = Verdict._meta.db_table
 _CLAIM = Claim._meta.db_table
 _USER = get_user_model()._meta.db_table
-# The item's columns in FEED_ROW order; "superseded_by" is the verdict that names this one in `supersedes`.
+# The columns in the order feed_item() reads them; "superseded_by" is the verdict naming this one in
+# `supersedes`.
 FEED_SELECT = f"""
     SELECT "{_VERDICT}"."id", "{_VERDICT}"."claim_id", "{_CLAIM}"."article_id", "{_CLAIM}"."language",
            "{_VERDICT}"."label", "{_VERDICT}"."rationale", "{_VERDICT}"."cited_sources", "{_USER}"."username",
