@@ -103,16 +103,25 @@ class KeysetPagination:
 
     def paginate(self, queryset: QuerySet, request: Request, *, key=lambda row: row) -> KeysetPage:
         """Return one page of `queryset` (rows are whatever it yields; `key(row)` gives (time, id))."""
+        order = (self.time_field, "id")
+
+        def fetch(position: Position | None, limit: int) -> list:
+            if position is None:
+                return list(queryset.order_by(*order)[:limit])
+            rows = self.seek(queryset, position)
+            if position.forward:
+                return list(rows.order_by(*order)[:limit])
+            return list(rows.order_by(*(f"-{f}" for f in order))[:limit])
+
+        return self.paginate_rows(fetch, request, key=key)
+
+    def paginate_rows(self, fetch, request: Request, *, key) -> KeysetPage:
+        """Return one page of the rows `fetch(position, limit)` gives: up to `limit` rows after `position`
+        (None: from the start) in (time, id) order, or before it, nearest first, if it points backward."""
         size = self.get_page_size(request)
         raw = request.query_params.get(self.cursor_query_param)
         position = Position.decode(raw) if raw else None
-        order = (self.time_field, "id")
-        if position is not None:
-            queryset = self.seek(queryset, position)
-        if position is None or position.forward:
-            rows = list(queryset.order_by(*order)[: size + 1])
-        else:
-            rows = list(queryset.order_by(*(f"-{f}" for f in order))[: size + 1])
+        rows = fetch(position, size + 1)
         more = len(rows) > size
         rows = rows[:size]
         if position is not None and not position.forward:

@@ -6,6 +6,7 @@ import re
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q
+from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -17,13 +18,14 @@ from rest_framework.settings import api_settings
 from api.claimreview import ClaimReviewSerializer, claim_review
 from api.exceptions import PreconditionFailed
 from api.feed import (
-    FEED_FIELDS,
     FeedPageSerializer,
     ORJSONRenderer,
     etag_matches,
     feed_item,
     feed_queryset,
+    feed_rows,
     page_etag,
+    row_position,
 )
 from api.filters import ArticleFilter, ClaimFilter, VerdictFilter
 from api.pagination import CreatedCursorPagination, IdCursorPagination, KeysetPagination
@@ -295,9 +297,16 @@ class VerdictFeedViewSet(viewsets.ReadOnlyModelViewSet):
         "No COUNT and no OFFSET: a deep page costs what the first does.",
     )
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset()).values(*FEED_FIELDS)
+        filters = {}
+        if any(name in request.query_params for name in VerdictFilter.base_filters):
+            filterset = VerdictFilter(request.query_params, request=request)
+            if not filterset.is_valid():
+                raise translate_validation(filterset.errors)
+            filters = filterset.form.cleaned_data
         paginator = KeysetPagination(time_field="decided_at", page_size=api_settings.PAGE_SIZE)
-        page = paginator.paginate(queryset, request, key=lambda row: (row["decided_at"], row["id"]))
+        page = paginator.paginate_rows(
+            lambda position, limit: feed_rows(position, limit, filters), request, key=row_position
+        )
         results = [feed_item(row) for row in page.rows]
         etag = page_etag(results, page.next, page.previous, page.resume)
         headers = {"ETag": etag, "Cache-Control": "private, no-cache"}

@@ -1,22 +1,31 @@
 """P5 — the verdict feed: /api/v1/verdicts/ against a raw keyset-SQL + orjson view in the same server.
 
-Workload: 10^5 (and with --sizes 1000000, 10^6) verdicts bulk-inserted with generate_series into a
-database of their own; pages of 50 and 500; the first page and a deep cursor (the middle of the feed).
-Both endpoints are served by one gunicorn process (1 sync worker) from this module's WSGI app, which is
-the project's URLconf plus one extra route, /bench/raw-feed/, that only exists here:
+Workload: 10^5 (and with --sizes 100000,1000000, also 10^6) verdicts bulk-inserted with INSERT ... SELECT
+generate_series into a private bench database; pages of 50 and 500; the first page and a deep cursor (the
+middle of the feed). Both endpoints are served by one gunicorn process (1 sync worker, no access log) from
+this module's WSGI app, which is the project's URLconf plus one extra route, /bench/raw-feed/, that only
+exists here:
 
-- ours:  GET /api/v1/verdicts/?page_size=N[&cursor=…] with a token (auth, throttling, filters, keyset
-         page, ETag, orjson) — the real endpoint;
-- raw:   the same keyset SQL (same joins, same row-value seek, LIMIT N+1) with a cursor of its own,
-         rows to dicts, orjson — no framework, no auth.
+- ours:  GET /api/v1/verdicts/?page_size=N[&cursor=...] with a token: the real endpoint (token auth, the
+         wrong-token lock and the per-user throttle in Redis, filters, cursor decoding, keyset page,
+         links, ETag, orjson);
+- raw:   the feed's own SQL statement written out (same joins, same commit-safe horizon, same row-value
+         seek, LIMIT N+1) with a cursor of its own, rows to dicts, orjson. It skips authentication,
+         throttling, filter validation, the opaque cursor, the links and the ETag, and DRF itself; both
+         go through the same Django middleware.
 
 Each pair times a block of requests against ours, then the same against raw (new connection per request,
 as gunicorn's sync worker closes them); the table shows medians per request and the median per-pair ratio.
-Target (BENCHMARKS.md): ≤ 1.5× (50), ≤ 2× (500); a deep cursor as fast as the first page; no COUNT, no OFFSET.
+For comparison with figures measured before the raw view ran the horizon, each pair also times raw without
+it (columns raw-h, ratio-h; the horizon's backend-status lookup costs a millisecond or more under load).
+Target (BENCHMARKS.md): <= 1.5x (50), <= 2x (500); a deep cursor as fast as the first page; no COUNT, no
+OFFSET.
 
-Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/13 \
-     .venv/bin/python -m bench.p5_feed [--sizes 100000,1000000] [--pairs 10] [--requests 20]
-(the benchmark creates and drops the database `factcheck_p5`). Ends with one JSON line.
+Run (the benchmark truncates and fills the database's tables; use a database of its own):
+    createdb -h 127.0.0.1 -U postgres bench_feed
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_feed REDIS_URL=redis://127.0.0.1:6379/11 \
+        .venv/bin/python -m bench.p5_feed [--sizes 100000,1000000] [--pairs 10] [--requests 20]
+Ends with one JSON line.
 """
 
 from __future__ import annotations
@@ -26,16 +35,15 @@ import base64
 import http.client
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 REPO = Path(__file__).resolve().parents[1]
-BENCH_DB = "factcheck_p5"
 
 # --------------------------------------------------------------------------- the server side
 
@@ -53,6 +61,12 @@ if os.environ.get("P5_SERVER") == "1":
 
     settings.ROOT_URLCONF = __name__
 
+    from api.feed import HORIZON_SQL
+
+    # The statement the feed runs (api/feed.py), written out: the same joins, the same commit-safe
+    # horizon (verdicts of still-open transactions held back), the same row-value seek, LIMIT N+1.
+    # With ?horizon=0 it leaves the horizon out (the baseline of the figures before 2026-11-28), shown
+    # beside the real baseline for comparison.
     RAW_SQL = """
         SELECT v.id, v.claim_id, c.article_id, c.language, v.label, v.rationale, v.cited_sources,
                u.username, v.decided_at, v.claim_version, v.state, v.supersedes_id, s.id
@@ -60,17 +74,26 @@ if os.environ.get("P5_SERVER") == "1":
           JOIN claims_claim c ON c.id = v.claim_id
           JOIN auth_user u ON u.id = v.reviewer_id
           LEFT JOIN reviewers_verdict s ON s.supersedes_id = v.id
-         WHERE (v.decided_at, v.id) > (%s, %s)
+         WHERE {horizon} (v.decided_at, v.id) > (%s, %s)
          ORDER BY v.decided_at, v.id
          LIMIT %s
     """
+    RAW_SQL_HORIZON = RAW_SQL.format(horizon=HORIZON_SQL.replace('"reviewers_verdict"', "v") + " AND ")
+    RAW_SQL_NO_HORIZON = RAW_SQL.format(horizon="")
 
     def raw_feed(request):
         size = int(request.GET.get("page_size", 50))
         after_t = request.GET.get("t", "-infinity")
         after_id = int(request.GET.get("i", 0))
         with connection.cursor() as cursor:
-            cursor.execute(RAW_SQL, (after_t, after_id, size + 1))
+            if request.GET.get("horizon") == "0":
+                cursor.execute(RAW_SQL_NO_HORIZON, (after_t, after_id, size + 1))
+            else:
+                horizon = (
+                    settings.FACTCHECK_FEED_SETTLE_SECONDS,
+                    settings.FACTCHECK_FEED_MAX_TRANSACTION_AGE,
+                )
+                cursor.execute(RAW_SQL_HORIZON, (*horizon, after_t, after_id, size + 1))
             rows = cursor.fetchall()
         more = len(rows) > size
         rows = rows[:size]
@@ -82,7 +105,7 @@ if os.environ.get("P5_SERVER") == "1":
                 "language": r[3],
                 "label": r[4],
                 "rationale": r[5],
-                "sources": json.loads(r[6]) if isinstance(r[6], str) else r[6],
+                "sources": orjson.loads(r[6]) if isinstance(r[6], str) else r[6],
                 "reviewer": r[7],
                 "decided_at": r[8],
                 "claim_version": r[9],
@@ -252,99 +275,105 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20)
     args = parser.parse_args()
 
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    admin_dsn = re.sub(r"/[^/]*$", "/postgres", base)
-    bench_dsn = re.sub(r"/[^/]*$", f"/{BENCH_DB}", base)
-    import psycopg2
-
-    admin = psycopg2.connect(admin_dsn)
-    admin.autocommit = True
-    admin.cursor().execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    admin.cursor().execute(f"CREATE DATABASE {BENCH_DB}")
+    bench_dsn = os.environ.get("DATABASE_URL", "")
+    name = bench_dsn.rsplit("/", 1)[-1].split("?", 1)[0]
+    if not name or name.startswith("test") or name in {"postgres", "template0", "template1"}:
+        sys.exit(f"Refusing to run against {name!r}: set DATABASE_URL to a private bench database.")
+    if "REDIS_URL" not in os.environ:
+        sys.exit("Set REDIS_URL to a private Redis database for the benchmark.")
     env = {
         **os.environ,
-        "DATABASE_URL": bench_dsn,
         "DEBUG": "0",
         "FACTCHECK_THROTTLE_USER": "100000000/min",
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13"),
     }
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
 
     port = 18555
+    quiet_config = Path(tempfile.mkdtemp(prefix="p5-")) / "gunicorn.conf.py"
+    quiet_config.write_text("# gunicorn's defaults\n")
     rows, summary = [], {}
-    print(f"{'verdicts':>9} {'page':>5} {'cursor':>6} {'ours ms':>8} {'raw ms':>7} {'ratio':>6}")
-    try:
-        for n in (int(s) for s in args.sizes.split(",")):
-            populate(bench_dsn, n)
-            server = subprocess.Popen(
-                [
-                    str(Path(sys.executable).parent / "gunicorn"),
-                    "bench.p5_feed:application",
-                    "-b",
-                    f"127.0.0.1:{port}",
-                    "-w",
-                    "1",
-                    "--log-level",
-                    "warning",
-                ],
-                cwd=REPO,
-                env={**env, "P5_SERVER": "1"},
-                start_new_session=True,
-            )
-            try:
-                for _ in range(100):
-                    try:
-                        timed_get(port, "/bench/raw-feed/?page_size=1", {})
-                        break
-                    except (OSError, AssertionError):
-                        time.sleep(0.2)
-                auth = {"Authorization": "Token " + "b" * 40}
-                for size in (50, 500):
-                    # The deep cursor: the middle of the feed, taken from each endpoint's own links.
-                    import psycopg2 as pg
+    print(
+        f"{'verdicts':>9} {'page':>5} {'cursor':>6} {'ours ms':>8} {'raw ms':>7} {'ratio':>6}"
+        f" {'raw-h ms':>9} {'ratio-h':>9}"
+    )
+    for n in (int(s) for s in args.sizes.split(",")):
+        populate(bench_dsn, n)
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "bench.p5_feed:application",
+                "-c",
+                str(quiet_config),  # not gunicorn.conf.py: no access log, no worker recycling mid-run
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                "1",
+                "--log-level",
+                "warning",
+            ],
+            cwd=REPO,
+            env={**env, "P5_SERVER": "1"},
+            start_new_session=True,
+        )
+        try:
+            for _ in range(100):
+                try:
+                    timed_get(port, "/bench/raw-feed/?page_size=1", {})
+                    break
+                except (OSError, AssertionError):
+                    time.sleep(0.2)
+            auth = {"Authorization": "Token " + "b" * 40}
+            for size in (50, 500):
+                # The deep cursor: the middle of the feed, taken from each endpoint's own links.
+                import psycopg2 as pg
 
-                    with pg.connect(bench_dsn) as c, c.cursor() as cur:
-                        cur.execute(
-                            "SELECT decided_at, id FROM reviewers_verdict ORDER BY decided_at, id "
-                            "OFFSET %s LIMIT 1",
-                            (n // 2,),
-                        )
-                        mid_t, mid_id = cur.fetchone()
+                with pg.connect(bench_dsn) as c, c.cursor() as cur:
+                    cur.execute(
+                        "SELECT decided_at, id FROM reviewers_verdict ORDER BY decided_at, id "
+                        "OFFSET %s LIMIT 1",
+                        (n // 2,),
+                    )
+                    mid_t, mid_id = cur.fetchone()
 
-                    deep_cursor = feed_cursor(mid_t, mid_id)
-                    for where in ("first", "deep"):
-                        ours = f"/api/v1/verdicts/?page_size={size}"
-                        raw = f"/bench/raw-feed/?page_size={size}"
-                        if where == "deep":
-                            ours += f"&cursor={deep_cursor}"
-                            raw += "&" + urlencode({"t": mid_t.isoformat(), "i": mid_id})
-                        block(port, ours, auth, 3)
-                        block(port, raw, {}, 3)
-                        ours_t, raw_t, ratios = [], [], []
-                        for _ in range(args.pairs):
-                            a = block(port, ours, auth, args.requests)
-                            b = block(port, raw, {}, args.requests)
-                            ours_t.append(a)
-                            raw_t.append(b)
-                            ratios.append(a / b)
-                        ratio = statistics.median(ratios)
-                        key = f"n{n}_p{size}_{where}"
-                        summary[key] = {
-                            "ours_ms": round(statistics.median(ours_t) * 1000, 3),
-                            "raw_ms": round(statistics.median(raw_t) * 1000, 3),
-                            "ratio": round(ratio, 3),
-                        }
-                        rows.append(key)
-                        s = summary[key]
-                        print(
-                            f"{n:>9} {size:>5} {where:>6} {s['ours_ms']:>8.2f} {s['raw_ms']:>7.2f} {ratio:>6.2f}"
-                        )
-            finally:
-                server.terminate()
-                server.wait(timeout=20)
-    finally:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        admin.close()
+                deep_cursor = feed_cursor(mid_t, mid_id)
+                for where in ("first", "deep"):
+                    ours = f"/api/v1/verdicts/?page_size={size}"
+                    raw = f"/bench/raw-feed/?page_size={size}"
+                    if where == "deep":
+                        ours += f"&cursor={deep_cursor}"
+                        raw += "&" + urlencode({"t": mid_t.isoformat(), "i": mid_id})
+                    bare = raw + "&horizon=0"
+                    block(port, ours, auth, 3)
+                    block(port, raw, {}, 3)
+                    block(port, bare, {}, 3)
+                    ours_t, raw_t, bare_t, ratios, bare_ratios = [], [], [], [], []
+                    for _ in range(args.pairs):
+                        a = block(port, ours, auth, args.requests)
+                        b = block(port, raw, {}, args.requests)
+                        c = block(port, bare, {}, args.requests)
+                        ours_t.append(a)
+                        raw_t.append(b)
+                        bare_t.append(c)
+                        ratios.append(a / b)
+                        bare_ratios.append(a / c)
+                    ratio = statistics.median(ratios)
+                    key = f"n{n}_p{size}_{where}"
+                    summary[key] = {
+                        "ours_ms": round(statistics.median(ours_t) * 1000, 3),
+                        "raw_ms": round(statistics.median(raw_t) * 1000, 3),
+                        "ratio": round(ratio, 3),
+                        "raw_without_horizon_ms": round(statistics.median(bare_t) * 1000, 3),
+                        "ratio_to_raw_without_horizon": round(statistics.median(bare_ratios), 3),
+                    }
+                    rows.append(key)
+                    s = summary[key]
+                    print(
+                        f"{n:>9} {size:>5} {where:>6} {s['ours_ms']:>8.2f} {s['raw_ms']:>7.2f} {ratio:>6.2f}"
+                        f" {s['raw_without_horizon_ms']:>9.2f} {s['ratio_to_raw_without_horizon']:>9.2f}"
+                    )
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
     ok = all(v["ratio"] <= (1.5 if "_p50_" in k else 2.0) for k, v in summary.items())
     print(
         json.dumps(

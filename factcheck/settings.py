@@ -175,6 +175,9 @@ REST_FRAMEWORK = {
     # Client address for throttling: REMOTE_ADDR unless this many trusted proxies add X-Forwarded-For.
     "NUM_PROXIES": env_int("FACTCHECK_NUM_PROXIES", 0),
 }
+# A valid API token is remembered in each web process this long (seconds), so polling costs no token
+# lookup per request; revoking a token or deactivating its user takes effect within it. 0 = look up always.
+FACTCHECK_TOKEN_CACHE_SECONDS = env_float("FACTCHECK_TOKEN_CACHE_SECONDS", 5.0)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Claim fact-checking workflow API",
     "DESCRIPTION": "Submit articles, read extracted claims and their sources, record and pull verdicts.",

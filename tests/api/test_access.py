@@ -7,15 +7,20 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.cache import cache
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from api.authentication import forget_tokens
 from claims.models import Article
 from publishing.models import WebhookSubscription
 from reviewers.models import Verdict
+from tests.conftest import client_for
 from tests.factories import make_claim
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +82,36 @@ def test_a1_health_schema_and_docs_are_public(anonymous_client):
 def test_a1_a_wrong_token_is_401(anonymous_client):
     anonymous_client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
     assert anonymous_client.get("/api/v1/verdicts/").status_code == 401
+
+
+def test_a1_revoked_tokens_stop_working_once_the_token_cache_time_has_passed(settings):
+    """Valid tokens are remembered per process for FACTCHECK_TOKEN_CACHE_SECONDS; revocation takes effect
+    within that time: a deleted token, a deactivated user, a deleted user."""
+    settings.FACTCHECK_TOKEN_CACHE_SECONDS = 2.0
+    forget_tokens()
+    users = [User.objects.create_user(f"revoked-{n}") for n in range(3)]
+    clients = [client_for(user) for user in users]
+    assert [c.get("/api/v1/verdicts/").status_code for c in clients] == [200] * 3
+    remembered_at = time.monotonic()
+    Token.objects.filter(user=users[0]).delete()
+    users[1].is_active = False
+    users[1].save(update_fields=["is_active"])
+    users[2].delete()
+    # Still remembered (so the cache is in effect and this test can fail) ...
+    assert [c.get("/api/v1/verdicts/").status_code for c in clients] == [200] * 3
+    assert time.monotonic() - remembered_at < 2.0, "too slow to observe the cache"
+    # ... and refused once the time has passed.
+    time.sleep(max(0.0, remembered_at + 2.05 - time.monotonic()))
+    assert [c.get("/api/v1/verdicts/").status_code for c in clients] == [401] * 3
+
+
+def test_a1_without_the_token_cache_a_revoked_token_is_refused_at_once(consumer, settings):
+    settings.FACTCHECK_TOKEN_CACHE_SECONDS = 0
+    forget_tokens()
+    client = client_for(consumer)
+    assert client.get("/api/v1/verdicts/").status_code == 200
+    Token.objects.filter(user=consumer).delete()
+    assert client.get("/api/v1/verdicts/").status_code == 401
 
 
 @pytest.mark.parametrize("method, path", WRITES)
@@ -152,8 +187,6 @@ def test_a5_token_guessing_is_throttled_per_address(consumer, settings):
         guesser.credentials(HTTP_AUTHORIZATION=f"Token {n:040d}")
         statuses.append(guesser.get("/api/v1/verdicts/").status_code)
     assert statuses == [401] * 5 + [429] * 2
-    from rest_framework.authtoken.models import Token  # noqa: PLC0415
-
     right = Token.objects.get_or_create(user=consumer)[0].key
     guesser.credentials(HTTP_AUTHORIZATION=f"Token {right}")
     locked = guesser.get("/api/v1/verdicts/")
@@ -164,6 +197,30 @@ def test_a5_token_guessing_is_throttled_per_address(consumer, settings):
     spoofed = APIClient(REMOTE_ADDR="192.0.2.7", HTTP_X_FORWARDED_FOR="203.0.113.9")  # no trusted proxy
     spoofed.credentials(HTTP_AUTHORIZATION="Token " + "9" * 40)
     assert spoofed.get("/api/v1/verdicts/").status_code == 429
+
+
+def test_a5_a_locked_address_gets_429_even_with_a_remembered_token(consumer, settings):
+    """A valid token the process remembers skips the database, not the address's failure budget."""
+    throttle_rates(settings, auth_failure="3/min", user="100/min")
+    right = Token.objects.get_or_create(user=consumer)[0].key
+    client = APIClient(REMOTE_ADDR="192.0.2.9")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {right}")
+    assert client.get("/api/v1/verdicts/").status_code == 200  # now remembered
+    for n in range(3):
+        client.credentials(HTTP_AUTHORIZATION=f"Token {n:040d}")
+        assert client.get("/api/v1/verdicts/").status_code == 401
+    client.credentials(HTTP_AUTHORIZATION="Token")  # a malformed header counts as a failure too
+    assert client.get("/api/v1/verdicts/").status_code == 429
+    client.credentials(HTTP_AUTHORIZATION=f"Token {right}")
+    locked = client.get("/api/v1/verdicts/")
+    assert locked.status_code == 429 and 0 < int(locked["Retry-After"]) <= 60
+
+
+def test_a5_requests_with_a_remembered_token_count_against_the_account_once(consumer, settings):
+    throttle_rates(settings, user="4/min")
+    client = client_for(consumer)
+    statuses = [client.get("/api/v1/verdicts/").status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 200, 429]
 
 
 def deploy_check(**env) -> subprocess.CompletedProcess:

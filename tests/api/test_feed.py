@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from api.authentication import forget_tokens
 from reviewers.models import Verdict
 from reviewers.roles import REVIEWERS
 from reviewers.services import record_verdict
@@ -122,6 +123,8 @@ def test_superseded_verdicts_point_to_their_replacement(consumer_client, reviewe
     assert items[second.pk]["superseded_by"] is None
     assert items[second.pk]["label"] == "disputed"
     assert items[second.pk]["final"] is True and items[second.pk]["state"] == "final"
+    assert items[first.pk]["decided_at"] == first.decided_at.isoformat().replace("+00:00", "Z")
+    assert items[first.pk]["sources"] == first.cited_sources and items[first.pk]["reviewer"] == "reviewer"
 
 
 def test_feed_filters(consumer_client, reviewer):
@@ -136,6 +139,25 @@ def test_feed_filters(consumer_client, reviewer):
         german.pk,
         english.pk,
     ]
+
+
+def test_filters_apply_to_every_page_both_ways(consumer_client, reviewer):
+    german = make_article(language="de")
+    made = [decide(reviewer, "disputed", claim=make_claim(german, start=100 * n)).pk for n in range(5)]
+    decide(reviewer, "disputed")  # English: never in the pages below
+    decide(reviewer, "verified", claim=make_claim(german, start=1000))  # another label
+    query = {"page_size": 2, "language": "de", "label": "disputed", "article": german.pk}
+    ids, last, pages = follow(consumer_client, FEED, query)
+    assert ids == made and pages == 3
+    assert "language=de" in last["resume"] and "label=disputed" in last["resume"]
+    back = consumer_client.get(consumer_client.get(FEED, query).json()["next"]).json()["previous"]
+    assert [v["id"] for v in consumer_client.get(back).json()["results"]] == made[:2]
+    # The same instant written with an offset PostgreSQL would refuse (+20:00) filters the same.
+    since = Verdict.objects.get(pk=made[3]).decided_at
+    far_east = since.astimezone(timezone.get_fixed_timezone(20 * 60)).isoformat()
+    assert [
+        v["id"] for v in consumer_client.get(FEED, {**query, "updated_since": far_east}).json()["results"]
+    ] == made[3:]
 
 
 @pytest.mark.parametrize(
@@ -176,17 +198,35 @@ def test_etag_and_if_none_match_give_304_until_the_page_changes(consumer_client,
 def test_a_page_costs_a_constant_number_of_queries_without_count_or_offset(consumer_client, reviewer):
     for _ in range(5):
         decide(reviewer)
+    forget_tokens()
     counts = []
-    for size in (2, 50):
+    for params in (
+        {"page_size": 2},
+        {"page_size": 50},
+        {"page_size": 2, "label": "verified", "language": "en"},
+    ):
         with CaptureQueriesContext(connection) as queries:
-            response = consumer_client.get(FEED, {"page_size": size})
+            response = consumer_client.get(FEED, params)
         assert response.status_code == 200
         counts.append(len(queries))
-        sql = " ".join(q["sql"] for q in queries.captured_queries).upper()
-        assert "COUNT(" not in sql and "OFFSET" not in sql
-        cursor_page = consumer_client.get(response.json()["next"]) if response.json()["next"] else None
+        with CaptureQueriesContext(connection) as queries_next:
+            cursor_page = consumer_client.get(response.json()["next"]) if response.json()["next"] else None
         assert cursor_page is None or cursor_page.status_code == 200
-    assert counts == [2, 2]  # the token, the page
+        counts.append(len(queries_next) if cursor_page else None)
+        sql = " ".join(q["sql"] for q in queries.captured_queries + queries_next.captured_queries).upper()
+        assert "COUNT(" not in sql and "OFFSET" not in sql
+    # The token once (then remembered for FACTCHECK_TOKEN_CACHE_SECONDS), and one query per page.
+    assert counts == [2, 1, 1, None, 1, 1]
+
+
+def test_without_the_token_cache_a_page_costs_the_token_and_the_page(consumer_client, reviewer, settings):
+    settings.FACTCHECK_TOKEN_CACHE_SECONDS = 0
+    decide(reviewer)
+    forget_tokens()
+    for size in (1, 50):
+        with CaptureQueriesContext(connection) as queries:
+            assert consumer_client.get(FEED, {"page_size": size}).status_code == 200
+        assert len(queries) == 2
 
 
 def test_a_deep_cursor_uses_the_feed_index(consumer_client, reviewer):
