@@ -1,14 +1,17 @@
 """Evidence quality on Climate-FEVER, through the real Wikipedia provider and a local MediaWiki stand-in.
 
 The stand-in's corpus is every Climate-FEVER evidence sentence, grouped by its Wikipedia article (one
-sentence per paragraph). For each claim, gather_evidence runs exactly as in production (queries →
-MediaWiki Action API → extracts → passages → ranking → stance) and we measure:
+sentence per paragraph). For each claim, the `find_sources` management command runs exactly as an operator
+would run it (queries → MediaWiki Action API → extracts → passages → ranking → stance), with the settings
+pointed at the stand-in, and we measure from its JSON output:
 
 - hit@5: share of claims (with at least one SUPPORTS/REFUTES evidence sentence) whose first five passages,
   in ranked order, contain such a gold sentence;
 - claim stance agreement: the relevance-weighted vote of the top-5 sources' non-"unclear" hints against
   the claim label (SUPPORTS / REFUTES claims only), with the share left "unclear";
-- sentence stance agreement: passage_stance(claim, gold sentence) against that sentence's label.
+- sentence stance agreement: passage_stance(claim, gold sentence) against that sentence's label;
+- gold article found: share of claims (with gold evidence) for which a page holding a gold sentence is
+  among the ranked sources at all, which separates what retrieval missed from what ranking missed.
 
 Run: .venv/bin/python -m eval.evidence_eval [--sample N] [--data PATH]
 Ends with one JSON line of results.
@@ -17,7 +20,9 @@ Ends with one JSON line of results.
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import random
 import re
 import sys
@@ -25,11 +30,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from claims.pipeline.evidence import gather_evidence_sync
-from claims.pipeline.stance import passage_stance
-from claims.providers.wikipedia import WikipediaProvider
-from tests.support.loopback import provider_config
-from tests.support.mediawiki import MediaWikiServer
+import django
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "evidence" / "climate-fever.jsonl"
 GOLD = {"SUPPORTS", "REFUTES"}
@@ -54,23 +55,40 @@ def build_corpus(rows: list[dict]) -> dict[str, str]:
     return {title: "\n\n".join(sents) for title, sents in sentences.items()}
 
 
-def claim_vote(sources: list) -> str:
+def claim_vote(sources: list[dict]) -> str:
     weight: Counter[str] = Counter()
     for source in sources[:5]:
-        if source.stance != "unclear":
-            weight[source.stance] += source.relevance
+        if source["stance"] != "unclear":
+            weight[source["stance"]] += source["relevance"]
     if not weight:
         return "unclear"
     return weight.most_common(1)[0][0]
+
+
+def find_sources(claim: str) -> tuple[list[dict], str]:
+    """Run `manage.py find_sources --json` for one claim: its ranked sources and the provider's state."""
+    from django.core.management import call_command
+
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "find_sources", claim, lang="en", as_json=True, providers="wikipedia", stdout=out, stderr=err
+    )
+    state = err.getvalue().split()[1] if err.getvalue().startswith("wikipedia:") else "missing"
+    return json.loads(out.getvalue()), state
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--sample", type=int, default=0, help="evaluate N random claims (seed 0); 0 = all")
-    parser.add_argument("--max-results", type=int, default=5, help="sources kept per provider")
-    parser.add_argument("--read-pages", type=int, default=10, help="Wikipedia pages read per claim")
+    parser.add_argument("--max-results", type=int, default=5, help="FACTCHECK_SOURCES_PER_CLAIM")
     args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factcheck.settings")
+    django.setup()
+    from django.test import override_settings
+
+    from claims.pipeline.stance import passage_stance
+    from tests.support.mediawiki import MediaWikiServer
 
     rows = load(args.data)
     corpus = build_corpus(rows)
@@ -78,49 +96,51 @@ def main(argv: list[str] | None = None) -> int:
     if args.sample and args.sample < len(rows):
         claims = random.Random(0).sample(rows, args.sample)
 
-    hits = evaluated = 0
+    hits = evaluated = article_found = 0
     stance_total = stance_agree = stance_unclear = 0
     sentence_total = sentence_agree = sentence_unclear = 0
     labels: Counter[str] = Counter()
     states: Counter[str] = Counter()
     started = time.monotonic()
-    with MediaWikiServer(corpus) as server:
-        # Generous timeouts: the stand-in scores OR queries in pure Python, and this measures quality, not speed.
-        config = provider_config(
-            server,
-            wikipedia_api=server.api_template,
-            max_results=args.max_results,
-            read_pages=args.read_pages,
-            connect_timeout=5.0,
-            read_timeout=20.0,
-            total_timeout=30.0,
-            provider_timeout=60.0,
-        )
-        provider = WikipediaProvider(config)
+    with (
+        MediaWikiServer(corpus) as server,
+        # Generous timeouts: the stand-in scores OR queries in pure Python, and this measures quality, not
+        # speed. Everything else is the settings' defaults.
+        override_settings(
+            FACTCHECK_WIKIPEDIA_API=server.api_template,
+            FACTCHECK_FETCH_ALLOW_NETWORKS=["127.0.0.2/32"],
+            FACTCHECK_FETCH_ALLOW_PORTS=[server.port],
+            FACTCHECK_FETCH_CONNECT_TIMEOUT=5.0,
+            FACTCHECK_FETCH_READ_TIMEOUT=20.0,
+            FACTCHECK_FETCH_TOTAL_TIMEOUT=30.0,
+            FACTCHECK_SOURCES_PER_CLAIM=args.max_results,
+            FACTCHECK_SOURCES_DEADLINE=90.0,
+        ),
+    ):
         for row in claims:
             claim = row["claim"]
-            gold = [_norm(e["evidence"]) for e in row["evidences"] if e["evidence_label"] in GOLD]
-            result = gather_evidence_sync(
-                claim, language="en", providers=[provider], config=config, deadline=90
-            )
-            states[result.reports[0].state] += 1
+            gold_rows = [e for e in row["evidences"] if e["evidence_label"] in GOLD]
+            gold = [_norm(e["evidence"]) for e in gold_rows]
+            sources, state = find_sources(claim)
+            states[state] += 1
             if gold:
                 evaluated += 1
-                top5 = [_norm(p) for s in result.sources for p in s.passages][:5]
+                top5 = [_norm(p) for s in sources for p in s["passages"]][:5]
                 if any(g in p for g in gold for p in top5):
                     hits += 1
+                titles = {e["article"] for e in gold_rows}
+                article_found += any(s["title"] in titles for s in sources)
             if row["claim_label"] in GOLD:
                 stance_total += 1
-                predicted = claim_vote(result.sources)
+                predicted = claim_vote(sources)
                 labels[predicted] += 1
                 stance_unclear += predicted == "unclear"
                 stance_agree += predicted == row["claim_label"].lower()
-            for ev in row["evidences"]:
-                if ev["evidence_label"] in GOLD:
-                    sentence_total += 1
-                    predicted, _ = passage_stance(claim, ev["evidence"], language="en")
-                    sentence_unclear += predicted == "unclear"
-                    sentence_agree += predicted == ev["evidence_label"].lower()
+            for ev in gold_rows:
+                sentence_total += 1
+                predicted, _ = passage_stance(claim, ev["evidence"], language="en")
+                sentence_unclear += predicted == "unclear"
+                sentence_agree += predicted == ev["evidence_label"].lower()
     elapsed = time.monotonic() - started
 
     def share(a: int, b: int) -> float:
@@ -131,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         "claims": len(claims),
         "claims_with_gold_evidence": evaluated,
         "hit_at_5": share(hits, evaluated),
+        "gold_article_found": share(article_found, evaluated),
         "claim_stance_agreement": share(stance_agree, stance_total),
         "claim_stance_unclear": share(stance_unclear, stance_total),
         "claim_stance_agreement_when_decided": share(stance_agree, stance_total - stance_unclear),
@@ -144,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"claims evaluated         {len(claims)} ({evaluated} with SUPPORTS/REFUTES evidence)")
     print(f"hit@5 (gold sentence)    {results['hit_at_5']:.3f}")
+    print(f"gold article among sources {results['gold_article_found']:.3f} (what retrieval found at all)")
     print(
         f"claim stance agreement   {results['claim_stance_agreement']:.3f} "
         f"(unclear {results['claim_stance_unclear']:.3f}, when decided "

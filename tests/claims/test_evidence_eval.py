@@ -21,4 +21,5 @@ def test_evidence_evaluation_on_a_sample_finds_gold_evidence(capsys):
         print(f"\nClimate-FEVER sample of {SAMPLE}: hit@5 {results['hit_at_5']:.3f}, {json.dumps(results)}")
     assert results["claims"] == SAMPLE
     assert results["provider_states"] == {"ok": SAMPLE}
+    assert 0 < results["hit_at_5"] <= results["gold_article_found"] <= 1
     assert results["hit_at_5"] >= HIT_AT_5_FLOOR
