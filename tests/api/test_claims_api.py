@@ -65,7 +65,7 @@ def test_recording_a_verdict_costs_only_the_services_statements(reviewer):
         "UPDATE claims_claim",
         "SELECT claims_claim",
         "INSERT reviewers_verdict",
-        "SELECT publishing_webhooksubscription",
+        "INSERT publishing_webhookmessage",
     ], statements
     verdict = Verdict.objects.get(claim=claim)
     assert first.json() == {
