@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from rest_framework.serializers import ModelSerializer
 
+from api.serializers import VerdictSerializer
 from reviewers.models import Verdict
 from reviewers.roles import REVIEWERS
 from reviewers.services import record_verdict
@@ -96,6 +98,32 @@ def test_recording_a_verdict_costs_only_the_services_statements(reviewer):
         {"id": source.pk, "url": source.url, "title": source.title, "provider": "wikipedia"}
     ]
     assert second.json()["reviewer"] == "reviewer"
+
+
+def test_a_verdicts_representation_is_what_its_declared_fields_render(
+    settings, reviewer, second_reviewer, lead
+):
+    """VerdictSerializer builds its dict directly; DRF's own rendering of the declared fields (which the
+    OpenAPI schema describes) must give the same, for every kind of verdict."""
+    settings.FACTCHECK_REVIEWS_REQUIRED = 2
+    claim = make_claim()
+    source = make_source(claim)
+    record_verdict(
+        claim=claim, reviewer=reviewer, label="verified", rationale="Minutes.", source_ids=[source.pk]
+    )
+    record_verdict(claim=claim, reviewer=second_reviewer, label="verified", rationale="Agreed.")
+    record_verdict(claim=claim, reviewer=reviewer, label="disputed", rationale="Recount.")
+    record_verdict(claim=claim, reviewer=second_reviewer, label="unsupported", rationale="No.")
+    record_verdict(claim=claim, reviewer=lead, label="disputed", rationale="Settled.", override=True)
+    verdicts = list(Verdict.objects.filter(claim=claim).select_related("reviewer").order_by("claim_version"))
+    assert {v.state for v in verdicts} == {"provisional", "final", "escalated"}
+    for verdict in verdicts:
+        serializer = VerdictSerializer(verdict)
+        assert serializer.data == ModelSerializer.to_representation(serializer, verdict), (
+            verdict.claim_version
+        )
+    assert VerdictSerializer(verdicts[0]).data["sources"][0]["id"] == source.pk
+    assert VerdictSerializer(verdicts[0]).data["superseded_by"] == verdicts[1].pk
 
 
 def test_a_verdict_on_a_claim_that_does_not_exist_is_404(reviewer_client):
