@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, InternalError, connection, transaction
 from django.db.models.deletion import ProtectedError
@@ -15,7 +15,9 @@ from django.db.models.deletion import ProtectedError
 from claims.models import Claim
 from publishing.models import EventType, WebhookMessage, WebhookSubscription
 from reviewers.models import Assignment, Verdict
+from reviewers.roles import CONSUMERS, LEADS, REVIEWERS, roles_of
 from reviewers.services import VersionConflict, assign_claim, record_verdict
+from tests.conftest import make_user
 from tests.factories import make_claim, make_source
 from tests.support.sql import capture_statements, summary
 
@@ -57,6 +59,16 @@ def test_consumers_and_plain_users_may_not_decide(consumer, django_user_model):
         with pytest.raises(PermissionDenied):
             record_verdict(claim=claim, reviewer=user, label="verified", rationale="x")
     assert not Verdict.objects.exists()
+
+
+def test_a_users_roles_are_their_role_groups_and_nothing_else(consumer, django_user_model):
+    mixed = make_user("mixed", REVIEWERS, LEADS)
+    mixed.groups.add(Group.objects.create(name="book-club"))
+    nobody = django_user_model.objects.create_user("nobody")
+    assert roles_of(User.objects.get(pk=mixed.pk)) == {REVIEWERS, LEADS}
+    assert roles_of(User.objects.get(pk=consumer.pk)) == {CONSUMERS}
+    assert roles_of(User.objects.get(pk=nobody.pk)) == frozenset()
+    assert roles_of(AnonymousUser()) == frozenset()
 
 
 @pytest.mark.parametrize("label, rationale", [("verified", "   "), ("true", "because"), ("", "because")])
