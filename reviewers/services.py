@@ -14,7 +14,7 @@ from claims import services as claim_services
 from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Source, VerdictLabel
 from reviewers import queues
 from reviewers.models import Assignment, ReviewState, Verdict
-from reviewers.roles import can_decide, can_lead
+from reviewers.roles import ROLES_SQL, can_decide, can_lead, remember_roles, roles_sql_params
 from reviewers.signals import verdict_recorded
 
 
@@ -70,13 +70,15 @@ def decide_state(*, history: list[Verdict], reviewer_id: int, label: str, lead: 
 
 # The conditional UPDATE that starts recording a verdict: it locks the claim row (everything after it is
 # serialised per claim), checks the version the caller decided on (NULL: whatever version it is at) and
-# bumps it. RETURNING gives what callers read of the claim (the ETag, webhook payloads); the other columns
-# stay deferred. No row: the version was stale, or there is no such claim.
-LOCK_CLAIM_SQL = """
+# bumps it. RETURNING gives what callers read of the claim (the ETag, webhook payloads; the other columns
+# stay deferred) and, to save a round trip, the deciding user's roles: record_verdict checks them before
+# anything else, and a refusal rolls the UPDATE back. No row: the version was stale, or there is no such
+# claim.
+LOCK_CLAIM_SQL = f"""
 UPDATE claims_claim
    SET version = version + 1, verdict_label = %(label)s, decided_at = %(now)s, updated_at = %(now)s
  WHERE id = %(claim)s AND (%(expected)s::integer IS NULL OR version = %(expected)s)
-RETURNING id, article_id, text, language, verdict_label, decided_at, version
+RETURNING id, article_id, text, language, verdict_label, decided_at, version, ARRAY({ROLES_SQL}) AS roles
 """
 
 # Who holds the claim, and its history newest first, in one statement. It has to be a statement of its
@@ -118,15 +120,14 @@ def record_verdict(
     underneath. Any open assignment of the claim is released. The verdict's `claim` is the Claim passed
     in (its version and current verdict updated) or, with an id, the claim as locked.
 
-    Costs a fixed number of SQL statements (pinned by tests/reviewers/test_verdicts.py): the user's roles
-    (once, cached on the user), the UPDATE, the holder and the history (one statement, after the lock),
-    the INSERT, the release (only when someone held the claim), plus what verdict_recorded receivers add.
+    Errors come in this order: the input (label, rationale, cited sources: ValidationError), who may
+    decide (PermissionDenied), the claim (Claim.DoesNotExist, VersionConflict), then its state.
+
+    Costs a fixed number of SQL statements (pinned by tests/reviewers/test_verdicts.py): the UPDATE (which
+    also reads the user's roles, unless this user object has them cached), the holder and the history
+    (one statement, after the lock), the INSERT, the release (only when someone held the claim), plus
+    what verdict_recorded receivers add.
     """
-    lead = can_lead(reviewer)
-    if not lead and not can_decide(reviewer):
-        raise PermissionDenied("Only reviewers and leads may record verdicts.")
-    if override and not lead:
-        raise PermissionDenied("Only leads may override: your verdict counts as one review.")
     if label not in VerdictLabel.values:
         raise ValidationError(
             f"The label must be one of {', '.join(VerdictLabel.values)}.", code="invalid_label"
@@ -153,7 +154,16 @@ def record_verdict(
     try:
         with transaction.atomic():
             lock = {"claim": claim_id, "expected": expected_version, "label": label, "now": now}
-            locked = next(iter(Claim.objects.raw(LOCK_CLAIM_SQL, lock)), None)
+            locked = next(iter(Claim.objects.raw(LOCK_CLAIM_SQL, lock | roles_sql_params(reviewer))), None)
+            if locked is not None:
+                remember_roles(reviewer, locked.roles)
+            # Who may decide comes before what the UPDATE found. Without a row (nothing was written),
+            # the roles are read on their own unless this request read them already.
+            lead = can_lead(reviewer)
+            if not lead and not can_decide(reviewer):
+                raise PermissionDenied("Only reviewers and leads may record verdicts.")
+            if override and not lead:
+                raise PermissionDenied("Only leads may override: your verdict counts as one review.")
             if locked is None:
                 if not Claim.objects.filter(pk=claim_id).exists():
                     raise Claim.DoesNotExist(f"There is no claim {claim_id}.")

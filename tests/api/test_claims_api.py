@@ -52,9 +52,9 @@ def test_verdict_post_with_if_match(reviewer_client):
 
 
 def test_recording_a_verdict_costs_only_the_services_statements(reviewer):
-    """Besides authentication: record_verdict's five statements — the roles read once although both the
-    permission class and the service check them, no claim read before its UPDATE — and a response built
-    from the objects in hand."""
+    """Besides authentication: the roles, read once although both the permission class (non-staff) and
+    the service check them, and record_verdict's four statements — no claim read before its UPDATE — and
+    a response built from the objects in hand."""
     plain = make_user("plain-reviewer", REVIEWERS)  # not staff: the permission class reads the roles
     client, claim = client_for(plain), make_claim()
     body = {"label": "disputed", "rationale": "The minutes say 10 million."}

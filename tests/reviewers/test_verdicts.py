@@ -71,6 +71,26 @@ def test_a_users_roles_are_their_role_groups_and_nothing_else(consumer, django_u
     assert roles_of(AnonymousUser()) == frozenset()
 
 
+def test_who_may_decide_is_settled_before_the_claims_version_or_existence(consumer, reviewer):
+    """The roles come with the UPDATE, but a refusal still wins over a stale version or a missing claim
+    (then the roles are read on their own), and a refused UPDATE is rolled back."""
+    claim = make_claim()
+    record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="First.")
+    attempts = [
+        (consumer, {"claim": claim.pk}),  # the UPDATE matches: refused after it, and rolled back
+        (consumer, {"claim": claim.pk, "expected_version": 0}),  # stale
+        (consumer, {"claim": claim.pk + 1000}),  # no such claim
+        (User.objects.get(pk=reviewer.pk), {"claim": claim.pk, "override": True}),  # not a lead
+        (User.objects.get(pk=reviewer.pk), {"claim": claim.pk + 1000, "override": True}),
+    ]
+    for user, kwargs in attempts:
+        with pytest.raises(PermissionDenied):
+            record_verdict(reviewer=user, label="disputed", rationale="Mine.", **kwargs)
+    assert Claim.objects.get(pk=claim.pk).version == 1
+    assert Claim.objects.get(pk=claim.pk).verdict_label == "verified"
+    assert Verdict.objects.count() == 1
+
+
 @pytest.mark.parametrize("label, rationale", [("verified", "   "), ("true", "because"), ("", "because")])
 def test_invalid_label_or_missing_rationale_is_refused(reviewer, label, rationale):
     claim = make_claim()
@@ -227,10 +247,10 @@ def test_an_assignment_committed_while_a_verdict_waits_for_the_claim_is_seen(rev
     assert Claim.objects.get(pk=claim.pk).version == 0
 
 
-def test_recording_a_verdict_costs_five_statements_however_long_the_history(reviewer, second_reviewer):
-    """The user's roles, the conditional UPDATE, the holder and the history (one statement, after the
-    lock), the INSERT and the outbox INSERT (nobody subscribed: it writes no row): the same five on a
-    claim with no verdict or with 25."""
+def test_recording_a_verdict_costs_four_statements_however_long_the_history(reviewer, second_reviewer):
+    """The conditional UPDATE (which reads the user's roles too), the holder and the history (one
+    statement, after the lock), the INSERT and the outbox INSERT (nobody subscribed: it writes no row):
+    the same four on a claim with no verdict or with 25."""
     fresh, decided = make_claim(), make_claim()
     for i in range(25):
         decided.refresh_from_db()
@@ -244,7 +264,6 @@ def test_recording_a_verdict_costs_five_statements_however_long_the_history(revi
         with capture_statements() as statements:
             verdict = record_verdict(claim=claim, reviewer=user, label="disputed", rationale="Recount.")
         assert summary(statements) == [
-            "SELECT auth_group",
             "UPDATE claims_claim",
             "SELECT claims_claim",
             "INSERT reviewers_verdict",
@@ -272,7 +291,6 @@ def test_a_held_claim_and_webhook_subscribers_add_only_their_own_writes(reviewer
     with capture_statements() as statements:
         verdict = record_verdict(claim=claim, reviewer=user, label="disputed", rationale="Recount.")
     assert summary(statements) == [
-        "SELECT auth_group",
         "UPDATE claims_claim",
         "SELECT claims_claim",
         "INSERT reviewers_verdict",
