@@ -2,10 +2,11 @@
 
 Both go through the same in-process Django client and middleware stack, one claim per POST (so history
 lookups stay the size they are in real use):
-- ours: the DRF action — token auth, permission, claim lookup, serializer validation, record_verdict()
-        (roles, conditional UPDATE of the claim's version, assignment and history checks, INSERT of the
-        verdict, release of the claim's assignment if someone held it, the verdict_recorded signal with
-        its webhook subscription lookup), response serializer;
+- ours: the DRF action — token auth, permission, throttles, serializer validation, record_verdict()
+        (conditional UPDATE … RETURNING of the claim's version with the user's roles, the holder and the
+        history in one statement, the four-eyes checks, INSERT of the verdict, release of the claim's
+        assignment if someone held it, the verdict_recorded signal with its one outbox INSERT … SELECT),
+        response serializer;
 - raw:  a plain Django view: json.loads, one transaction with the same conditional UPDATE … RETURNING and
         the INSERT of the verdict row, orjson response. No auth (the floor).
 Blocks of --posts / --pairs POSTs alternate (raw, ours, raw, ours, …); reported: median per-block ratio of

@@ -5,27 +5,27 @@ rules (see reviewers.roles)."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from claims import services as claim_services
 from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Source, VerdictLabel
 from reviewers import queues
 from reviewers.models import Assignment, ReviewState, Verdict
-from reviewers.roles import can_decide, can_lead
+from reviewers.roles import ROLES_SQL, can_decide, can_lead, remember_roles, roles_sql_params
 from reviewers.signals import verdict_recorded
 
 
 class VersionConflict(Exception):
     """The claim changed since the caller read it (another verdict won). Nothing was written."""
 
-    def __init__(self, claim: Claim) -> None:
+    def __init__(self, claim_id: int) -> None:
         super().__init__(
-            f"Claim {claim.pk} was decided by someone else in the meantime; reload it and decide again."
+            f"Claim {claim_id} was decided by someone else in the meantime; reload it and decide again."
         )
-        self.claim = claim
+        self.claim_id = claim_id
 
 
 class ClaimTaken(Exception):
@@ -68,9 +68,40 @@ def decide_state(*, history: list[Verdict], reviewer_id: int, label: str, lead: 
     return ReviewState.PROVISIONAL
 
 
+# The conditional UPDATE that starts recording a verdict: it locks the claim row (everything after it is
+# serialised per claim), checks the version the caller decided on (NULL: whatever version it is at) and
+# bumps it. RETURNING gives what callers read of the claim (the ETag, webhook payloads; the other columns
+# stay deferred) and, to save a round trip, the deciding user's roles: record_verdict checks them before
+# anything else, and a refusal rolls the UPDATE back. No row: the version was stale, or there is no such
+# claim.
+LOCK_CLAIM_SQL = f"""
+UPDATE claims_claim
+   SET version = version + 1, verdict_label = %(label)s, decided_at = %(now)s, updated_at = %(now)s
+ WHERE id = %(claim)s AND (%(expected)s::integer IS NULL OR version = %(expected)s)
+RETURNING id, article_id, text, language, verdict_label, decided_at, version, ARRAY({ROLES_SQL}) AS roles
+"""
+
+# Who holds the claim, and its history newest first, in one statement. It has to be a statement of its
+# own after the UPDATE: under READ COMMITTED a statement reads the snapshot taken when it started, so only
+# a statement that starts once we hold the row lock sees what the transaction we waited for committed
+# (an assignment made by assign_claim, which takes the same lock). LEFT JOINs: a claim with no holder and
+# no history still yields its one row, whose verdict columns are NULL.
+HISTORY_DEPTH = 20  # decide_state reads the newest run of agreeing verdicts: FACTCHECK_REVIEWS_REQUIRED ≤ 20
+HOLDER_AND_HISTORY_SQL = """
+SELECT a.reviewer_id AS holder_id, v.*
+  FROM claims_claim c
+  LEFT JOIN reviewers_assignment a ON a.claim_id = c.id AND a.released_at IS NULL
+  LEFT JOIN LATERAL (
+        SELECT * FROM reviewers_verdict WHERE claim_id = c.id ORDER BY claim_version DESC LIMIT %(depth)s
+  ) v ON true
+ WHERE c.id = %(claim)s
+ ORDER BY v.claim_version DESC
+"""
+
+
 def record_verdict(
     *,
-    claim: Claim,
+    claim: Claim | int,
     reviewer,
     label: str,
     rationale: str,
@@ -80,21 +111,23 @@ def record_verdict(
 ) -> Verdict:
     """Record a reviewer's verdict on a claim; it becomes the claim's current verdict.
 
-    Atomic. Optimistic concurrency: the verdict is written only if the claim is still at
-    `expected_version` (default: the version of the `claim` instance passed in); otherwise
-    VersionConflict is raised and nothing changes. Earlier verdicts are kept as history. The rules that
-    depend on the claim's state (who holds it, a pending disagreement) are checked after the claim row
-    is locked, so they cannot change underneath. Any open assignment of the claim is released.
+    `claim` is the Claim decided on, or only its id (the API does not read the claim first). Atomic.
+    Optimistic concurrency: the verdict is written only if the claim is still at `expected_version`
+    (default: the version of the Claim passed in; with an id, whatever version the claim is at);
+    otherwise VersionConflict is raised and nothing changes. Claim.DoesNotExist when there is no such
+    claim. Earlier verdicts are kept as history. The rules that depend on the claim's state (who holds
+    it, a pending disagreement) are checked after the claim row is locked, so they cannot change
+    underneath. Any open assignment of the claim is released. The verdict's `claim` is the Claim passed
+    in (its version and current verdict updated) or, with an id, the claim as locked.
 
-    Costs a fixed number of SQL statements (pinned by tests/reviewers/test_verdicts.py): the user's roles
-    (once, cached on the user), the UPDATE, the open assignment, the history (read once, after the lock),
-    the INSERT, the release (only when someone held the claim), plus what verdict_recorded receivers add.
+    Errors come in this order: the input (label, rationale, cited sources: ValidationError), who may
+    decide (PermissionDenied), the claim (Claim.DoesNotExist, VersionConflict), then its state.
+
+    Costs a fixed number of SQL statements (pinned by tests/reviewers/test_verdicts.py): the UPDATE (which
+    also reads the user's roles, unless this user object has them cached), the holder and the history
+    (one statement, after the lock), the INSERT, the release (only when someone held the claim), plus
+    what verdict_recorded receivers add.
     """
-    lead = can_lead(reviewer)
-    if not lead and not can_decide(reviewer):
-        raise PermissionDenied("Only reviewers and leads may record verdicts.")
-    if override and not lead:
-        raise PermissionDenied("Only leads may override: your verdict counts as one review.")
     if label not in VerdictLabel.values:
         raise ValidationError(
             f"The label must be one of {', '.join(VerdictLabel.values)}.", code="invalid_label"
@@ -104,31 +137,46 @@ def record_verdict(
         raise ValidationError(
             "A rationale is required: say why the evidence supports this label.", code="rationale_required"
         )
+    loaded = claim if isinstance(claim, Claim) else None
+    claim_id = claim if loaded is None else loaded.pk
+    if expected_version is None and loaded is not None:
+        expected_version = loaded.version
     sources = []
     if source_ids:
         source_ids = sorted(set(source_ids))
-        sources = list(Source.objects.filter(claim=claim, pk__in=source_ids).order_by("rank", "id"))
+        sources = list(Source.objects.filter(claim_id=claim_id, pk__in=source_ids).order_by("rank", "id"))
         if len(sources) != len(source_ids):
             raise ValidationError(
                 "Every cited source must be one of this claim's sources.", code="invalid_source"
             )
-    version = claim.version if expected_version is None else expected_version
 
     now = timezone.now()
     try:
         with transaction.atomic():
-            # The conditional UPDATE locks the claim row: everything below is serialised per claim.
-            bumped = Claim.objects.filter(pk=claim.pk, version=version).update(
-                version=F("version") + 1, verdict_label=label, decided_at=now, updated_at=now
-            )
-            if not bumped:
-                raise VersionConflict(claim)
-            holder = Assignment.objects.open().filter(claim=claim).first()
-            if holder is not None and holder.reviewer_id != reviewer.pk and not lead:
+            lock = {"claim": claim_id, "expected": expected_version, "label": label, "now": now}
+            locked = next(iter(Claim.objects.raw(LOCK_CLAIM_SQL, lock | roles_sql_params(reviewer))), None)
+            if locked is not None:
+                remember_roles(reviewer, locked.roles)
+            # Who may decide comes before what the UPDATE found. Without a row (nothing was written),
+            # the roles are read on their own unless this request read them already.
+            lead = can_lead(reviewer)
+            if not lead and not can_decide(reviewer):
+                raise PermissionDenied("Only reviewers and leads may record verdicts.")
+            if override and not lead:
+                raise PermissionDenied("Only leads may override: your verdict counts as one review.")
+            if locked is None:
+                if not Claim.objects.filter(pk=claim_id).exists():
+                    raise Claim.DoesNotExist(f"There is no claim {claim_id}.")
+                raise VersionConflict(claim_id)
+            read = {"claim": claim_id, "depth": HISTORY_DEPTH}
+            rows = list(Verdict.objects.raw(HOLDER_AND_HISTORY_SQL, read))
+            holder_id = rows[0].holder_id
+            history = [row for row in rows if row.pk is not None]  # no history: one row of NULLs
+            if holder_id is not None and holder_id != reviewer.pk and not lead:
+                holder = get_user_model().objects.get(pk=holder_id)
                 raise PermissionDenied(
-                    f"This claim is assigned to {holder.reviewer}; only they or a lead may decide it."
+                    f"This claim is assigned to {holder}; only they or a lead may decide it."
                 )
-            history = list(Verdict.objects.filter(claim=claim).order_by("-claim_version")[:20])
             previous = history[0] if history else None
             if previous is not None and previous.state == ReviewState.ESCALATED and not lead:
                 raise PermissionDenied("Two reviewers disagree on this claim; a lead decides it.")
@@ -147,7 +195,7 @@ def record_verdict(
                 history=history, reviewer_id=reviewer.pk, label=label, lead=lead, override=override
             )
             verdict = Verdict.objects.create(
-                claim=claim,
+                claim=locked if loaded is None else loaded,
                 label=label,
                 rationale=rationale,
                 cited_sources=[
@@ -155,7 +203,7 @@ def record_verdict(
                 ],
                 reviewer=reviewer,
                 decided_at=now,
-                claim_version=version + 1,
+                claim_version=locked.version,
                 supersedes=previous,
                 state=state,
                 override=override,
@@ -164,19 +212,18 @@ def record_verdict(
             # the new verdict has no successor yet, and the one it supersedes belongs to this claim.
             Verdict.superseded_by.related.set_cached_value(verdict, None)
             if previous is not None:
-                previous.claim = claim
-            if holder is not None:
+                previous.claim = verdict.claim
+            if holder_id is not None:
                 # Nobody can assign the claim while we hold its row (assign_claim and take_next_claim
                 # lock it first), so when nobody held it above, there is nothing to release.
-                Assignment.objects.open().filter(claim=claim).update(
+                Assignment.objects.open().filter(claim_id=claim_id).update(
                     released_at=now, release_reason="decided"
                 )
             verdict_recorded.send(sender=Verdict, verdict=verdict, superseded=previous)
     except IntegrityError as exc:  # the unique (claim, claim_version) caught a race the UPDATE did not
-        raise VersionConflict(claim) from exc
-    claim.version = version + 1
-    claim.verdict_label = label
-    claim.decided_at = now
+        raise VersionConflict(claim_id) from exc
+    if loaded is not None:
+        loaded.version, loaded.verdict_label, loaded.decided_at = locked.version, label, now
     return verdict
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from rest_framework.serializers import ModelSerializer
 
+from api.serializers import VerdictSerializer
 from reviewers.models import Verdict
 from reviewers.roles import REVIEWERS
 from reviewers.services import record_verdict
@@ -49,10 +51,10 @@ def test_verdict_post_with_if_match(reviewer_client):
     assert Verdict.objects.count() == 1
 
 
-def test_recording_a_verdict_costs_the_claim_lookup_and_the_services_statements(reviewer):
-    """Besides authentication: the claim and record_verdict's six statements — the roles read once
-    although both the permission class and the service check them, the history once — and a response
-    built from the objects in hand."""
+def test_recording_a_verdict_costs_only_the_services_statements(reviewer):
+    """Besides authentication: the roles, read once although both the permission class (non-staff) and
+    the service check them, and record_verdict's four statements — no claim read before its UPDATE — and
+    a response built from the objects in hand."""
     plain = make_user("plain-reviewer", REVIEWERS)  # not staff: the permission class reads the roles
     client, claim = client_for(plain), make_claim()
     body = {"label": "disputed", "rationale": "The minutes say 10 million."}
@@ -62,12 +64,10 @@ def test_recording_a_verdict_costs_the_claim_lookup_and_the_services_statements(
     authentication = {"SELECT authtoken_token", "SELECT auth_user"}
     assert [s for s in summary(statements) if s not in authentication] == [
         "SELECT auth_group",
-        "SELECT claims_claim",
         "UPDATE claims_claim",
-        "SELECT reviewers_assignment",
-        "SELECT reviewers_verdict",
+        "SELECT claims_claim",
         "INSERT reviewers_verdict",
-        "SELECT publishing_webhooksubscription",
+        "INSERT publishing_webhookmessage",
     ], statements
     verdict = Verdict.objects.get(claim=claim)
     assert first.json() == {
@@ -98,6 +98,55 @@ def test_recording_a_verdict_costs_the_claim_lookup_and_the_services_statements(
         {"id": source.pk, "url": source.url, "title": source.title, "provider": "wikipedia"}
     ]
     assert second.json()["reviewer"] == "reviewer"
+
+
+def test_a_verdicts_representation_is_what_its_declared_fields_render(
+    settings, reviewer, second_reviewer, lead
+):
+    """VerdictSerializer builds its dict directly; DRF's own rendering of the declared fields (which the
+    OpenAPI schema describes) must give the same, for every kind of verdict."""
+    settings.FACTCHECK_REVIEWS_REQUIRED = 2
+    claim = make_claim()
+    source = make_source(claim)
+    record_verdict(
+        claim=claim, reviewer=reviewer, label="verified", rationale="Minutes.", source_ids=[source.pk]
+    )
+    record_verdict(claim=claim, reviewer=second_reviewer, label="verified", rationale="Agreed.")
+    record_verdict(claim=claim, reviewer=reviewer, label="disputed", rationale="Recount.")
+    record_verdict(claim=claim, reviewer=second_reviewer, label="unsupported", rationale="No.")
+    record_verdict(claim=claim, reviewer=lead, label="disputed", rationale="Settled.", override=True)
+    verdicts = list(Verdict.objects.filter(claim=claim).select_related("reviewer").order_by("claim_version"))
+    assert {v.state for v in verdicts} == {"provisional", "final", "escalated"}
+    for verdict in verdicts:
+        serializer = VerdictSerializer(verdict)
+        assert serializer.data == ModelSerializer.to_representation(serializer, verdict), (
+            verdict.claim_version
+        )
+    assert VerdictSerializer(verdicts[0]).data["sources"][0]["id"] == source.pk
+    assert VerdictSerializer(verdicts[0]).data["superseded_by"] == verdicts[1].pk
+
+
+def test_a_verdict_on_a_claim_that_does_not_exist_is_404(reviewer_client):
+    body = {"label": "verified", "rationale": "Council minutes."}
+    missing = make_claim().pk + 1000
+    for path in (f"/api/v1/claims/{missing}/verdict/", "/api/v1/claims/abc/verdict/"):
+        response = reviewer_client.post(path, body, format="json")
+        assert response.status_code == 404, path
+        assert response.json() == {"detail": "No Claim matches the given query.", "code": "not_found"}
+    assert not Verdict.objects.exists()
+
+
+def test_without_if_match_or_version_a_verdict_supersedes_whatever_is_current(reviewer_client, lead):
+    """No precondition, no version check: the claim is not read before its UPDATE, so the verdict goes on
+    the version the claim is at when it is locked."""
+    claim = make_claim()
+    record_verdict(claim=claim, reviewer=lead, label="verified", rationale="Council minutes.")
+    record_verdict(claim=claim, reviewer=lead, label="disputed", rationale="Recount.")
+    body = {"label": "unsupported", "rationale": "No figures published."}
+    response = reviewer_client.post(f"/api/v1/claims/{claim.pk}/verdict/", body, format="json")
+    assert response.status_code == 201, response.content
+    assert response["ETag"] == f'"claim-{claim.pk}-v3"'
+    assert response.json()["supersedes"] == Verdict.objects.get(claim=claim, claim_version=2).pk
 
 
 def test_a_revoked_role_counts_from_the_next_request(reviewer):

@@ -17,7 +17,13 @@ from claims.fetcher import fetch
 from claims.outbound import fetch_policy
 from claims.signals import article_finished
 from publishing import services, signing
-from publishing.models import MessageStatus, WebhookDelivery, WebhookMessage, WebhookSubscription
+from publishing.models import (
+    EventType,
+    MessageStatus,
+    WebhookDelivery,
+    WebhookMessage,
+    WebhookSubscription,
+)
 from reviewers.services import record_verdict
 from tests.factories import make_article, make_claim
 from tests.publishing.conftest import subscribe
@@ -62,6 +68,44 @@ def test_a_verdict_writes_outbox_messages_in_its_transaction_and_publishes_after
         record_verdict(claim=claim, reviewer=reviewer, label="disputed", rationale="Rolled back.")
         raise RuntimeError
     assert WebhookMessage.objects.count() == 1  # F8: no event for a change that never happened
+
+
+def test_outbox_bodies_are_canonical_json_naming_their_own_message(reviewer, second_reviewer):
+    """One INSERT writes a message per (event, active subscription to its type), each with a fresh
+    msg_… id and a body that is exactly the canonical JSON (sorted keys, no spaces, UTF-8 as is) of its
+    type, timestamp, id and data."""
+    both = [EventType.VERDICT_CREATED, EventType.VERDICT_SUPERSEDED]
+    a, b, _, off = (
+        WebhookSubscription.objects.create(url=f"https://hooks.example.org/{n}", events=events, secret="s")
+        for n, events in enumerate((both, ["verdict.created"], ["article.ready"], both))
+    )
+    WebhookSubscription.objects.filter(pk=off.pk).update(active=False)
+    claim = make_claim(text="Der Stadtrat beschloss 12 Millionen Euro – „zu wenig“, sagen Kritiker.")
+    first = record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="Protokoll.")
+    second = record_verdict(claim=claim, reviewer=second_reviewer, label="disputed", rationale="Neu.")
+    messages = list(WebhookMessage.objects.order_by("id"))
+    created, superseded = EventType.VERDICT_CREATED, EventType.VERDICT_SUPERSEDED
+    assert [(m.subscription_id, m.event_type) for m in messages] == [
+        (a.pk, created),
+        (b.pk, created),
+        (a.pk, created),
+        (b.pk, created),
+        (a.pk, superseded),
+    ]
+    assert len({m.msg_id for m in messages}) == len(messages)
+    for message in messages:
+        payload = json.loads(message.body)
+        assert message.body == json.dumps(payload, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+        assert re.fullmatch(r"msg_[0-9a-f]{32}", message.msg_id) and payload["id"] == message.msg_id
+        assert (payload["type"], payload["timestamp"]) == (message.event_type, message.created_at.isoformat())
+        assert (message.status, message.attempts, message.last_error) == (MessageStatus.PENDING, 0, "")
+        assert message.next_attempt_at == message.created_at and message.finished_at is None
+    assert json.loads(messages[2].body)["data"] == services.verdict_data(second)
+    assert json.loads(messages[4].body)["data"] == {
+        **services.verdict_data(first, superseded_by=second),
+        "replacement": services.verdict_data(second),
+    }
+    assert "„zu wenig“" in messages[4].body
 
 
 def test_the_documented_snippet_verifies_a_real_delivery_and_rejects_replays(receiver, reviewer):

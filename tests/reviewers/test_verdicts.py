@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, InternalError, connection, transaction
 from django.db.models.deletion import ProtectedError
@@ -14,7 +15,9 @@ from django.db.models.deletion import ProtectedError
 from claims.models import Claim
 from publishing.models import EventType, WebhookMessage, WebhookSubscription
 from reviewers.models import Assignment, Verdict
+from reviewers.roles import CONSUMERS, LEADS, REVIEWERS, roles_of
 from reviewers.services import VersionConflict, assign_claim, record_verdict
+from tests.conftest import make_user
 from tests.factories import make_claim, make_source
 from tests.support.sql import capture_statements, summary
 
@@ -58,6 +61,36 @@ def test_consumers_and_plain_users_may_not_decide(consumer, django_user_model):
     assert not Verdict.objects.exists()
 
 
+def test_a_users_roles_are_their_role_groups_and_nothing_else(consumer, django_user_model):
+    mixed = make_user("mixed", REVIEWERS, LEADS)
+    mixed.groups.add(Group.objects.create(name="book-club"))
+    nobody = django_user_model.objects.create_user("nobody")
+    assert roles_of(User.objects.get(pk=mixed.pk)) == {REVIEWERS, LEADS}
+    assert roles_of(User.objects.get(pk=consumer.pk)) == {CONSUMERS}
+    assert roles_of(User.objects.get(pk=nobody.pk)) == frozenset()
+    assert roles_of(AnonymousUser()) == frozenset()
+
+
+def test_who_may_decide_is_settled_before_the_claims_version_or_existence(consumer, reviewer):
+    """The roles come with the UPDATE, but a refusal still wins over a stale version or a missing claim
+    (then the roles are read on their own), and a refused UPDATE is rolled back."""
+    claim = make_claim()
+    record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="First.")
+    attempts = [
+        (consumer, {"claim": claim.pk}),  # the UPDATE matches: refused after it, and rolled back
+        (consumer, {"claim": claim.pk, "expected_version": 0}),  # stale
+        (consumer, {"claim": claim.pk + 1000}),  # no such claim
+        (User.objects.get(pk=reviewer.pk), {"claim": claim.pk, "override": True}),  # not a lead
+        (User.objects.get(pk=reviewer.pk), {"claim": claim.pk + 1000, "override": True}),
+    ]
+    for user, kwargs in attempts:
+        with pytest.raises(PermissionDenied):
+            record_verdict(reviewer=user, label="disputed", rationale="Mine.", **kwargs)
+    assert Claim.objects.get(pk=claim.pk).version == 1
+    assert Claim.objects.get(pk=claim.pk).verdict_label == "verified"
+    assert Verdict.objects.count() == 1
+
+
 @pytest.mark.parametrize("label, rationale", [("verified", "   "), ("true", "because"), ("", "because")])
 def test_invalid_label_or_missing_rationale_is_refused(reviewer, label, rationale):
     claim = make_claim()
@@ -83,6 +116,23 @@ def test_a_stale_version_is_refused_and_nothing_changes(reviewer, second_reviewe
         record_verdict(claim=stale_copy, reviewer=second_reviewer, label="disputed", rationale="second")
     assert Verdict.objects.count() == 1
     assert Claim.objects.get(pk=claim.pk).verdict_label == "verified"
+
+
+def test_a_claim_id_is_enough_and_an_unknown_one_raises_does_not_exist(reviewer, second_reviewer):
+    """Given only the claim's id, record_verdict expects no version (it decides on the version it locks)
+    and hands back the claim as the UPDATE left it."""
+    claim = make_claim()
+    record_verdict(claim=claim, reviewer=second_reviewer, label="verified", rationale="First look.")
+    verdict = record_verdict(claim=claim.pk, reviewer=reviewer, label="disputed", rationale="Recount.")
+    assert (verdict.claim.pk, verdict.claim.version, verdict.claim.verdict_label) == (claim.pk, 2, "disputed")
+    assert (verdict.claim.text, verdict.claim.article_id) == (claim.text, claim.article_id)
+    assert verdict.claim_version == 2 and verdict.supersedes.claim_version == 1
+    with pytest.raises(VersionConflict):
+        record_verdict(claim=claim.pk, reviewer=reviewer, label="verified", rationale="x", expected_version=1)
+    with pytest.raises(Claim.DoesNotExist):
+        record_verdict(claim=claim.pk + 1000, reviewer=reviewer, label="verified", rationale="x")
+    assert Claim.objects.get(pk=claim.pk).version == 2
+    assert Verdict.objects.count() == 2
 
 
 def test_the_database_refuses_to_update_a_verdict(reviewer):
@@ -141,9 +191,66 @@ def test_two_reviewers_deciding_at_once_one_wins_the_other_conflicts(reviewer, s
     assert Verdict.objects.get(claim=claim).reviewer.username == winner
 
 
-def test_recording_a_verdict_costs_six_statements_however_long_the_history(reviewer, second_reviewer):
-    """The user's roles, the conditional UPDATE, the open assignment, the history (read once, after the
-    lock), the INSERT and the webhook subscriptions: the same six on a claim with no verdict or with 25."""
+def backend_waiting_for_a_lock(statement: str, timeout: float = 10.0) -> bool:
+    """True once another backend of this database waits for a lock while running such a statement."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else a transaction sees one snapshot
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND query LIKE %s",
+                [f"%{statement}%"],
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.02)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_assignment_committed_while_a_verdict_waits_for_the_claim_is_seen(reviewer, second_reviewer):
+    """The holder is read by a statement that starts after the claim row is locked: a verdict that waited
+    for assign_claim's lock sees the assignment it committed (a read inside the UPDATE would not, under
+    READ COMMITTED its snapshot predates the wait) and refuses a reviewer who is not the holder."""
+    claim = make_claim()
+    assigned = threading.Event()
+    outcome: dict[str, object] = {}
+
+    def assign_and_hold() -> None:
+        try:
+            with transaction.atomic():
+                assign_claim(claim=claim, reviewer=reviewer, by=reviewer)
+                assigned.set()
+                outcome["waited"] = backend_waiting_for_a_lock("UPDATE claims_claim")
+        finally:
+            connection.close()
+
+    def decide() -> None:
+        assigned.wait(10)
+        try:
+            record_verdict(claim=claim.pk, reviewer=second_reviewer, label="verified", rationale="Mine.")
+            outcome["verdict"] = "recorded"
+        except PermissionDenied as exc:
+            outcome["verdict"] = str(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=assign_and_hold), threading.Thread(target=decide)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcome["waited"] is True  # the verdict really was blocked by the uncommitted assignment
+    assert outcome["verdict"] == "This claim is assigned to reviewer; only they or a lead may decide it."
+    assert not Verdict.objects.exists()
+    assert Claim.objects.get(pk=claim.pk).version == 0
+
+
+def test_recording_a_verdict_costs_four_statements_however_long_the_history(reviewer, second_reviewer):
+    """The conditional UPDATE (which reads the user's roles too), the holder and the history (one
+    statement, after the lock), the INSERT and the outbox INSERT (nobody subscribed: it writes no row):
+    the same four on a claim with no verdict or with 25."""
     fresh, decided = make_claim(), make_claim()
     for i in range(25):
         decided.refresh_from_db()
@@ -151,24 +258,25 @@ def test_recording_a_verdict_costs_six_statements_however_long_the_history(revie
             claim=decided, reviewer=(reviewer, second_reviewer)[i % 2], label="verified", rationale=f"#{i}"
         )
     decided.refresh_from_db()
-    for claim in (fresh, decided):
+    newest = Verdict.objects.filter(claim=decided).order_by("-claim_version").first()
+    for claim, previous in ((fresh, None), (decided, newest)):
         user = User.objects.get(pk=reviewer.pk)  # as a request loads it: no roles cached yet
         with capture_statements() as statements:
             verdict = record_verdict(claim=claim, reviewer=user, label="disputed", rationale="Recount.")
         assert summary(statements) == [
-            "SELECT auth_group",
             "UPDATE claims_claim",
-            "SELECT reviewers_assignment",
-            "SELECT reviewers_verdict",
+            "SELECT claims_claim",
             "INSERT reviewers_verdict",
-            "SELECT publishing_webhooksubscription",
+            "INSERT publishing_webhookmessage",
         ], statements
         assert verdict.claim_version == claim.version
+        assert verdict.supersedes == previous
 
 
 def test_a_held_claim_and_webhook_subscribers_add_only_their_own_writes(reviewer, second_reviewer):
     """Releasing the holder's assignment is one UPDATE; the outbox rows of both events (created and
-    superseded) for every subscriber are one INSERT. The superseded verdict's payload needs no read."""
+    superseded) for every subscriber are the same one INSERT, which finds the subscriptions itself. The
+    superseded verdict's payload needs no read."""
     claim = make_claim()
     record_verdict(claim=claim, reviewer=second_reviewer, label="verified", rationale="First look.")
     for n in range(3):
@@ -183,13 +291,10 @@ def test_a_held_claim_and_webhook_subscribers_add_only_their_own_writes(reviewer
     with capture_statements() as statements:
         verdict = record_verdict(claim=claim, reviewer=user, label="disputed", rationale="Recount.")
     assert summary(statements) == [
-        "SELECT auth_group",
         "UPDATE claims_claim",
-        "SELECT reviewers_assignment",
-        "SELECT reviewers_verdict",
+        "SELECT claims_claim",
         "INSERT reviewers_verdict",
         "UPDATE reviewers_assignment",
-        "SELECT publishing_webhooksubscription",
         "INSERT publishing_webhookmessage",
     ], statements
     assert not Assignment.objects.open().filter(claim=claim).exists()

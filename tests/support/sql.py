@@ -27,7 +27,10 @@ def capture_statements() -> Iterator[list[str]]:
         yield statements
 
 
-_STATEMENT = re.compile(r'^(?:(SELECT) .*? FROM|(INSERT) INTO|(UPDATE)|(DELETE) FROM) "(\w+)"', re.DOTALL)
+# Table names quoted (the ORM) or not (hand-written SQL); leading whitespace allowed.
+_STATEMENT = re.compile(
+    r'^\s*(?:(SELECT) .*? FROM|(INSERT) INTO|(UPDATE)|(DELETE) FROM)\s+"?(\w+)"?', re.DOTALL
+)
 
 
 def summary(statements: list[str]) -> list[str]:
