@@ -5,8 +5,12 @@ Two stages, both cheap at 10⁶ stored claims (bench/p7_matching.py):
    LSH band key (GIN over Claim.match_keys), best first by the number of shared keys, at most
    MAX_CANDIDATES;
 2. each candidate re-scored in Python by claims.pipeline.similarity.similarity (Jaccard of shingles, with
-   vetoes for other figures and negation); those at or above MATCH_THRESHOLD become ClaimMatch rows.
+   vetoes for other figures, negation and a claim that says more than the other); those at or above
+   MATCH_THRESHOLD become ClaimMatch rows. A text is keyed and scored once per batch however many claims
+   carry it (an article ingested again finds the same earlier texts for each of its claims).
 Idempotent: ClaimMatch is unique per pair and written with ignore_conflicts, so a rerun adds nothing.
+When the key scheme in similarity.py changes, stored keys are recomputed by
+`manage.py backfill_match_keys` (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -128,13 +132,23 @@ def link_matching_claims(*, claim_ids: list[int], threshold: float = MATCH_THRES
         candidates = cursor.fetchall()
     by_id = {c.pk: c for c in claims}
     keys = {c.pk: ClaimKey.of(c.text, c.language or "en") for c in claims}
+    # Copies of the same page bring the same earlier texts for every claim: key each text once and score
+    # each (claim, text) pair once.
+    other_keys: dict[tuple[str, str], ClaimKey] = {}
+    scores: dict[tuple[int, str, str], float] = {}
     found: dict[int, list[Match]] = {}
     for claim_id, other_id, other_text, other_language, exact in candidates:
         if exact:
             score = 1.0
         else:
             language = other_language or by_id[claim_id].language or "en"
-            score, _veto = similarity(keys[claim_id], ClaimKey.of(other_text, language))
+            pair = (claim_id, other_text, language)
+            score = scores.get(pair, -1.0)
+            if score < 0:
+                other = other_keys.get((other_text, language))
+                if other is None:
+                    other = other_keys[(other_text, language)] = ClaimKey.of(other_text, language)
+                score = scores[pair] = similarity(keys[claim_id], other)[0]
         if score >= threshold:
             found.setdefault(claim_id, []).append(Match(other_id, score))
     links = [

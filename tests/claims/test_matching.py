@@ -7,7 +7,7 @@ import pytest
 from claims import services, stages
 from claims.matching import find_matches, link_article_claims, match_keys
 from claims.models import Claim, ClaimMatch
-from claims.pipeline.similarity import MATCH_THRESHOLD, ClaimKey, band_keys, similarity
+from claims.pipeline.similarity import MATCH_THRESHOLD, ClaimKey, band_keys, jaccard, similarity
 from reviewers.services import record_verdict
 from tests.factories import make_article, make_claim
 
@@ -48,6 +48,25 @@ def test_edited_wording_is_similar_and_shares_lsh_bands():
 def test_other_figures_or_a_negation_are_not_the_same_claim(other, reason):
     score, veto = similarity(ClaimKey.of(other), ClaimKey.of(ORIGINAL))
     assert score == 0.0 and reason in veto
+
+
+@pytest.mark.parametrize(
+    ("longer", "shorter"),
+    [
+        (ORIGINAL, "The city council approved a budget of 12 million euros."),
+        (
+            "The earth is currently in an interglacial, and the last glacial period ended about 10,000 years ago.",
+            "The last glacial period ended about 10,000 years ago.",
+        ),
+    ],
+)
+def test_a_claim_that_says_clearly_more_is_not_the_same_claim(longer, shorter):
+    """Most of the shorter one's shingles are in the longer one (Jaccard ≥ 0.5), but it leaves out a part."""
+    a, b = ClaimKey.of(longer), ClaimKey.of(shorter)
+    assert jaccard(a.shingles, b.shingles) >= MATCH_THRESHOLD
+    for new, earlier in ((a, b), (b, a)):
+        score, veto = similarity(new, earlier)
+        assert score == 0.0 and veto == "one says more than the other"
 
 
 def test_unrelated_claims_do_not_match():
