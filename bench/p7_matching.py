@@ -6,7 +6,10 @@ migrated here — never a test database) holds N claims: 500 "originals" (real s
 40–90% of their words swapped for words of the same vocabulary (so they overlap partially with each other
 and with the originals, like claims about the same topics). Queried: 500 edited duplicates of the originals
 (1–3 edits each: case and punctuation, a dropped or added word, two words swapped, one word replaced, a
-figure written differently) and 500 new claims (held-out real sentences, never stored).
+figure written differently; never a negation or a number word, which would make another claim) and 500 new
+claims (held-out real sentences, never stored). Sentences that nearly repeat a held-out one (shingle
+Jaccard ≥ 0.4: Climate-FEVER quotes the same sentence in several records) are kept out of the background,
+so that a "new" claim has no copy stored and an original no second one.
 
 Compared in the same run, on the same queries:
 - ours: claims.matching.find_matches (fingerprint btree OR LSH band keys on a GIN index, then Jaccard);
@@ -87,15 +90,16 @@ def sentences() -> list[str]:
 
 def edit(sentence: str, rng: random.Random, vocabulary: list[str]) -> str:
     """An edited duplicate: 1–3 small edits a copy editor or another outlet would make."""
-    from claims.pipeline.queries import NEGATIONS
+    from claims.pipeline.queries import _NUMBER_WORDS, NEGATIONS
 
+    # dropping or replacing "not" or "million" makes another claim, not an edited one
     negations = NEGATIONS["en"] | NEGATIONS["de"] | NEGATIONS["fr"]
+    negations |= {w for words in _NUMBER_WORDS.values() for w in words}
     words = sentence.split()
     for _ in range(rng.randint(1, 3)):
         op = rng.choice(["case", "punct", "drop", "insert", "swap", "replace", "figure"])
-        plain = [
-            i for i, w in enumerate(words) if _WORD.match(w.strip(".,;:!?\"'")) and w.lower() not in negations
-        ]
+        bare = [w.strip(".,;:!?\"'") for w in words]
+        plain = [i for i, w in enumerate(bare) if _WORD.match(w) and w.lower() not in negations]
         if op == "case":
             words = [w.lower() for w in words] if rng.random() < 0.5 else [w.upper() for w in words]
         elif op == "punct":
@@ -118,6 +122,27 @@ def edit(sentence: str, rng: random.Random, vocabulary: list[str]) -> str:
             words = [w.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", w) else w for w in words]
             words = [w.replace("%", " percent") for w in words]
     return " ".join(words)
+
+
+def without_near_copies(base: list[str], held_out: list[str], threshold: float = 0.4) -> list[str]:
+    """`base` less the sentences whose shingles have Jaccard ≥ threshold with a held-out sentence."""
+    from claims.pipeline.similarity import shingles
+
+    held = [shingles(s) for s in held_out]
+    index: dict[str, list[int]] = {}
+    for i, items in enumerate(held):
+        for item in items:
+            index.setdefault(item, []).append(i)
+    kept = []
+    for sentence in base:
+        items = shingles(sentence)
+        shared: dict[int, int] = {}
+        for item in items:
+            for i in index.get(item, ()):
+                shared[i] = shared.get(i, 0) + 1
+        if all(n / len(items | held[i]) < threshold for i, n in shared.items()):
+            kept.append(sentence)
+    return kept
 
 
 def background(args: tuple[int, int, list[str], list[str]]) -> list[tuple[str, str, list[int]]]:
@@ -209,9 +234,16 @@ def main(argv: list[str] | None = None) -> int:
     rng.shuffle(pool_sentences)
     n = args.queries
     originals, fresh, base = pool_sentences[:n], pool_sentences[n : 2 * n], pool_sentences[2 * n :]
+    near_copies = len(base)
+    base = without_near_copies(base, originals + fresh)
+    near_copies -= len(base)
     vocabulary = [w for s in base for w in s.split() if _WORD.match(w)]
     duplicates = [edit(s, rng, vocabulary) for s in originals]
-    print(f"sentences {len(pool_sentences)}, vocabulary {len(vocabulary)} words", flush=True)
+    print(
+        f"sentences {len(pool_sentences)} ({near_copies} near copies of held-out ones left out), "
+        f"vocabulary {len(vocabulary)} words",
+        flush=True,
+    )
 
     # Columns the model requires, with their defaults written the way COPY reads them.
     columns, defaults = [], {}
