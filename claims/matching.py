@@ -26,7 +26,7 @@ from claims.pipeline.similarity import MATCH_THRESHOLD, ClaimKey, band_keys, fin
 
 logger = logging.getLogger(__name__)
 
-MAX_CANDIDATES = 20  # ordered by shared band keys; re-scoring one costs ~0.1 ms
+MAX_CANDIDATES = 10  # ordered by shared band keys; re-scoring one costs ~0.1 ms (P7: the top 5 suffice)
 MAX_MATCHES = 5
 
 

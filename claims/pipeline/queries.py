@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # Small, hand-kept lists: function words and the filler verbs of news claims. Enough to keep queries
 # short; ranking does not depend on them being complete.
@@ -94,6 +95,7 @@ def normalize_language(language: str) -> str:
     return lang if lang in STOP_WORDS else "en"
 
 
+@lru_cache(maxsize=200_000)  # pure; claim matching folds every word of every candidate
 def fold(word: str) -> str:
     """Lower-case; strip apostrophes and the possessive, keep accents (they carry meaning in de/fr)."""
     word = unicodedata.normalize("NFC", word).lower().replace("’", "'")
@@ -134,6 +136,7 @@ def format_number(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """A very light suffix stripper shared by claim and evidence (plural and a few inflections)."""
     if len(word) <= 4 or word[0].isdigit():
