@@ -4,8 +4,8 @@ Plain Python (numpy for the hashing). Matching a new claim against 10⁶ stored 
 milliseconds, so it runs in two stages (claims/matching.py does the database side):
 1. candidates: stored claims with the same normalised fingerprint, or sharing at least one LSH band key
    (`band_keys`, kept in an indexed int8[] column). Claims whose shingle sets have Jaccard similarity s
-   share a band with probability 1 - (1 - s^ROWS)^BANDS: ≈ 0.996 at s = 0.6, ≈ 0.86 at 0.5, ≈ 0.05 at
-   0.2 (30 bands of 4 rows). Each key is a 4-row band, so that a key shared by chance (common topic words)
+   share a band with probability 1 - (1 - s^ROWS)^BANDS: ≈ 1 at s = 0.7, ≈ 0.98 at 0.6, ≈ 0.86 at 0.5,
+   ≈ 0.05 at 0.2 (30 bands of 4 rows). Each key is a 4-row band, so that a key shared by chance (common topic words)
    is rare: at 10⁶ stored claims the 95th-percentile query has ~15 candidates, where 20 bands of 3 rows
    gave ~200 and a few keys were shared by 3,000 claims;
 2. decision: the exact Jaccard similarity of the shingle sets (`similarity`), plus three vetoes a reviewer
