@@ -110,7 +110,8 @@ def link_matching_claims(*, claim_ids: list[int], threshold: float = MATCH_THRES
     """Store, for each claim, its matches among earlier claims of other articles. Returns matches found.
 
     A constant number of statements however many claims: one read, one candidate query for all of them
-    (after a SET LOCAL), one INSERT (plus one UPDATE for claims stored before matching existed, which get their keys first).
+    (after a SET LOCAL), one INSERT (plus one UPDATE for claims stored before matching existed, which get
+    their keys first).
     """
     claims = list(
         Claim.objects.filter(pk__in=claim_ids).only("pk", "article_id", "text", "language", "match_keys")
