@@ -5,8 +5,12 @@ Two stages, both cheap at 10⁶ stored claims (bench/p7_matching.py):
    LSH band key (GIN over Claim.match_keys), best first by the number of shared keys, at most
    MAX_CANDIDATES;
 2. each candidate re-scored in Python by claims.pipeline.similarity.similarity (Jaccard of shingles, with
-   vetoes for other figures and negation); those at or above MATCH_THRESHOLD become ClaimMatch rows.
+   vetoes for other figures, negation and a claim that says more than the other); those at or above
+   MATCH_THRESHOLD become ClaimMatch rows. A text is keyed and scored once per batch however many claims
+   carry it (an article ingested again finds the same earlier texts for each of its claims).
 Idempotent: ClaimMatch is unique per pair and written with ignore_conflicts, so a rerun adds nothing.
+When the key scheme in similarity.py changes, stored keys are recomputed by
+`manage.py backfill_match_keys` (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -15,26 +19,15 @@ import json
 import logging
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 
 from claims.models import Claim, ClaimMatch
 from claims.pipeline.similarity import MATCH_THRESHOLD, ClaimKey, band_keys, fingerprint, similarity
 
 logger = logging.getLogger(__name__)
 
-MAX_CANDIDATES = 20  # ordered by shared band keys; re-scoring one costs ~0.1 ms
+MAX_CANDIDATES = 10  # ordered by shared band keys; re-scoring one costs ~0.1 ms (P7: the top 5 suffice)
 MAX_MATCHES = 5
-
-_CANDIDATES_SQL = f"""
-SELECT id, text, language,
-       fingerprint = %(fp)s AS exact,
-       cardinality(ARRAY(SELECT unnest(match_keys) INTERSECT SELECT unnest(%(keys)s::bigint[]))) AS shared
-  FROM {Claim._meta.db_table}
- WHERE (fingerprint = %(fp)s OR match_keys && %(keys)s::bigint[])
-   AND id < %(before)s AND article_id <> %(article)s
- ORDER BY exact DESC, shared DESC, id
- LIMIT %(limit)s
-"""
 
 
 @dataclass(frozen=True)
@@ -57,21 +50,12 @@ def find_matches(
     limit: int = MAX_MATCHES,
     threshold: float = MATCH_THRESHOLD,
 ) -> list[Match]:
-    """Earlier claims that say what `text` says, most similar first (read-only; two index lookups)."""
+    """Earlier claims that say what `text` says, most similar first (read-only; one indexed statement)."""
     key = ClaimKey.of(text, language)
-    keys = band_keys(key.shingles)
-    params = {
-        "fp": fingerprint(text),
-        "keys": keys,
-        "before": before_id,
-        "article": exclude_article_id,
-        "limit": MAX_CANDIDATES,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_CANDIDATES_SQL, params)
-        rows = cursor.fetchall()
+    row = {"claim_id": before_id, "article_id": exclude_article_id, "fp": fingerprint(text)}
+    row["keys"] = band_keys(key.shingles)
     matches = []
-    for claim_id, other_text, other_language, exact, _shared in rows:
+    for _claim_id, claim_id, other_text, other_language, exact in _candidates([row]):
         if exact:
             matches.append(Match(claim_id, 1.0))
             continue
@@ -82,32 +66,52 @@ def find_matches(
     return matches[:limit]
 
 
-# The candidate query of find_matches for many claims at once: one statement per article, whatever its
-# number of claims (BENCHMARKS.md P3 counts statements per article).
+# The candidates of many claims in one statement (one per article, whatever its number of claims:
+# BENCHMARKS.md P3 counts statements per article). Per claim: the claims with the same fingerprint (btree)
+# and, for each of its band keys alone, the claims that have that key (GIN). One key at a time because
+# PostgreSQL has no statistics for keys that are all rare: it estimates `match_keys && <30 keys>` at ~14%
+# of the table and seq-scans a small one (80 ms at 2·10⁴ claims), while a single key is estimated at 0.5%
+# and always goes through the index. Counting the rows per claim id gives the number of shared keys for
+# free, the order in which the best MAX_CANDIDATES are kept.
 _BATCH_CANDIDATES_SQL = f"""
 SELECT q.claim_id, m.id, m.text, m.language, m.exact
   FROM jsonb_to_recordset(%(rows)s::jsonb) AS q(claim_id bigint, article_id bigint, fp text, keys bigint[])
  CROSS JOIN LATERAL (
-       SELECT c.id, c.text, c.language,
-              c.fingerprint = q.fp AS exact,
-              cardinality(ARRAY(SELECT unnest(c.match_keys) INTERSECT SELECT unnest(q.keys))) AS shared
-         -- each branch alone, so that each uses its index (btree on fingerprint, GIN on match_keys)
-         FROM (SELECT id FROM {Claim._meta.db_table} WHERE fingerprint = q.fp
-               UNION
-               SELECT id FROM {Claim._meta.db_table} WHERE match_keys && q.keys) AS hit
-         JOIN {Claim._meta.db_table} c ON c.id = hit.id
+       SELECT c.id, c.text, c.language, c.fingerprint = q.fp AS exact
+         FROM (SELECT hit.id, count(*) AS shared
+                 FROM (SELECT id FROM {Claim._meta.db_table} WHERE fingerprint = q.fp
+                       UNION ALL
+                       SELECT one.id
+                         FROM unnest(q.keys) AS k(key)
+                        CROSS JOIN LATERAL (
+                              SELECT id FROM {Claim._meta.db_table} WHERE match_keys && ARRAY[k.key]
+                              ) AS one
+                      ) AS hit
+                GROUP BY hit.id) AS h
+         JOIN {Claim._meta.db_table} c ON c.id = h.id
         WHERE c.id < q.claim_id AND c.article_id <> q.article_id
-        ORDER BY exact DESC, shared DESC, c.id
+        ORDER BY exact DESC, h.shared DESC, c.id
         LIMIT %(limit)s
        ) m
 """
 
 
+def _candidates(rows: list[dict]) -> list[tuple]:
+    """(claim_id, candidate id, text, language, exact) for each row of claim_id, article_id, fp, keys."""
+    # Without JIT: the plan's cost counts 100 claims × 10 keys × 200 rows, well above jit_above_cost, and
+    # compiling takes 50–200 ms for a statement that runs in a few (the matched rows are few).
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(_BATCH_CANDIDATES_SQL, {"rows": json.dumps(rows), "limit": MAX_CANDIDATES})
+        return cursor.fetchall()
+
+
 def link_matching_claims(*, claim_ids: list[int], threshold: float = MATCH_THRESHOLD) -> int:
     """Store, for each claim, its matches among earlier claims of other articles. Returns matches found.
 
-    A constant number of statements however many claims: one read, one candidate query for all of them,
-    one INSERT (plus one UPDATE for claims stored before matching existed, which get their keys first).
+    A constant number of statements however many claims: one read, one candidate query for all of them
+    (after a SET LOCAL), one INSERT (plus one UPDATE for claims stored before matching existed, which get
+    their keys first).
     """
     claims = list(
         Claim.objects.filter(pk__in=claim_ids).only("pk", "article_id", "text", "language", "match_keys")
@@ -123,18 +127,26 @@ def link_matching_claims(*, claim_ids: list[int], threshold: float = MATCH_THRES
         {"claim_id": c.pk, "article_id": c.article_id, "fp": fingerprint(c.text), "keys": c.match_keys}
         for c in claims
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_BATCH_CANDIDATES_SQL, {"rows": json.dumps(rows), "limit": MAX_CANDIDATES})
-        candidates = cursor.fetchall()
+    candidates = _candidates(rows)
     by_id = {c.pk: c for c in claims}
     keys = {c.pk: ClaimKey.of(c.text, c.language or "en") for c in claims}
+    # Copies of the same page bring the same earlier texts for every claim: key each text once and score
+    # each (claim, text) pair once.
+    other_keys: dict[tuple[str, str], ClaimKey] = {}
+    scores: dict[tuple[int, str, str], float] = {}
     found: dict[int, list[Match]] = {}
     for claim_id, other_id, other_text, other_language, exact in candidates:
         if exact:
             score = 1.0
         else:
             language = other_language or by_id[claim_id].language or "en"
-            score, _veto = similarity(keys[claim_id], ClaimKey.of(other_text, language))
+            pair = (claim_id, other_text, language)
+            score = scores.get(pair, -1.0)
+            if score < 0:
+                other = other_keys.get((other_text, language))
+                if other is None:
+                    other = other_keys[(other_text, language)] = ClaimKey.of(other_text, language)
+                score = scores[pair] = similarity(keys[claim_id], other)[0]
         if score >= threshold:
             found.setdefault(claim_id, []).append(Match(other_id, score))
     links = [

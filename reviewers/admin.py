@@ -326,13 +326,14 @@ def claim_page_context(claim: Claim, user) -> dict:
     assignment = (
         Assignment.objects.open().filter(claim=claim).select_related("reviewer", "assigned_by").first()
     )
-    matches = (
-        Claim.objects.decided()
-        .filter(fingerprint=claim.fingerprint)
-        .exclude(pk=claim.pk)
-        .select_related("article")
-        .prefetch_related(Prefetch("verdicts", Verdict.objects.order_by("-claim_version"), to_attr="newest"))
-        .order_by("-decided_at")[:5]
+    # The earlier claims stored as matches at extraction (claims/matching.py): edited wording included,
+    # whether or not they have a verdict yet; each with its article and its current (newest) verdict.
+    matches = list(
+        claim.matches.select_related("matched__article")
+        .prefetch_related(
+            Prefetch("matched__verdicts", Verdict.objects.order_by("-claim_version"), to_attr="newest")
+        )
+        .order_by("-similarity", "matched_id")[:5]
     )
     disagreement = history[:2] if newest is not None and newest.state == ReviewState.ESCALATED else []
     lead = can_lead(user)
@@ -348,7 +349,7 @@ def claim_page_context(claim: Claim, user) -> dict:
         "article_text_highlight": highlight(claim),
         "ranked_sources": [s for s in sources if not s.rating],
         "fact_checks": [s for s in sources if s.rating],
-        "matches": [(m, m.newest[0] if m.newest else None) for m in matches],
+        "matches": [(m, m.matched, m.matched.newest[0] if m.matched.newest else None) for m in matches],
         "history": history,
         "newest": newest,
         "disagreement": disagreement,

@@ -95,7 +95,7 @@ def normalize_language(language: str) -> str:
     return lang if lang in STOP_WORDS else "en"
 
 
-@lru_cache(maxsize=8192)  # called for every word of every passage; news vocabulary repeats
+@lru_cache(maxsize=65_536)  # pure; every word of every passage and match candidate; vocabulary repeats
 def fold(word: str) -> str:
     """Lower-case; strip apostrophes and the possessive, keep accents (they carry meaning in de/fr)."""
     word = unicodedata.normalize("NFC", word).lower().replace("’", "'")
@@ -136,7 +136,7 @@ def format_number(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """A very light suffix stripper shared by claim and evidence (plural and a few inflections)."""
     if len(word) <= 4 or word[0].isdigit():

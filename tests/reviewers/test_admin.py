@@ -7,7 +7,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from claims.models import ArticleStatus, ClaimStatus
+from claims.matching import link_article_claims, match_keys
+from claims.models import ArticleStatus, ClaimMatch, ClaimStatus
+from claims.pipeline.similarity import fingerprint
 from reviewers.models import Assignment, Verdict
 from reviewers.services import record_verdict
 from tests.conftest import make_user
@@ -58,6 +60,7 @@ def test_the_claim_page_shows_article_sources_fact_checks_matches_and_history(re
     make_source(claim, title="Fact-check: the budget", rating="False", provider="factchecktools")
     earlier = make_claim(text=claim.text, fingerprint=claim.fingerprint)
     record_verdict(claim=earlier, reviewer=reviewer, label="disputed", rationale="Minutes say 10 million.")
+    ClaimMatch.objects.create(claim=claim, matched=earlier, similarity=1.0)
     html = browser_for(reviewer).get(claim_url(claim)).content.decode()
     assert (
         '<mark id="claim-mark">The city council approved a budget of 12 million euros on Monday.</mark>'
@@ -70,6 +73,49 @@ def test_the_claim_page_shows_article_sources_fact_checks_matches_and_history(re
     assert "Minutes say 10 million." in html  # the earlier claim's verdict
     assert 'name="record_verdict"' in html
     assert "No verdict yet." in html
+
+
+def keyed(article, text: str):
+    return make_claim(article, text=text, fingerprint=fingerprint(text), match_keys=match_keys(text))
+
+
+def test_earlier_claims_are_the_stored_matches_with_their_article_and_current_verdict(reviewer, lead):
+    """Edited wording (another fingerprint) is found; a same-fingerprint claim that is no match is not."""
+    first = keyed(
+        make_article(title="Budget vote, first report"),
+        "The city council approved a budget of 12 million euros for new cycle lanes on Monday.",
+    )
+    record_verdict(claim=first, reviewer=reviewer, label="disputed", rationale="Minutes say 10 million.")
+    first.refresh_from_db()
+    record_verdict(
+        claim=first,
+        reviewer=lead,
+        label="unsupported",
+        rationale="The minutes say 10 million.",
+        override=True,
+    )
+    undecided = keyed(
+        make_article(title="Budget vote, wire copy"),
+        "On Monday the city council approved a budget of 12 million euros for new cycle lanes.",
+    )
+    claim = keyed(
+        make_article(), "On Monday, the City Council approved a 12 million euro budget for new cycle lanes!"
+    )
+    later = keyed(make_article(title="A later copy"), claim.text)  # same fingerprint, but not earlier
+    assert link_article_claims(article_id=claim.article_id) == 2
+    assert claim.fingerprint != first.fingerprint
+
+    html = browser_for(reviewer).get(claim_url(claim)).content.decode()
+    section = html.split("Earlier claims saying the same", 1)[1]
+    assert section.count('class="source earlier-claim"') == 2
+    assert reverse("admin:claims_claim_change", args=[first.pk]) in section
+    assert reverse("admin:claims_claim_change", args=[undecided.pk]) in section
+    assert reverse("admin:claims_claim_change", args=[later.pk]) not in section
+    assert "Budget vote, first report" in section and "Budget vote, wire copy" in section
+    assert reverse("admin:claims_article_change", args=[first.article_id]) in section
+    # the current verdict is the lead's newer one, not the first review
+    assert "The minutes say 10 million." in section and "Minutes say 10 million." not in section
+    assert "no verdict yet" in section
 
 
 def test_recording_a_verdict_in_the_admin(reviewer):
