@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import celeryd_init
+from celery.signals import celeryd_init, task_postrun, task_prerun
+from django.db import close_old_connections
 
 from factcheck import observability  # noqa: F401  (signal handlers: log context, stage timings, heartbeats)
 
@@ -68,3 +69,17 @@ def refuse_unsafe_time_limits(sender=None, conf=None, **kwargs) -> None:
     problems = time_limit_problems(conf if conf is not None else app.conf)
     if problems:
         raise SystemExit("Refusing to start the worker: " + " ".join(problems))
+
+
+@task_prerun.connect
+@task_postrun.connect
+def recycle_database_connections(task=None, **kwargs) -> None:
+    """Before and after every task, what Django does before and after every request: close a connection
+    that is broken (errors occurred and it no longer answers), left in the wrong autocommit state, or
+    older than CONN_MAX_AGE; with CONN_HEALTH_CHECKS the next task's first query pings a kept connection
+    and reconnects if the database restarted (RELIABILITY.md F7). Celery's fix-up would instead close
+    every connection around every task (see CELERY_DB_REUSE_MAX in settings), a new PostgreSQL connection
+    per delivery. Eager tasks run inside the caller's transaction and are left alone, as Celery does."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    close_old_connections()

@@ -233,6 +233,11 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("FACTCHECK_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_TASK_TIME_LIMIT = env_int("FACTCHECK_TASK_TIME_LIMIT", 300)
 CELERY_TASK_ALWAYS_EAGER = False
+# Celery's Django fix-up closes every database connection before and after each task unless this is set
+# (it then closes them every 2 × N tasks), so each delivery opened a new PostgreSQL connection: ~4 ms on
+# every stage's critical path (BENCHMARKS.md P3). Set beyond reach: factcheck/celery.py recycles
+# connections the way Django's request cycle does instead (CONN_MAX_AGE, CONN_HEALTH_CHECKS).
+CELERY_DB_REUSE_MAX = 2**62
 CELERY_TASK_QUEUES = {
     "ingest": {"routing_key": "ingest"},
     "sources": {"routing_key": "sources"},

@@ -9,6 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 from celery import current_app
+from celery.signals import task_postrun, task_prerun
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from claims import tasks
 from factcheck.celery import max_retry_countdown, time_limit_problems
@@ -92,3 +94,37 @@ def test_a_worker_with_time_limits_above_the_visibility_timeout_exits_with_a_cle
     assert "Refusing to start the worker" in output
     assert "hard time limit (70 s) must be at most 80% of the broker visibility timeout (60 s" in output
     assert " ready." not in output
+
+
+def backend_pid_during_a_task() -> int:
+    """Send the signals a worker sends around a task run (not eager) and return the PostgreSQL backend
+    that served the task's query."""
+    task = tasks.extract_article_task
+    task_prerun.send(sender=task, task_id="connection-reuse", task=task, args=[0], kwargs={})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    task_postrun.send(
+        sender=task, task_id="connection-reuse", task=task, args=[0], kwargs={}, retval=None, state="SUCCESS"
+    )
+    return pid
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_keeps_its_database_connection_between_tasks_and_replaces_a_dead_one():
+    # Celery's Django fix-up would close the connection around every task: a new connection per delivery.
+    assert current_app.conf.get("CELERY_DB_REUSE_MAX") >= 2**31
+    first = backend_pid_during_a_task()
+    assert backend_pid_during_a_task() == first
+    # The backend dies between two tasks (a database restart, RELIABILITY.md F7): the next task's first
+    # query gets a fresh connection instead of failing.
+    other = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [first])
+            assert cursor.fetchone()[0] is True
+    finally:
+        other.close()
+    replaced = backend_pid_during_a_task()
+    assert replaced != first
+    assert backend_pid_during_a_task() == replaced
