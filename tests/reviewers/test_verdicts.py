@@ -247,6 +247,15 @@ def test_an_assignment_committed_while_a_verdict_waits_for_the_claim_is_seen(rev
     assert Claim.objects.get(pk=claim.pk).version == 0
 
 
+def statements_of_a_verdict(claim, reviewer) -> tuple[list[str], Verdict]:
+    """Record a verdict as a request would (the user freshly loaded: no roles cached yet); the SQL
+    statements it sent, summarised, and the verdict."""
+    user = User.objects.get(pk=reviewer.pk)
+    with capture_statements() as statements:
+        verdict = record_verdict(claim=claim, reviewer=user, label="disputed", rationale="Recount.")
+    return summary(statements), verdict
+
+
 def test_recording_a_verdict_costs_four_statements_however_long_the_history(reviewer, second_reviewer):
     """The conditional UPDATE (which reads the user's roles too), the holder and the history (one
     statement, after the lock), the INSERT and the outbox INSERT (nobody subscribed: it writes no row):
@@ -260,10 +269,8 @@ def test_recording_a_verdict_costs_four_statements_however_long_the_history(revi
     decided.refresh_from_db()
     newest = Verdict.objects.filter(claim=decided).order_by("-claim_version").first()
     for claim, previous in ((fresh, None), (decided, newest)):
-        user = User.objects.get(pk=reviewer.pk)  # as a request loads it: no roles cached yet
-        with capture_statements() as statements:
-            verdict = record_verdict(claim=claim, reviewer=user, label="disputed", rationale="Recount.")
-        assert summary(statements) == [
+        statements, verdict = statements_of_a_verdict(claim, reviewer)
+        assert statements == [
             "UPDATE claims_claim",
             "SELECT claims_claim",
             "INSERT reviewers_verdict",
@@ -287,10 +294,8 @@ def test_a_held_claim_and_webhook_subscribers_add_only_their_own_writes(reviewer
         )
     claim.refresh_from_db()
     assign_claim(claim=claim, reviewer=reviewer, by=reviewer)
-    user = User.objects.get(pk=reviewer.pk)
-    with capture_statements() as statements:
-        verdict = record_verdict(claim=claim, reviewer=user, label="disputed", rationale="Recount.")
-    assert summary(statements) == [
+    statements, verdict = statements_of_a_verdict(claim, reviewer)
+    assert statements == [
         "UPDATE claims_claim",
         "SELECT claims_claim",
         "INSERT reviewers_verdict",
