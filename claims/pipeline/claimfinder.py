@@ -121,7 +121,10 @@ def exclusion_reason(sentence: Sentence, signals: dict[str, list[str]], *, title
     if len(words) < 4:
         return "too_short"
     stand_alone_line = sentence.paragraph_size == 1
-    if stand_alone_line and not _TERMINAL.search(text):
+    # The text's first paragraph is the lead (the title is not part of the text); a standfirst often has no
+    # full stop ("Report claims higher education institutions have created …") but is no heading.
+    lead = sentence.paragraph == 0 and len(words) >= 8
+    if stand_alone_line and not lead and not _TERMINAL.search(text):
         anchored = sum(1 for name in ("number", "percent", "money", "quantity") if name in signals)
         if not (anchored and len(words) >= 6):
             return "heading"
