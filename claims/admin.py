@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from django.utils.html import format_html, format_html_join
 
 from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Snapshot, Source
+from factcheck.admin_base import ReadOnlyAdmin
 
 
 class SnapshotInline(admin.TabularInline):
@@ -59,9 +60,10 @@ class ClaimInline(admin.TabularInline):
         )
 
 
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(ReadOnlyAdmin):
     """Articles and their pipeline: a stage bar per article, errors with their code. Registered by
-    reviewers.admin, which adds the lead-only action that re-runs a failed stage."""
+    reviewers.admin, which adds the lead-only action that re-runs a failed stage. Read-only: articles are
+    submitted through the API or `manage.py submit_article`, and the pipeline owns every field."""
 
     list_display = [
         "__str__",
@@ -114,12 +116,6 @@ class ArticleAdmin(admin.ModelAdmin):
                 sources_failed_count=Count("claims", filter=Q(claims__status=ClaimStatus.SOURCES_FAILED)),
             )
         )
-
-    def has_add_permission(self, request) -> bool:
-        return False  # articles are submitted through the API or `manage.py submit_article`
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False  # the pipeline owns every field; leads act through the re-run action
 
     @admin.display(description="claims", ordering="claim_count")
     def n_claims(self, article: Article) -> int:
@@ -190,14 +186,8 @@ class ArticleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(ReadOnlyAdmin):
     list_display = ["title", "provider", "stance", "relevance", "claim", "published_at"]
     list_filter = ["provider", "stance"]
     search_fields = ["title", "url"]
     readonly_fields = [f.name for f in Source._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 
+from factcheck.admin_base import ReadOnlyAdmin
 from publishing import services
 from publishing.models import EventType, WebhookDelivery, WebhookMessage, WebhookSubscription
 
@@ -71,7 +72,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookMessage)
-class WebhookMessageAdmin(admin.ModelAdmin):
+class WebhookMessageAdmin(ReadOnlyAdmin):
     list_display = [
         "msg_id",
         "event_type",
@@ -98,12 +99,6 @@ class WebhookMessageAdmin(admin.ModelAdmin):
     inlines = [DeliveryInline]
     actions = ["resend"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
     @admin.action(description="Send again (same id and body)")
     def resend(self, request, queryset):
         for message in queryset:
@@ -112,7 +107,7 @@ class WebhookMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = ["message", "attempt", "attempted_at", "status_code", "error", "duration_ms", "succeeded"]
     list_filter = ["succeeded", "error"]
     search_fields = ["message__msg_id", "url"]
@@ -128,9 +123,3 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "response_snippet",
         "succeeded",
     ]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

@@ -17,6 +17,7 @@ from django.utils.safestring import mark_safe
 
 from claims.admin import ArticleAdmin
 from claims.models import Article, Claim, VerdictLabel
+from factcheck.admin_base import RecordAdmin
 from reviewers import queues
 from reviewers.forms import AssignForm, VerdictForm
 from reviewers.models import Assignment, ReviewState, Verdict
@@ -63,7 +64,9 @@ class QueueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Claim)
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(RecordAdmin):
+    # Read-only record: verdicts go through the verdict form on this page, and a claim carries the verdict
+    # record, so it is never edited or deleted by hand.
     list_display = [
         "short_text",
         "score_bar",
@@ -109,15 +112,6 @@ class ClaimAdmin(admin.ModelAdmin):
         return queues.with_review(super().get_queryset(request)).defer(
             "article__text", "article__search_vector"
         )
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False  # nothing on a claim is edited by hand; verdicts go through the verdict form
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # claims carry the verdict record; they are never deleted by hand
 
     # --- columns -----------------------------------------------------------------------------
     @admin.display(description="claim", ordering="text")
@@ -373,40 +367,22 @@ def highlight(claim: Claim) -> str:
 
 
 @admin.register(Verdict)
-class VerdictAdmin(admin.ModelAdmin):
+class VerdictAdmin(RecordAdmin):
     list_display = ["claim", "label", "state", "reviewer", "decided_at"]
     list_filter = ["label", "state", "decided_at"]
     search_fields = ["rationale", "claim__text"]
     list_select_related = ["claim", "reviewer"]
     readonly_fields = [f.name for f in Verdict._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(RecordAdmin):
     """Who held which claim, when; read-only (assignments change through the claim page)."""
 
     list_display = ["claim", "reviewer", "assigned_by", "assigned_at", "released_at", "release_reason"]
     list_filter = ["release_reason", ("reviewer", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["claim", "reviewer", "assigned_by"]
     readonly_fields = [f.name for f in Assignment._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 # Re-running pipeline stages is a lead's right (reviewers.roles), so the article admin is registered here,

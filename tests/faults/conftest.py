@@ -18,7 +18,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from django.db import connection
 from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Snapshot, Source
 from claims.pipeline import extraction
 from claims.signals import article_finished
-from tests.conftest import ARTIFACTS, WorkerProcess, worker_env
+from tests.conftest import ARTIFACTS, WorkerProcess, wait_for, worker_env
 from tests.faults.worker_app import FINISHED_TABLE, build_small_detector, record_finish
 from tests.support.loopback import LoopbackServer, Request, Response, html_response
 
@@ -74,13 +73,8 @@ def free_port() -> int:
 
 
 def wait_until(predicate, *, timeout: float, message: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s waiting for {message}")
+    """tests.conftest.wait_for with a shorter default poll: these tests time deaths and restarts."""
+    return wait_for(predicate, timeout=timeout, message=message, interval=interval)
 
 
 def pid_alive(pid: int) -> bool:
