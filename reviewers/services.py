@@ -77,7 +77,7 @@ def decide_state(*, history: list[Verdict], reviewer_id: int, label: str, lead: 
 LOCK_CLAIM_SQL = f"""
 UPDATE claims_claim
    SET version = version + 1, verdict_label = %(label)s, decided_at = %(now)s, updated_at = %(now)s
- WHERE id = %(claim)s AND (%(expected)s::integer IS NULL OR version = %(expected)s)
+ WHERE id = %(claim)s AND (%(expected)s::bigint IS NULL OR version = %(expected)s)
 RETURNING id, article_id, text, language, verdict_label, decided_at, version, ARRAY({ROLES_SQL}) AS roles
 """
 

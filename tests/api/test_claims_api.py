@@ -51,6 +51,18 @@ def test_verdict_post_with_if_match(reviewer_client):
     assert Verdict.objects.count() == 1
 
 
+def test_a_version_beyond_32_bits_is_stale_not_a_server_error(reviewer_client):
+    """Found by schemathesis: the version in the body or in If-Match can be any integer."""
+    claim = make_claim()
+    body = {"label": "verified", "rationale": "Minutes.", "version": 86_125_786_732}
+    for headers in ({}, {"HTTP_IF_MATCH": f'"claim-{claim.pk}-v{2**40}"'}):
+        response = reviewer_client.post(f"/api/v1/claims/{claim.pk}/verdict/", body, format="json", **headers)
+        assert response.status_code == 412, response.content
+    missing = reviewer_client.post("/api/v1/claims/221608457911/verdict/", body, format="json")
+    assert missing.status_code == 404, missing.content
+    assert not Verdict.objects.exists()
+
+
 def test_recording_a_verdict_costs_only_the_services_statements(reviewer):
     """Besides authentication: the roles, read once although both the permission class (non-staff) and
     the service check them, and record_verdict's four statements — no claim read before its UPDATE — and
