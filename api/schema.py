@@ -1,5 +1,5 @@
 """The OpenAPI generator: every operation also documents the error answers any endpoint can give
-(bad input, credentials, permissions, a missing object, throttling), in the shapes the exception
+(bad input, credentials, permissions, a missing object, an over-long URL, throttling), in the shapes the exception
 handler produces, so clients and schemathesis can rely on the schema for errors too."""
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ COMMON_ERRORS = {
     "401": OpenApiResponse(ErrorSerializer, description="No or invalid credentials."),
     "403": OpenApiResponse(ErrorSerializer, description="Not allowed for this account."),
     "404": OpenApiResponse(ErrorSerializer, description="No such object (or, for a list, no such cursor)."),
+    "414": OpenApiResponse(
+        description="Request line too long: gunicorn, in front of every endpoint, refuses request lines "
+        "over its limit (4094 bytes) before the API sees them. Shorten the query."
+    ),
     "429": OpenApiResponse(ErrorSerializer, description="Throttled; retry after Retry-After seconds."),
 }
 

@@ -3,6 +3,7 @@ loopback, against the test database) finds no 5xx and no answer the schema does 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -128,3 +129,23 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(live_serve
     (ARTIFACTS / "schemathesis.txt").write_text(result.stdout + result.stderr)
     assert result.returncode == 0, report
     assert "generated" in result.stdout and " passed" in result.stdout, report
+
+
+def test_an_over_long_url_gets_the_documented_414(live_server_url):
+    """gunicorn answers a request line over its limit itself; the schema documents that answer, so a
+    client (and schemathesis) can expect it. Found by schemathesis with a long filter list."""
+    url, token = live_server_url
+    request = urllib.request.Request(
+        f"{url}/api/v1/verdicts/?label=" + "x" * 5000, headers={"Authorization": f"Token {token}"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 414
+    schema = urllib.request.urlopen(
+        urllib.request.Request(
+            f"{url}/api/v1/schema/?format=json", headers={"Authorization": f"Token {token}"}
+        ),
+        timeout=10,
+    )
+    operation = json.loads(schema.read())["paths"]["/api/v1/verdicts/"]["get"]
+    assert "414" in operation["responses"]
