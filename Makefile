@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-WITH_SERVICES := $(PY) -m factcheck.embedded exec --
+WITH_SERVICES := $(PY) -m devtools.embedded exec --
 
 .PHONY: install install-dev run test lint format worker clean
 
@@ -21,7 +21,7 @@ install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
 run: install
-	$(WITH_SERVICES) $(PY) -m factcheck.run
+	$(WITH_SERVICES) $(PY) -m devtools.run
 
 test: install-dev
 	$(WITH_SERVICES) $(PY) -m pytest $(PYTEST_ARGS)

@@ -1,4 +1,4 @@
-"""P1: main-text extraction (claims.pipeline.extraction.extract_article) vs trafilatura.baseline().
+"""P1: main-text extraction (extraction.main_text.extract_article) vs trafilatura.baseline().
 
 Run: .venv/bin/python bench/p1_main_text.py [--pairs 10]
 Alternates baseline (A) and ours (B) over all pages of ../shared/data/pages, reports the median per-pair
@@ -6,7 +6,7 @@ ratio B/A with the absolute times, checks the manifest's must_contain / must_not
 our text (target: both hold on >= 90% of pages), and ends with one JSON line. Not a test; never gates CI.
 No database needed.
 
-Pages are decoded as ingest does it (claims.pipeline.ingest.to_document: BOM, <meta charset>, guess), so
+Pages are decoded as ingest does it (extraction.decoding.to_document: BOM, <meta charset>, guess), so
 both sides see the text a fetched page would give. The snippet check is also reported separately for a
 fixed held-out third of the pages (chosen by a hash of the file name, see `held_out`): the extraction
 rules were written looking at failures on the other pages only, so the held-out share shows how far they
@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import trafilatura  # noqa: E402
 
-from claims.pipeline.extraction import extract_article  # noqa: E402
-from claims.pipeline.ingest import to_document  # noqa: E402
+from extraction.decoding import to_document  # noqa: E402
+from extraction.main_text import extract_article  # noqa: E402
 
 PAGES = Path(__file__).resolve().parents[2] / "shared" / "data" / "pages"
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from claims.pipeline.claimfinder import find_claims  # noqa: E402
-from claims.pipeline.extraction import extract_article  # noqa: E402
-from claims.pipeline.segmentation import split_sentences  # noqa: E402
+from checkworthiness.claimfinder import find_claims  # noqa: E402
+from extraction.main_text import extract_article  # noqa: E402
+from extraction.segmentation import split_sentences  # noqa: E402
 
 PAGES = Path(__file__).resolve().parents[2] / "shared" / "data" / "pages"
 

@@ -51,14 +51,14 @@ from django.utils import timezone  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
+from checkworthiness.claimfinder import find_claims  # noqa: E402
 from claims import stages  # noqa: E402
-from claims.fetcher import fetch  # noqa: E402
 from claims.models import Article, ArticleStatus, Claim  # noqa: E402
-from claims.outbound import fetch_policy  # noqa: E402
-from claims.pipeline.claimfinder import find_claims  # noqa: E402
-from claims.pipeline.extraction import extract_article, extract_plain_text  # noqa: E402
-from claims.pipeline.ingest import IngestError, to_document  # noqa: E402
 from claims.search import search_vector  # noqa: E402
+from extraction.decoding import IngestError, to_document  # noqa: E402
+from extraction.main_text import extract_article, extract_plain_text  # noqa: E402
+from outbound.fetcher import fetch  # noqa: E402
+from outbound.policy import fetch_policy  # noqa: E402
 from reviewers.roles import REVIEWERS  # noqa: E402
 from tests.support.pages import PageServer, manifest  # noqa: E402
 

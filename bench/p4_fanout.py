@@ -35,9 +35,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
-from claims.fetcher import FetchError, FetchPolicy, fetch
-from claims.pipeline.evidence import PAGE_ACCEPT, SharedPageCache, fetch_pages, gather_evidence
-from claims.providers.base import Candidate, ProviderConfig
+from evidence.gathering import PAGE_ACCEPT, SharedPageCache, fetch_pages, gather_evidence
+from evidence.providers.base import Candidate, ProviderConfig
+from outbound.fetcher import FetchError, FetchPolicy, fetch
 from tests.support.searxng import SearxNGServer, article_html
 
 HOSTS = [f"127.0.0.{i}" for i in range(2, 18)]

@@ -64,8 +64,8 @@ def ensure_database(dsn: str) -> None:
 
 
 def sentences() -> list[str]:
-    from claims.pipeline.extraction import extract_article
-    from claims.pipeline.passages import split_sentences
+    from evidence.passages import split_sentences
+    from extraction.main_text import extract_article
 
     out: list[str] = []
     for path in sorted(PAGES.glob("*.html")):
@@ -92,11 +92,11 @@ def sentences() -> list[str]:
 
 def edit(sentence: str, rng: random.Random, vocabulary: list[str]) -> str:
     """An edited duplicate: 1–3 small edits a copy editor or another outlet would make."""
-    from claims.pipeline.queries import _NUMBER_WORDS, NEGATIONS
+    from textkit.terms import NEGATIONS, NUMBER_WORDS
 
     # dropping or replacing "not" or "million" makes another claim, not an edited one
     negations = NEGATIONS["en"] | NEGATIONS["de"] | NEGATIONS["fr"]
-    negations |= {w for words in _NUMBER_WORDS.values() for w in words}
+    negations |= {w for words in NUMBER_WORDS.values() for w in words}
     words = sentence.split()
     for _ in range(rng.randint(1, 3)):
         op = rng.choice(["case", "punct", "drop", "insert", "swap", "replace", "figure"])
@@ -128,7 +128,7 @@ def edit(sentence: str, rng: random.Random, vocabulary: list[str]) -> str:
 
 def without_near_copies(base: list[str], held_out: list[str], threshold: float = 0.4) -> list[str]:
     """`base` less the sentences whose shingles have Jaccard ≥ threshold with a held-out sentence."""
-    from claims.pipeline.similarity import shingles
+    from textkit.similarity import shingles
 
     held = [shingles(s) for s in held_out]
     index: dict[str, list[int]] = {}
@@ -150,7 +150,7 @@ def without_near_copies(base: list[str], held_out: list[str], threshold: float =
 def background(args: tuple[int, int, list[str], list[str]]) -> list[tuple[str, str, list[int]]]:
     """Synthetic stored claims from real sentences, 40–90% of the words replaced (worker process)."""
     from claims.matching import match_keys
-    from claims.pipeline.similarity import fingerprint
+    from textkit.similarity import fingerprint
 
     seed, count, base, vocabulary = args
     rng = random.Random(seed)
@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from claims.matching import find_matches, match_keys
     from claims.models import Article, Claim
-    from claims.pipeline.similarity import fingerprint
+    from textkit.similarity import fingerprint
 
     call_command("migrate", verbosity=0)
     rng = random.Random(7)

@@ -4,7 +4,7 @@ Two stages, both cheap at 10⁶ stored claims (bench/p7_matching.py):
 1. candidates in one indexed query: the same normalised fingerprint (btree) or at least one shared MinHash
    LSH band key (GIN over Claim.match_keys), best first by the number of shared keys, at most
    MAX_CANDIDATES;
-2. each candidate re-scored in Python by claims.pipeline.similarity.similarity (Jaccard of shingles, with
+2. each candidate re-scored in Python by textkit.similarity.similarity (Jaccard of shingles, with
    vetoes for other figures, negation and a claim that says more than the other); those at or above
    MATCH_THRESHOLD become ClaimMatch rows. A text is keyed and scored once per batch however many claims
    carry it (an article ingested again finds the same earlier texts for each of its claims).
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from claims.models import Claim, ClaimMatch
-from claims.pipeline.similarity import MATCH_THRESHOLD, ClaimKey, band_keys, fingerprint, similarity
+from textkit.similarity import MATCH_THRESHOLD, ClaimKey, band_keys, fingerprint, similarity
 
 logger = logging.getLogger(__name__)
 

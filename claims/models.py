@@ -159,7 +159,7 @@ class Claim(models.Model):
         models.BigIntegerField(),
         default=list,
         blank=True,
-        help_text="MinHash LSH band keys of the text (claims/pipeline/similarity.py): near-duplicate lookup.",
+        help_text="MinHash LSH band keys of the text (textkit/similarity.py): near-duplicate lookup.",
     )
 
     status = models.CharField(max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)

@@ -10,8 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from claims import queue
-from claims.fetcher import FetchError, validate_url
+from claims import messages
 from claims.models import (
     ACTIVE_STATUSES,
     Article,
@@ -21,9 +20,11 @@ from claims.models import (
     ClaimStatus,
     Snapshot,
 )
-from claims.outbound import fetch_policy
 from claims.signals import article_finished
-from claims.urlnorm import canonicalize_url
+from factcheck import queue
+from outbound.fetcher import FetchError, validate_url
+from outbound.policy import fetch_policy
+from outbound.urlnorm import canonicalize_url
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def submit_article(*, url: str) -> tuple[Article, bool]:
         try:
             with transaction.atomic():
                 article = Article.objects.create(url=url, canonical_url=canonical)
-                queue.publish_on_commit(queue.FETCH_ARTICLE, article.pk)
+                queue.publish_on_commit(messages.FETCH_ARTICLE, article.pk)
                 return article, True
         except IntegrityError:
             article = find_article(canonical_url=canonical)
@@ -139,7 +140,7 @@ def retry_article(*, article: Article) -> bool:
             updated_at=timezone.now(),
         )
         if restarted:
-            queue.publish_on_commit(queue.FETCH_ARTICLE, article.pk)
+            queue.publish_on_commit(messages.FETCH_ARTICLE, article.pk)
     return bool(restarted)
 
 
@@ -165,7 +166,7 @@ def retry_failed_sources(*, article: Article) -> int:
             status=ArticleStatus.SOURCING, status_changed_at=now, updated_at=now
         )
         for claim_id in claim_ids:
-            queue.publish_on_commit(queue.GATHER_SOURCES, claim_id)
+            queue.publish_on_commit(messages.GATHER_SOURCES, claim_id)
     return len(claim_ids)
 
 
@@ -245,9 +246,9 @@ def sweep_stale_articles(*, older_than: timedelta | None = None) -> dict[str, in
         if not touched:
             continue
         if article.status in (ArticleStatus.QUEUED, ArticleStatus.FETCHING):
-            queue.publish(queue.FETCH_ARTICLE, article.pk)
+            queue.publish(messages.FETCH_ARTICLE, article.pk)
         elif article.status == ArticleStatus.EXTRACTING:
-            queue.publish(queue.EXTRACT_ARTICLE, article.pk)
+            queue.publish(messages.EXTRACT_ARTICLE, article.pk)
         elif article.status == ArticleStatus.SOURCING:
             pending = list(
                 Claim.objects.filter(article_id=article.pk, status=ClaimStatus.PENDING).values_list(
@@ -259,7 +260,7 @@ def sweep_stale_articles(*, older_than: timedelta | None = None) -> dict[str, in
                 counts["finished"] += 1
                 continue
             for claim_id in pending:
-                queue.publish(queue.GATHER_SOURCES, claim_id)
+                queue.publish(messages.GATHER_SOURCES, claim_id)
         counts["republished"] += 1
     return counts
 

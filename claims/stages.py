@@ -16,17 +16,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from claims.fetcher import FetchError, fetch
+from checkworthiness.claimfinder import find_claims
+from claims.archive import ArchiveProvider
 from claims.matching import link_article_claims, match_keys
 from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Snapshot, Source
-from claims.outbound import fetch_policy, provider_config
-from claims.pipeline.claimfinder import find_claims
-from claims.pipeline.evidence import SharedPageCache, gather_evidence_sync
-from claims.pipeline.extraction import extract_article as extract_main_text
-from claims.pipeline.extraction import extract_plain_text
-from claims.pipeline.ingest import IngestError, to_document
-from claims.providers.archive import ArchiveProvider
-from claims.providers.registry import build_providers
 from claims.search import search_vector
 from claims.services import (
     fail_article,
@@ -36,7 +29,15 @@ from claims.services import (
     record_alias,
 )
 from claims.signals import article_finished
-from claims.urlnorm import same_site
+from evidence.config import provider_config
+from evidence.gathering import SharedPageCache, gather_evidence_sync
+from evidence.providers.registry import build_providers
+from extraction.decoding import IngestError, to_document
+from extraction.main_text import extract_article as extract_main_text
+from extraction.main_text import extract_plain_text
+from outbound.fetcher import FetchError, fetch
+from outbound.policy import fetch_policy
+from outbound.urlnorm import same_site
 
 log = logging.getLogger(__name__)
 

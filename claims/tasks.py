@@ -21,11 +21,12 @@ from celery.signals import worker_init
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from claims import queue, services, stages
-from claims.fetcher import FetchError
-from claims.pipeline.checkworthiness import get_model
-from claims.pipeline.extraction import get_detector
+from checkworthiness.model import get_model
+from claims import messages, services, stages
+from extraction.main_text import get_detector
+from factcheck import queue
 from factcheck.celery import app, max_retry_countdown
+from outbound.fetcher import FetchError
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def extract_article_task(article_id: int) -> None:
 
 def extract_and_fan_out(article_id: int) -> None:
     for claim_id in stages.extract_article(article_id=article_id):
-        queue.publish(queue.GATHER_SOURCES, claim_id)
+        queue.publish(messages.GATHER_SOURCES, claim_id)
 
 
 @shared_task(**RETRY_ON_DATABASE_ERRORS)

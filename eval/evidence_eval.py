@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.test import override_settings
 
-    from claims.pipeline.stance import passage_stance
+    from evidence.stance import passage_stance
     from tests.support.mediawiki import MediaWikiServer
 
     rows = load(args.data)

@@ -1,7 +1,7 @@
 """Would a semantic reranker lift Climate-FEVER hit@5? A probe outside the service, in two steps.
 
 1. In the project's venv, write each claim's candidate passages as the service scores them (the Wikipedia
-   provider against the MediaWiki stand-in, then claims.pipeline.ranking), with a flag for gold sentences:
+   provider against the MediaWiki stand-in, then evidence.ranking), with a flag for gold sentences:
 
        .venv/bin/python -m eval.rerank_probe dump --sample 300 --out /tmp/candidates.json
 
@@ -30,10 +30,10 @@ def dump(sample: int, out: str, read_pages: int) -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factcheck.settings")
     django.setup()
-    from claims.pipeline.queries import build_queries
-    from claims.pipeline.ranking import score_documents
-    from claims.providers.wikipedia import WikipediaProvider
     from eval.evidence_eval import DEFAULT_DATA, GOLD, _norm, build_corpus, load
+    from evidence.providers.wikipedia import WikipediaProvider
+    from evidence.queries import build_queries
+    from evidence.ranking import score_documents
     from tests.support.loopback import provider_config
     from tests.support.mediawiki import MediaWikiServer
 

@@ -11,20 +11,18 @@ FACTCHECK_METRICS_TOKEN (`Authorization: Bearer <token>`).
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 
 import redis
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count
 from rest_framework import authentication, permissions, renderers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from claims.models import Article, ArticleStatus
 from factcheck.observability import TASK_RUNS, TASK_SECONDS, queue_names, redis_client, workers_seen
-from reviewers.models import Verdict
 
 
 # --- the Prometheus text format -----------------------------------------------------------------------
@@ -49,18 +47,20 @@ class Exposition:
         return "\n".join(self.lines) + "\n"
 
 
+# The apps' own metrics (articles by status, verdicts, ...): each app registers its collector in its
+# AppConfig.ready(), so this module never imports them.
+COLLECTORS: list[Callable[[Exposition], None]] = []
+
+
+def register(collector: Callable[[Exposition], None]) -> None:
+    if collector not in COLLECTORS:
+        COLLECTORS.append(collector)
+
+
 def collect() -> str:
     out = Exposition()
-    counts = dict(Article.objects.order_by().values_list("status").annotate(n=Count("id")))
-    out.metric(
-        "factcheck_articles",
-        "gauge",
-        "Articles by pipeline status.",
-        [({"status": status}, counts.get(status, 0)) for status in ArticleStatus.values],
-    )
-    out.metric(
-        "factcheck_verdicts_total", "counter", "Verdicts ever recorded.", [({}, Verdict.objects.count())]
-    )
+    for collector in COLLECTORS:
+        collector(out)
     client = redis_client()
     try:
         pipe = client.pipeline(transaction=False)

@@ -1,7 +1,7 @@
 """One settings module, configured from the environment (see .env.example).
 
 Defaults run on a fresh machine: with DATABASE_URL / REDIS_URL unset they point at the embedded
-PostgreSQL and Valkey servers that `make run` / `make test` start (factcheck/embedded.py).
+PostgreSQL and Valkey servers that `make run` / `make test` start (devtools/embedded.py).
 Production (FACTCHECK_ENV=production) refuses to start without its secrets.
 """
 
@@ -43,7 +43,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 PRODUCTION = env("FACTCHECK_ENV", "development") == "production"
 
-# Embedded servers (factcheck/embedded.py) listen on these ports when the URLs are unset.
+# Embedded servers (devtools/embedded.py) listen on these ports when the URLs are unset.
 EMBEDDED_DATA_DIR = Path(env("FACTCHECK_DATA_DIR", str(BASE_DIR / ".data")))
 EMBEDDED_PG_PORT = env_int("FACTCHECK_EMBEDDED_PG_PORT", 54329)
 EMBEDDED_REDIS_PORT = env_int("FACTCHECK_EMBEDDED_REDIS_PORT", 63799)

@@ -6,7 +6,7 @@ stays pending in the outbox until the sweeper (sweep_webhooks_task) sends it.
 
 from __future__ import annotations
 
-from claims import queue
+from factcheck import queue
 from publishing import services
 
 DELIVER = "publishing.tasks.deliver_webhook_task"

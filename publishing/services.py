@@ -19,9 +19,9 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from claims.fetcher import FetchError, FetchPolicy, fetch, validate_url
 from claims.models import Article
-from claims.outbound import fetch_policy
+from outbound.fetcher import FetchError, FetchPolicy, fetch, validate_url
+from outbound.policy import fetch_policy
 from publishing import signing
 from publishing.models import (
     EventType,

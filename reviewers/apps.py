@@ -25,3 +25,8 @@ class ReviewersConfig(AppConfig):
         # Runs after contrib.auth's own post_migrate handler (reviewers comes later in INSTALLED_APPS),
         # so the permissions exist by then.
         post_migrate.connect(create_roles, sender=self, dispatch_uid="reviewers.create_roles")
+        # Models can only be imported once the app registry is ready.
+        from factcheck.metrics import register
+        from reviewers.metrics import collect_verdicts
+
+        register(collect_verdicts)

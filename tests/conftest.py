@@ -1,7 +1,7 @@
 """Shared fixtures: named personas, an API client, loopback servers, and a real Celery worker process.
 
 Everything runs against the real PostgreSQL and Redis given by DATABASE_URL / REDIS_URL (the embedded
-servers when those are unset, see factcheck/embedded.py). No test contacts anything but loopback.
+servers when those are unset, see devtools/embedded.py). No test contacts anything but loopback.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from celery import current_app
 from django.conf import settings
 from kombu import Connection
 
-from claims import queue
+from claims import messages
 from claims.models import ArticleStatus
 from claims.tasks import fetch_article_task
 from factcheck import logging as log_context
@@ -144,7 +144,7 @@ def test_a_real_worker_logs_json_with_ids_records_stage_timings_and_heartbeats(
         token = log_context.bind(request_id="req-worker-1234")
         try:
             with Connection(url) as connection:
-                current_app.send_task(queue.FETCH_ARTICLE, args=[article.pk], connection=connection)
+                current_app.send_task(messages.FETCH_ARTICLE, args=[article.pk], connection=connection)
         finally:
             log_context.reset(token)
 

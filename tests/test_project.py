@@ -28,6 +28,14 @@ def test_ruff_finds_nothing():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_imports_run_one_way():
+    """The import contracts in pyproject.toml (docs/architecture.md): layers, plain text work without Django
+    or the network, no tooling or training code at run time."""
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(lint_imports), "--no-cache"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_every_setting_read_from_the_environment_is_in_env_example():
     settings_source = (REPO / "factcheck" / "settings.py").read_text()
     read = set(re.findall(r'env(?:_bool|_int|_float|_list)?\("([A-Z_]+)"', settings_source))

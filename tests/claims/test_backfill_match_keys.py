@@ -9,8 +9,8 @@ from django.core.management import CommandError, call_command
 
 from claims.matching import find_matches, match_keys
 from claims.models import Claim
-from claims.pipeline.similarity import fingerprint
 from tests.factories import make_article, make_claim
+from textkit.similarity import fingerprint
 
 ORIGINAL = "The city council approved a budget of 12 million euros for new cycle lanes on Monday."
 EDITED = "On Monday, the City Council approved a 12 million euro budget for new cycle lanes!"

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from claims import queue, services, stages
+from claims import messages, services, stages
 from claims.models import Article, ArticleStatus, Snapshot
 from tests.support.loopback import LoopbackServer, Request, Response, html_response
 
@@ -125,7 +125,7 @@ def test_b12_twenty_concurrent_submissions_and_variants_make_one_article_and_one
     published: list[str] = []
 
     def count(sender=None, **kwargs):
-        if sender == queue.FETCH_ARTICLE:
+        if sender == messages.FETCH_ARTICLE:
             published.append(sender)
 
     before_task_publish.connect(count)

@@ -8,9 +8,9 @@ from django.db import connection
 from claims import services, stages
 from claims.matching import find_matches, link_article_claims, match_keys
 from claims.models import Claim, ClaimMatch
-from claims.pipeline.similarity import MATCH_THRESHOLD, ClaimKey, band_keys, jaccard, similarity
 from reviewers.services import record_verdict
 from tests.factories import make_article, make_claim
+from textkit.similarity import MATCH_THRESHOLD, ClaimKey, band_keys, jaccard, similarity
 
 ORIGINAL = "The city council approved a budget of 12 million euros for new cycle lanes on Monday."
 EDITED = "On Monday, the City Council approved a 12 million euro budget for new cycle lanes!"

@@ -6,8 +6,8 @@ import pytest
 from django.db import transaction
 
 from claims import services, stages
+from claims.archive import ArchiveProvider
 from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Snapshot, Source
-from claims.providers.archive import ArchiveProvider
 from tests.factories import make_article
 
 pytestmark = pytest.mark.django_db

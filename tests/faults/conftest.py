@@ -28,8 +28,8 @@ from celery import current_app
 from django.db import connection
 
 from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Snapshot, Source
-from claims.pipeline import extraction
 from claims.signals import article_finished
+from extraction import main_text as extraction
 from tests.conftest import ARTIFACTS, WorkerProcess, wait_for, worker_env
 from tests.faults.worker_app import FINISHED_TABLE, build_small_detector, record_finish
 from tests.support.loopback import LoopbackServer, Request, Response, html_response

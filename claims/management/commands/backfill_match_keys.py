@@ -12,7 +12,7 @@ from claims.models import Claim
 class Command(BaseCommand):
     help = (
         "Recompute the claim-matching keys of stored claims after the key scheme changed "
-        "(claims/pipeline/similarity.py). Walks the claims by id in batches, one short transaction each, "
+        "(textkit/similarity.py). Walks the claims by id in batches, one short transaction each, "
         "and writes only the claims whose keys differ: safe to interrupt, rerun or resume with --after."
     )
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.pipeline.checkworthiness import evaluate_rows, read_checkthat_tsv
+from training.checkworthiness import evaluate_rows, read_checkthat_tsv
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.pipeline.claimfinder import LabelsOutOfDate, evaluate_labelled_articles, load_labelled_articles
+from eval.labelled_articles import LabelsOutOfDate, evaluate_labelled_articles, load_labelled_articles
 
 DEV_DIR = Path(settings.BASE_DIR) / "eval" / "claims-dev"
 

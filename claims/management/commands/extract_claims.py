@@ -6,11 +6,11 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.fetcher import FetchError, fetch
-from claims.outbound import fetch_policy
-from claims.pipeline.claimfinder import find_claims
-from claims.pipeline.extraction import extract_article, extract_plain_text, language_note
-from claims.pipeline.ingest import IngestError, to_document
+from checkworthiness.claimfinder import find_claims
+from extraction.decoding import IngestError, to_document
+from extraction.main_text import extract_article, extract_plain_text, language_note
+from outbound.fetcher import FetchError, fetch
+from outbound.policy import fetch_policy
 
 
 class Command(BaseCommand):

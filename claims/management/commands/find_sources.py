@@ -7,10 +7,10 @@ import json
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from claims.outbound import provider_config
-from claims.pipeline.evidence import gather_evidence_sync
-from claims.providers.archive import ArchiveProvider
-from claims.providers.registry import build_providers
+from claims.archive import ArchiveProvider
+from evidence.config import provider_config
+from evidence.gathering import gather_evidence_sync
+from evidence.providers.registry import build_providers
 
 
 class Command(BaseCommand):

@@ -6,15 +6,18 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from claims.pipeline.checkworthiness import MODEL_PATH, train
-from claims.pipeline.claimfinder import load_labelled_articles, training_sentences
+from checkworthiness.model import MODEL_PATH
+from eval.labelled_articles import load_labelled_articles
+from training.checkworthiness import train, training_sentences
 
 DEFAULT_DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "checkworthiness"
 DEV_DIR = Path(settings.BASE_DIR) / "eval" / "claims-dev"
 
 
 class Command(BaseCommand):
-    help = "Train the check-worthiness heads on the CheckThat! data and write claims/pipeline/model/*.json."
+    help = (
+        "Train the check-worthiness heads on the CheckThat! data and write checkworthiness/artefacts/*.json."
+    )
     requires_system_checks = []
 
     def add_arguments(self, parser):

@@ -1,0 +1,68 @@
+"""The internal archive: PostgreSQL full-text search over earlier articles of this service.
+
+Uses the claim language's text search configuration and the GIN index on Article.search_vector.
+Unlike the other providers it reads the database, so it lives with the Django side of `claims`.
+"""
+
+from __future__ import annotations
+
+from asgiref.sync import sync_to_async
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db.models import F
+
+from claims.models import Article, ArticleStatus
+from claims.search import search_config
+from evidence.providers.base import Candidate
+
+MAX_TERMS = 12
+
+
+class ArchiveProvider:
+    name = "archive"
+
+    def __init__(self, *, exclude_article_id: int | None = None, max_results: int = 5) -> None:
+        self.exclude_article_id = exclude_article_id
+        self.max_results = max_results
+
+    async def search(self, claim_text: str, *, language: str, queries: list[str]) -> list[Candidate]:
+        return await sync_to_async(self.search_sync, thread_sensitive=False)(
+            claim_text, language=language, queries=queries
+        )
+
+    def search_sync(self, claim_text: str, *, language: str, queries: list[str]) -> list[Candidate]:
+        config = search_config(language)
+        seen: set[int] = set()
+        candidates: list[Candidate] = []
+        for query_text in queries or [claim_text]:
+            terms = [t for t in query_text.replace('"', " ").split() if len(t) > 1][:MAX_TERMS]
+            if not terms:
+                continue
+            # Any term may match (OR); the rank rewards articles that match many of them.
+            query = SearchQuery(terms[0], config=config)
+            for term in terms[1:]:
+                query |= SearchQuery(term, config=config)
+            rows = (
+                Article.objects.filter(status=ArticleStatus.READY, search_vector=query)
+                .exclude(pk=self.exclude_article_id)
+                .annotate(rank=SearchRank(F("search_vector"), query))
+                .order_by("-rank", "-id")
+                .only("pk", "canonical_url", "title", "sitename", "published_at", "text")[: self.max_results]
+            )
+            for article in rows:
+                if article.pk in seen:
+                    continue
+                seen.add(article.pk)
+                candidates.append(
+                    Candidate(
+                        url=article.canonical_url,
+                        title=article.title,
+                        provider=self.name,
+                        query=query_text,
+                        publisher=article.sitename,
+                        published_at=article.published_at,
+                        snippet=article.text[:300],
+                        text=article.text,
+                        extra={"article_id": article.pk},
+                    )
+                )
+        return candidates
