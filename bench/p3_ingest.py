@@ -61,6 +61,7 @@ from outbound.fetcher import fetch  # noqa: E402
 from outbound.policy import fetch_policy  # noqa: E402
 from reviewers.roles import REVIEWERS  # noqa: E402
 from tests.support.pages import PageServer, manifest  # noqa: E402
+from textkit.similarity import fingerprint  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 IN_FLIGHT = {ArticleStatus.QUEUED, ArticleStatus.FETCHING, ArticleStatus.EXTRACTING}
@@ -186,7 +187,7 @@ def straight_line(url: str) -> int:
             [
                 Claim(article=article, text=c.text, start=c.start, end=c.end, spans=[list(s) for s in c.spans],
                       context=c.context, language=c.language, score=c.score, signals=c.signals,
-                      fingerprint=stages.fingerprint(c.text))
+                      fingerprint=fingerprint(c.text))
                 for c in candidates
             ]
         )  # fmt: skip

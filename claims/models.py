@@ -6,14 +6,17 @@ one article per canonical URL, one claim per (article, start offset), one source
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+
+from claims.signals import article_finished
 
 
 class ArticleStatus(models.TextChoices):
@@ -31,6 +34,11 @@ ACTIVE_STATUSES = (
     ArticleStatus.EXTRACTING,
     ArticleStatus.SOURCING,
 )
+FINISHED_STATUSES = (ArticleStatus.READY, ArticleStatus.FAILED)
+
+
+def _statuses(value: str | Iterable[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -40,6 +48,42 @@ class ArticleQuerySet(models.QuerySet):
     def stale(self, *, older_than: timedelta):
         """Articles whose current stage has not moved for `older_than` (broker lost it, worker died)."""
         return self.in_progress().filter(status_changed_at__lt=timezone.now() - older_than)
+
+    def transition(
+        self,
+        article_id: int,
+        *,
+        from_: str | Iterable[str],
+        to: str,
+        where: Q | None = None,
+        **changes,
+    ) -> bool:
+        """Move one article from one of the `from_` statuses to `to`: the one way its status ever changes.
+
+        One conditional UPDATE, so of two deliveries racing for the same move exactly one wins (True);
+        the other, or a move from a status the article has left, changes nothing (False). `where` adds
+        conditions (e.g. attempts left); `changes` are further columns to write (F() expressions allowed).
+        Stamps status_changed_at (the sweeper's clock: `to == from_` restarts it for a new delivery) and
+        updated_at. A move into ready or failed sends `article_finished` inside the same transaction, so a
+        receiver's outbox row commits or rolls back with the move.
+        """
+        now = timezone.now()
+        rows = self.filter(pk=article_id, status__in=_statuses(from_))
+        if where is not None:
+            rows = rows.filter(where)
+        if to not in FINISHED_STATUSES:
+            return bool(rows.update(status=to, status_changed_at=now, updated_at=now, **changes))
+        # No savepoint: inside a caller's transaction this joins it (and costs no extra statements).
+        with transaction.atomic(savepoint=False):
+            moved = rows.update(status=to, status_changed_at=now, updated_at=now, **changes)
+            if moved:
+                article_finished.send(sender=Article, article_id=article_id, status=to)
+        return bool(moved)
+
+    def restart_clock(self, article_id: int, *, status: str) -> bool:
+        """Reset the stage clock of an article still in `status` without changing it (the sweeper
+        re-published its stage and waits a full period before trying again). False if it moved on."""
+        return bool(self.filter(pk=article_id, status=status).update(status_changed_at=timezone.now()))
 
 
 class Article(models.Model):
@@ -137,11 +181,18 @@ class VerdictLabel(models.TextChoices):
 
 
 class ClaimQuerySet(models.QuerySet):
-    def awaiting_review(self):
-        return self.filter(verdict_label="")
-
-    def decided(self):
-        return self.exclude(verdict_label="")
+    def transition(self, *, from_: str | Iterable[str], to: str, where: Q | None = None, **changes) -> int:
+        """Move these claims from one of the `from_` statuses to `to` (the one way a claim's status
+        changes); returns how many moved. One conditional UPDATE, so racing deliveries cannot both win.
+        Stamps updated_at (the sweeper reads it as "searched right now") and, when the search ends,
+        sourced_at; `to == from_` records a new start (with e.g. attempts=F("attempts") + 1)."""
+        now = timezone.now()
+        if to in (ClaimStatus.SOURCED, ClaimStatus.SOURCES_FAILED):
+            changes.setdefault("sourced_at", now)
+        rows = self.filter(status__in=_statuses(from_))
+        if where is not None:
+            rows = rows.filter(where)
+        return rows.update(status=to, updated_at=now, **changes)
 
 
 class Claim(models.Model):

@@ -20,7 +20,6 @@ from claims.models import (
     ClaimStatus,
     Snapshot,
 )
-from claims.signals import article_finished
 from factcheck import queue
 from outbound.fetcher import FetchError, validate_url
 from outbound.policy import fetch_policy
@@ -114,34 +113,30 @@ def record_alias(*, article_id: int, url: str) -> int | None:
 
 def mark_duplicate(*, article_id: int, original_id: int, status: str) -> bool:
     """End an article that turned out to be the same page as an earlier one. No-op unless still `status`."""
-    with transaction.atomic():
-        marked = Article.objects.filter(pk=article_id, status=status).update(
-            status=ArticleStatus.FAILED,
-            status_changed_at=timezone.now(),
-            duplicate_of_id=original_id,
-            error_code="duplicate",
-            error_message=f"This page is the same article as article {original_id}; its claims are there.",
-            updated_at=timezone.now(),
-        )
-        if marked:
-            article_finished.send(sender=Article, article_id=article_id, status=ArticleStatus.FAILED)
-    return bool(marked)
+    return Article.objects.transition(
+        article_id,
+        from_=status,
+        to=ArticleStatus.FAILED,
+        duplicate_of_id=original_id,
+        error_code="duplicate",
+        error_message=f"This page is the same article as article {original_id}; its claims are there.",
+    )
 
 
 def retry_article(*, article: Article) -> bool:
     """Re-queue a failed article from the start. Returns False if it was not failed (nothing changed)."""
     with transaction.atomic():
-        restarted = Article.objects.filter(pk=article.pk, status=ArticleStatus.FAILED).update(
-            status=ArticleStatus.QUEUED,
-            status_changed_at=timezone.now(),
+        restarted = Article.objects.transition(
+            article.pk,
+            from_=ArticleStatus.FAILED,
+            to=ArticleStatus.QUEUED,
             error_code="",
             error_message="",
             attempts=0,
-            updated_at=timezone.now(),
         )
         if restarted:
             queue.publish_on_commit(messages.FETCH_ARTICLE, article.pk)
-    return bool(restarted)
+    return restarted
 
 
 def retry_failed_sources(*, article: Article) -> int:
@@ -150,7 +145,6 @@ def retry_failed_sources(*, article: Article) -> int:
     Atomic and idempotent: only `sources_failed` claims move back to `pending` (a conditional UPDATE), and
     a ready article goes back to `sourcing` so that the sweeper watches the new searches.
     """
-    now = timezone.now()
     with transaction.atomic():
         claim_ids = list(
             Claim.objects.select_for_update()
@@ -159,12 +153,10 @@ def retry_failed_sources(*, article: Article) -> int:
         )
         if not claim_ids:
             return 0
-        Claim.objects.filter(pk__in=claim_ids, status=ClaimStatus.SOURCES_FAILED).update(
-            status=ClaimStatus.PENDING, attempts=0, updated_at=now
+        Claim.objects.filter(pk__in=claim_ids).transition(
+            from_=ClaimStatus.SOURCES_FAILED, to=ClaimStatus.PENDING, attempts=0
         )
-        Article.objects.filter(pk=article.pk, status=ArticleStatus.READY).update(
-            status=ArticleStatus.SOURCING, status_changed_at=now, updated_at=now
-        )
+        Article.objects.transition(article.pk, from_=ArticleStatus.READY, to=ArticleStatus.SOURCING)
         for claim_id in claim_ids:
             queue.publish_on_commit(messages.GATHER_SOURCES, claim_id)
     return len(claim_ids)
@@ -172,17 +164,9 @@ def retry_failed_sources(*, article: Article) -> int:
 
 def fail_article(*, article_id: int, code: str, message: str) -> bool:
     """Mark an unfinished article failed with a readable code. No-op if it already finished."""
-    with transaction.atomic():
-        failed = Article.objects.filter(pk=article_id, status__in=ACTIVE_STATUSES).update(
-            status=ArticleStatus.FAILED,
-            status_changed_at=timezone.now(),
-            error_code=code,
-            error_message=message,
-            updated_at=timezone.now(),
-        )
-        if failed:
-            article_finished.send(sender=Article, article_id=article_id, status=ArticleStatus.FAILED)
-    return bool(failed)
+    return Article.objects.transition(
+        article_id, from_=ACTIVE_STATUSES, to=ArticleStatus.FAILED, error_code=code, error_message=message
+    )
 
 
 def fail_exhausted_article(*, article_id: int, status: str) -> bool:
@@ -215,11 +199,7 @@ def finish_article_if_complete(*, article_id: int) -> bool:
             return False
         if Claim.objects.filter(article_id=article_id, status=ClaimStatus.PENDING).exists():
             return False
-        Article.objects.filter(pk=article_id).update(
-            status=ArticleStatus.READY, status_changed_at=timezone.now(), updated_at=timezone.now()
-        )
-        article_finished.send(sender=Article, article_id=article_id, status=ArticleStatus.READY)
-    return True
+        return Article.objects.transition(article_id, from_=ArticleStatus.SOURCING, to=ArticleStatus.READY)
 
 
 def sweep_stale_articles(*, older_than: timedelta | None = None) -> dict[str, int]:
@@ -240,10 +220,7 @@ def sweep_stale_articles(*, older_than: timedelta | None = None) -> dict[str, in
             continue  # its claims are being searched right now (each start touches the claim)
         # Touch the row so that the next sweep waits a full period before trying again. Attempts are
         # counted by the stages when a delivery starts, not here: a message the broker lost never ran.
-        touched = Article.objects.filter(pk=article.pk, status=article.status).update(
-            status_changed_at=timezone.now()
-        )
-        if not touched:
+        if not Article.objects.restart_clock(article.pk, status=article.status):
             continue
         if article.status in (ArticleStatus.QUEUED, ArticleStatus.FETCHING):
             queue.publish(messages.FETCH_ARTICLE, article.pk)

@@ -13,8 +13,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db.models import F, Q
 
 from checkworthiness.claimfinder import find_claims
 from claims.archive import ArchiveProvider
@@ -28,9 +27,9 @@ from claims.services import (
     mark_duplicate,
     record_alias,
 )
-from claims.signals import article_finished
 from evidence.config import provider_config
 from evidence.gathering import SharedPageCache, gather_evidence_sync
+from evidence.providers.base import ProviderReport
 from evidence.providers.registry import build_providers
 from extraction.decoding import IngestError, to_document
 from extraction.main_text import extract_article as extract_main_text
@@ -38,6 +37,7 @@ from extraction.main_text import extract_plain_text
 from outbound.fetcher import FetchError, fetch
 from outbound.policy import fetch_policy
 from outbound.urlnorm import same_site
+from textkit.similarity import fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +49,12 @@ def fetch_article(*, article_id: int) -> bool:
 
     Raises FetchError for transient failures (the task retries); permanent ones fail the article.
     """
-    started = Article.objects.filter(
-        pk=article_id,
-        status__in=[ArticleStatus.QUEUED, ArticleStatus.FETCHING],
-        attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS,
-    ).update(
-        status=ArticleStatus.FETCHING,
-        status_changed_at=timezone.now(),
+    started = Article.objects.transition(
+        article_id,
+        from_=[ArticleStatus.QUEUED, ArticleStatus.FETCHING],
+        to=ArticleStatus.FETCHING,
+        where=Q(attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS),
         attempts=F("attempts") + 1,
-        updated_at=timezone.now(),
     )
     if not started:  # deleted, another delivery already moved it on, or attempts used up
         fail_exhausted_article(article_id=article_id, status=ArticleStatus.FETCHING)
@@ -77,9 +74,10 @@ def fetch_article(*, article_id: int) -> bool:
 
     content_hash = hashlib.sha256(response.content).hexdigest()
     with transaction.atomic():
-        won = Article.objects.filter(pk=article_id, status=ArticleStatus.FETCHING).update(
-            status=ArticleStatus.EXTRACTING,
-            status_changed_at=timezone.now(),
+        won = Article.objects.transition(
+            article_id,
+            from_=ArticleStatus.FETCHING,
+            to=ArticleStatus.EXTRACTING,
             attempts=0,  # counted per stage: extraction starts with all its attempts
             final_url=response.final_url,
             http_status=response.status,
@@ -87,7 +85,6 @@ def fetch_article(*, article_id: int) -> bool:
             content_hash=content_hash,
             content_length=len(response.content),
             fetched_at=response.fetched_at,
-            updated_at=timezone.now(),
         )
         if not won:
             return False
@@ -119,11 +116,13 @@ def fetch_article(*, article_id: int) -> bool:
 def extract_article(*, article_id: int) -> list[int]:
     """Extract main text, metadata and claims from the latest snapshot. Returns the claim ids whose
     sources must now be gathered (empty when another delivery already did this stage)."""
-    started = Article.objects.filter(
-        pk=article_id,
-        status=ArticleStatus.EXTRACTING,
-        attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS,
-    ).update(attempts=F("attempts") + 1, status_changed_at=timezone.now(), updated_at=timezone.now())
+    started = Article.objects.transition(
+        article_id,
+        from_=ArticleStatus.EXTRACTING,
+        to=ArticleStatus.EXTRACTING,
+        where=Q(attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS),
+        attempts=F("attempts") + 1,
+    )
     if not started:  # deleted, another delivery already moved it on, or attempts used up
         fail_exhausted_article(article_id=article_id, status=ArticleStatus.EXTRACTING)
         return []
@@ -186,11 +185,11 @@ def extract_article(*, article_id: int) -> list[int]:
             + notes
         ).strip()
 
-    now = timezone.now()
     with transaction.atomic():
-        won = Article.objects.filter(pk=article_id, status=ArticleStatus.EXTRACTING).update(
-            status=ArticleStatus.SOURCING if candidates else ArticleStatus.READY,
-            status_changed_at=now,
+        won = Article.objects.transition(
+            article_id,
+            from_=ArticleStatus.EXTRACTING,
+            to=ArticleStatus.SOURCING if candidates else ArticleStatus.READY,
             attempts=0,  # from here on each claim counts its own attempts
             title=extracted.title,
             author=extracted.author,
@@ -201,12 +200,9 @@ def extract_article(*, article_id: int) -> list[int]:
             text=extracted.text,
             search_vector=search_vector(extracted.title, extracted.text, extracted.language),
             notes=notes,
-            updated_at=now,
         )
         if not won:
             return []
-        if not candidates:
-            article_finished.send(sender=Article, article_id=article_id, status=ArticleStatus.READY)
         Claim.objects.bulk_create(
             [
                 Claim(
@@ -232,12 +228,6 @@ def extract_article(*, article_id: int) -> list[int]:
     )
 
 
-def fingerprint(text: str) -> str:
-    """Hash of the claim text with case, punctuation and spacing normalised (exact-duplicate matching)."""
-    normalised = " ".join("".join(ch if ch.isalnum() else " " for ch in text.casefold()).split())
-    return hashlib.sha256(normalised.encode()).hexdigest()
-
-
 def gather_sources(*, claim_id: int) -> bool:
     """Query the configured providers for one claim and store its ranked sources.
 
@@ -249,9 +239,12 @@ def gather_sources(*, claim_id: int) -> bool:
         return False
     if claim.status != ClaimStatus.PENDING:
         return finish_article_if_complete(article_id=claim.article_id)
-    started = Claim.objects.filter(
-        pk=claim_id, status=ClaimStatus.PENDING, attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS
-    ).update(attempts=F("attempts") + 1, updated_at=timezone.now())
+    started = Claim.objects.filter(pk=claim_id).transition(
+        from_=ClaimStatus.PENDING,
+        to=ClaimStatus.PENDING,
+        where=Q(attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS),
+        attempts=F("attempts") + 1,
+    )
     if not started:  # another delivery finished it just now, or its attempts are used up
         give_up_on_claim(claim_id=claim_id)
         return finish_article_if_complete(article_id=claim.article_id)
@@ -273,13 +266,12 @@ def gather_sources(*, claim_id: int) -> bool:
         # not the `cache` proxy: the fetch threads share it instead of each opening a connection.
         page_cache=SharedPageCache(caches["default"], f"page:{article.pk}"),
     )
-    reports = [report_as_json(r) for r in result.reports]
+    reports = [r.as_dict() for r in result.reports]
     all_failed = bool(reports) and all(r["state"] in FAILED_PROVIDER_STATES for r in reports)
     status = ClaimStatus.SOURCES_FAILED if all_failed and not result.sources else ClaimStatus.SOURCED
-    now = timezone.now()
     with transaction.atomic():
-        won = Claim.objects.filter(pk=claim_id, status=ClaimStatus.PENDING).update(
-            status=status, provider_reports=reports, sourced_at=now, updated_at=now
+        won = Claim.objects.filter(pk=claim_id).transition(
+            from_=ClaimStatus.PENDING, to=status, provider_reports=reports
         )
         if won:
             Source.objects.bulk_create(
@@ -314,28 +306,14 @@ def give_up_on_claim(*, claim_id: int) -> bool:
     """End a claim whose source search was started too often: `sources_failed`, with the reason in its
     reports, so that its article can still become ready. Conditional UPDATE: no-op once it finished."""
     limit = settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS
-    now = timezone.now()
-    report = {
-        "provider": "pipeline",
-        "state": "error",
-        "detail": f"The source search did not finish after {limit} attempts.",
-        "queries": [],
-        "count": 0,
-        "elapsed_ms": 0,
-    }
+    report = ProviderReport(
+        provider="pipeline", state="error", detail=f"The source search did not finish after {limit} attempts."
+    )
     return bool(
-        Claim.objects.filter(pk=claim_id, status=ClaimStatus.PENDING, attempts__gte=limit).update(
-            status=ClaimStatus.SOURCES_FAILED, provider_reports=[report], sourced_at=now, updated_at=now
+        Claim.objects.filter(pk=claim_id).transition(
+            from_=ClaimStatus.PENDING,
+            to=ClaimStatus.SOURCES_FAILED,
+            where=Q(attempts__gte=limit),
+            provider_reports=[report.as_dict()],
         )
     )
-
-
-def report_as_json(report) -> dict:
-    return {
-        "provider": report.provider,
-        "state": report.state,
-        "detail": report.detail,
-        "queries": list(report.queries),
-        "count": report.count,
-        "elapsed_ms": report.elapsed_ms,
-    }

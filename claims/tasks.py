@@ -7,14 +7,13 @@ The wiring diagram of the pipeline:
 Delivery is at-least-once (factcheck/celery.py): every stage is idempotent and counts its starts on the
 row (Article.attempts, Claim.attempts), so a message that kills its worker every time ends as a failed
 article or a `sources_failed` claim instead of looping. Transient fetch failures (timeouts, resets, 429,
-5xx) retry with full-jitter exponential backoff, honouring Retry-After, never longer than the broker's
+5xx) retry with jittered exponential backoff, honouring Retry-After, never longer than the broker's
 visibility timeout allows; when the retries run out the article fails with the last error's code.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 
 from celery import shared_task
 from celery.signals import worker_init
@@ -27,6 +26,7 @@ from encoder import get_encoder
 from extraction.main_text import get_detector
 from factcheck import queue
 from factcheck.celery import app, max_retry_countdown
+from factcheck.retry import backoff
 from outbound.fetcher import FetchError
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 MAX_COUNTDOWN = max_retry_countdown(app.conf)
 
 # A database that restarts or fails over (RELIABILITY.md F7) is transient: the delivery is retried a few
-# times with full-jitter backoff; past that the message is dropped and the sweeper re-publishes the stage.
+# times with jittered backoff; past that the message is dropped and the sweeper re-publishes the stage.
 RETRY_ON_DATABASE_ERRORS = {
     "autoretry_for": (OperationalError, InterfaceError),
     "retry_backoff": 1,
@@ -56,15 +56,10 @@ def load_models(**_) -> None:
     log.info("language detector, check-worthiness model and text encoder loaded")
 
 
-def backoff(
-    retries: int, *, retry_after: float | None = None, base: float = 2.0, cap: float = 300.0
-) -> float:
-    """Seconds to wait before retry number `retries + 1`: full-jitter exponential, at least Retry-After,
-    never more than `cap`."""
-    delay = random.uniform(0, min(cap, base * 2**retries))
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, cap))
-    return delay
+def fetch_retry_delay(retries: int, *, retry_after: float | None = None) -> float:
+    """Seconds before the next fetch attempt: factcheck.retry.backoff from 2 s, never longer than a
+    message may stay unacknowledged."""
+    return backoff(retries, base=2.0, cap=MAX_COUNTDOWN, retry_after=retry_after)
 
 
 @shared_task(bind=True, **RETRY_ON_DATABASE_ERRORS)
@@ -75,11 +70,7 @@ def fetch_article_task(self, article_id: int) -> None:
         if self.request.retries >= settings.FACTCHECK_FETCH_MAX_ATTEMPTS - 1:
             services.fail_article(article_id=article_id, code=exc.code, message=exc.message)
             return
-        countdown = backoff(
-            self.request.retries,
-            retry_after=exc.retry_after,
-            cap=MAX_COUNTDOWN,
-        )
+        countdown = fetch_retry_delay(self.request.retries, retry_after=exc.retry_after)
         raise self.retry(exc=exc, countdown=countdown, max_retries=None) from exc
     if proceed:
         # Extract in the same delivery: one message and one queue wait fewer per article (BENCHMARKS.md

@@ -81,25 +81,6 @@ class RankedSource:
     retrieved_at: datetime
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "url": self.url,
-            "canonical_url": self.canonical_url,
-            "title": self.title,
-            "publisher": self.publisher,
-            "provider": self.provider,
-            "query": self.query,
-            "published_at": self.published_at.isoformat() if self.published_at else None,
-            "snippet": self.snippet,
-            "passages": list(self.passages),
-            "relevance": self.relevance,
-            "stance": self.stance,
-            "stance_reason": self.stance_reason,
-            "rating": self.rating,
-            "content_hash": self.content_hash,
-            "retrieved_at": self.retrieved_at.isoformat(),
-        }
-
 
 @dataclass
 class EvidenceResult:

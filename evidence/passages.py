@@ -61,9 +61,6 @@ class Passage:
     first: int  # index of its first sentence in the document
     last: int  # index of its last sentence
 
-    def overlaps(self, other: Passage) -> bool:
-        return self.first <= other.last and other.first <= self.last
-
 
 def split_passages(
     text: str,
@@ -94,7 +91,3 @@ def split_passages(
         if len(passages) >= max_passages or i + len(window) >= len(sents):
             break  # this window already reaches the end of the text
     return passages
-
-
-def make_passages(text: str, **kwargs: int) -> list[str]:
-    return [p.text for p in split_passages(text, **kwargs)]

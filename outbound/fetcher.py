@@ -22,7 +22,6 @@ tests/claims/test_fetch*.py against RELIABILITY.md rows S1-S13 and B1-B6, B10:
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import http.client
 import ipaddress
 import json
@@ -42,6 +41,8 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import brotli
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.exceptions import InvalidHeader
+from urllib3.util.retry import Retry
 from urllib3.util.ssl_match_hostname import CertificateError
 
 from outbound.urlnorm import normalize_host, normalize_percent, split_netloc
@@ -64,6 +65,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Retry-After beyond an hour is not a wait a worker should honour; the caller gives up instead.
 MAX_RETRY_AFTER = 3600.0
+_RETRY_AFTER_PARSER = Retry()  # only its Retry-After parser is used
 MAX_URL_LENGTH = 8192
 # Headers that carry credentials and must never follow a redirect to another origin.
 CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
@@ -523,19 +525,14 @@ class _BoundedDecoder:
 
 
 def _parse_retry_after(value: str | None) -> float | None:
+    """Seconds a server asked us to wait (delay-seconds or an HTTP date, by urllib3's parser), bounded;
+    None when absent or unreadable."""
     if not value:
         return None
-    value = value.strip()
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
+    try:
+        seconds = float(_RETRY_AFTER_PARSER.parse_retry_after(value))
+    except InvalidHeader:
+        return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import random
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from claims.models import Article
+from factcheck.retry import backoff
 from outbound.fetcher import FetchError, FetchPolicy, fetch, validate_url
 from outbound.policy import fetch_policy
 from publishing import signing
@@ -237,11 +237,11 @@ class Outcome:
     retry_in: float | None = None
 
 
-def backoff(attempt: int) -> float:
-    """Exponential backoff with jitter: half the doubling delay fixed, half random (bounded)."""
-    base = settings.FACTCHECK_WEBHOOK_RETRY_BASE * 2 ** (attempt - 1)
-    delay = min(base, settings.FACTCHECK_WEBHOOK_RETRY_MAX)
-    return delay / 2 + random.uniform(0, delay / 2)
+def retry_delay(attempt: int) -> float:
+    """Seconds before delivery attempt `attempt + 1` (factcheck.retry.backoff with the webhook settings)."""
+    return backoff(
+        attempt - 1, base=settings.FACTCHECK_WEBHOOK_RETRY_BASE, cap=settings.FACTCHECK_WEBHOOK_RETRY_MAX
+    )
 
 
 def delivery_policy() -> FetchPolicy:
@@ -342,7 +342,7 @@ def deliver_message(*, message_id: int) -> Outcome:
     if permanent or message.attempts >= settings.FACTCHECK_WEBHOOK_MAX_ATTEMPTS:
         _finish(message, MessageStatus.FAILED, error_message)
         return Outcome("failed")
-    delay = max(backoff(message.attempts), retry_after or 0.0)
+    delay = max(retry_delay(message.attempts), retry_after or 0.0)
     WebhookMessage.objects.filter(pk=message.pk).update(
         next_attempt_at=timezone.now() + timedelta(seconds=delay), last_error=error_message[:255]
     )

@@ -50,7 +50,7 @@ def normalise(text: str) -> str:
 
 
 def fingerprint(text: str) -> str:
-    """SHA-256 of the normalised text (the same value claims.stages.fingerprint stores)."""
+    """SHA-256 of the normalised text: Claim.fingerprint, the exact-duplicate key of claim matching."""
     return hashlib.sha256(normalise(text).encode()).hexdigest()
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from claims import services
 from claims.models import ArticleStatus
-from claims.tasks import backoff, fetch_article_task
+from claims.tasks import fetch_article_task
+from factcheck.retry import backoff
 from tests.support.loopback import LoopbackServer, Request, Response, html_response
 
 PAGE = (
@@ -98,8 +99,10 @@ def test_a_failed_article_can_be_submitted_again(flaky):
 
 
 def test_backoff_honours_retry_after_grows_exponentially_and_is_capped():
-    assert all(backoff(0, retry_after=30.0) >= 30.0 for _ in range(50))
-    assert all(0 <= backoff(3) <= 16.0 for _ in range(200))
-    assert max(backoff(3) for _ in range(400)) > 8.0  # full jitter spreads over the whole window
-    assert all(backoff(20, cap=60.0) <= 60.0 for _ in range(50))
-    assert backoff(0, retry_after=10_000.0, cap=300.0) == 300.0
+    assert all(backoff(0, base=2.0, cap=300.0, retry_after=30.0) >= 30.0 for _ in range(50))
+    waits = [backoff(3, base=2.0, cap=300.0) for _ in range(400)]
+    assert all(8.0 <= w <= 16.0 for w in waits)  # half of 2 * 2^3 fixed, half jittered
+    assert len(set(waits)) > 300
+    assert min(backoff(4, base=2.0, cap=300.0) for _ in range(200)) >= max(waits)  # each wait longer
+    assert all(backoff(20, base=2.0, cap=60.0) <= 60.0 for _ in range(50))
+    assert backoff(0, base=2.0, retry_after=10_000.0, cap=300.0) == 300.0

@@ -10,7 +10,7 @@ from claims.matching import find_matches, link_article_claims, match_keys
 from claims.models import Claim, ClaimMatch
 from reviewers.services import record_verdict
 from tests.factories import make_article, make_claim
-from textkit.similarity import MATCH_THRESHOLD, ClaimKey, band_keys, jaccard, similarity
+from textkit.similarity import MATCH_THRESHOLD, ClaimKey, band_keys, fingerprint, jaccard, similarity
 
 ORIGINAL = "The city council approved a budget of 12 million euros for new cycle lanes on Monday."
 EDITED = "On Monday, the City Council approved a 12 million euro budget for new cycle lanes!"
@@ -25,7 +25,7 @@ def pipeline_settings(allow_loopback_servers, wiki_server):
 
 def keyed_claim(article=None, text=ORIGINAL, **fields) -> Claim:
     return make_claim(
-        article, text=text, fingerprint=stages.fingerprint(text), match_keys=match_keys(text), **fields
+        article, text=text, fingerprint=fingerprint(text), match_keys=match_keys(text), **fields
     )
 
 

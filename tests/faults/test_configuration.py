@@ -37,9 +37,7 @@ def test_the_production_configuration_is_at_least_once_and_safe():
     # A retry's countdown plus a whole run still ends inside the visibility timeout.
     visibility = app_conf.broker_transport_options["visibility_timeout"]
     assert tasks.MAX_COUNTDOWN + app_conf.task_time_limit <= visibility
-    assert all(
-        tasks.backoff(n, retry_after=9999, cap=tasks.MAX_COUNTDOWN) <= tasks.MAX_COUNTDOWN for n in range(20)
-    )
+    assert all(tasks.fetch_retry_delay(n, retry_after=9999) <= tasks.MAX_COUNTDOWN for n in range(20))
 
 
 @pytest.mark.parametrize(

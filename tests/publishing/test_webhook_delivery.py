@@ -227,7 +227,7 @@ def test_a_failing_receiver_is_retried_with_the_same_id_and_every_attempt_is_rec
 def test_backoff_is_exponential_with_jitter_and_attempts_are_bounded(receiver, reviewer, settings):
     settings.FACTCHECK_WEBHOOK_RETRY_BASE = 10.0
     settings.FACTCHECK_WEBHOOK_MAX_ATTEMPTS = 3
-    delays = {n: [services.backoff(n) for _ in range(200)] for n in (1, 2, 3)}
+    delays = {n: [services.retry_delay(n) for _ in range(200)] for n in (1, 2, 3)}
     for n, values in delays.items():
         full = 10.0 * 2 ** (n - 1)
         assert all(full / 2 <= v <= full for v in values)
