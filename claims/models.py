@@ -213,6 +213,18 @@ class Claim(models.Model):
         help_text="MinHash LSH band keys of the text (textkit/similarity.py): near-duplicate lookup.",
     )
 
+    embedding = models.BinaryField(
+        null=True,
+        editable=False,
+        help_text="The claim's unit vector from the text encoder (float32; encoder/), computed once at "
+        "extraction and reused by evidence ranking and claim matching.",
+    )
+    embedding_model = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The encoder that made `embedding` (vectors of two are never compared).",
+    )
+
     status = models.CharField(max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
     provider_reports = models.JSONField(default=list, help_text="What each source provider did.")
     attempts = models.PositiveSmallIntegerField(

@@ -27,6 +27,7 @@ from claims.services import (
     mark_duplicate,
     record_alias,
 )
+from encoder import get_encoder, to_bytes
 from evidence.config import provider_config
 from evidence.gathering import SharedPageCache, gather_evidence_sync
 from evidence.providers.base import ProviderReport
@@ -185,6 +186,8 @@ def extract_article(*, article_id: int) -> list[int]:
             + notes
         ).strip()
 
+    encoder = get_encoder()
+    vectors = encoder.encode([c.text for c in candidates], kind="query")
     with transaction.atomic():
         won = Article.objects.transition(
             article_id,
@@ -217,8 +220,10 @@ def extract_article(*, article_id: int) -> list[int]:
                     signals=c.signals,
                     fingerprint=fingerprint(c.text),
                     match_keys=match_keys(c.text, c.language or extracted.language or "en"),
+                    embedding=to_bytes(vector),
+                    embedding_model=encoder.name,
                 )
-                for c in candidates
+                for c, vector in zip(candidates, vectors, strict=True)
             ],
             ignore_conflicts=True,
         )

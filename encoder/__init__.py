@@ -149,6 +149,16 @@ class OnnxEncoder:
         return normalise(pooled)
 
 
+def to_bytes(vector: np.ndarray) -> bytes:
+    """A vector as stored in the database: little-endian float32."""
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def from_bytes(data: bytes | memoryview) -> np.ndarray:
+    """A stored vector back as float32."""
+    return np.frombuffer(bytes(data), dtype="<f4")
+
+
 def normalise(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (a zero row stays zero)."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)

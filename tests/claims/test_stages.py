@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from django.db import transaction
 
 from claims import services, stages
 from claims.archive import ArchiveProvider
 from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Snapshot, Source
+from encoder import from_bytes, get_encoder
 from tests.factories import make_article
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +71,20 @@ def test_extract_finds_german_claims_with_exact_spans_and_is_idempotent(page_ser
     before = snapshot_of(article)
     assert stages.extract_article(article_id=article.pk) == []
     assert snapshot_of(article) == before
+
+
+def test_extraction_stores_each_claims_vector_once_for_ranking_and_matching(page_server, pipeline_settings):
+    article = submitted(page_server)
+    stages.fetch_article(article_id=article.pk)
+    stages.extract_article(article_id=article.pk)
+    claims = list(Claim.objects.filter(article=article))
+    assert claims
+    for claim in claims:
+        vector = from_bytes(claim.embedding)
+        assert claim.embedding_model == get_encoder().name
+        assert vector.shape == (get_encoder().dim,)
+        assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-3
+        assert np.allclose(vector, get_encoder().encode([claim.text], kind="query")[0], atol=1e-4)
 
 
 def test_gather_sources_records_provider_reports_and_finishes_the_article(page_server, pipeline_settings):
