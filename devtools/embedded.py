@@ -48,6 +48,8 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from factcheck.envfile import lookup
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 DEFAULT_PG_PORT = 54329
@@ -58,6 +60,8 @@ DEFAULT_PG_OS_USER = "embedded_postgres"
 STATE_FILE = "embedded.json"
 LOCK_FILE = ".embedded.lock"
 CLI_HOLDER = "cli"
+# `exec` tells its command the pids and logs of the servers it runs: {"postgres": {"pid", "log"}, ...}
+PROCESSES_VARIABLE = "FACTCHECK_EMBEDDED_PROCESSES"
 START_TIMEOUT = 60.0
 
 
@@ -70,6 +74,9 @@ def _say(message: str) -> None:
 
 
 def _env(environ: Mapping[str, str], name: str) -> str:
+    """A variable of `environ`; for this process's own environment also the checkout's `.env` (under it)."""
+    if environ is os.environ:
+        return lookup(name)
     return (environ.get(name) or "").strip()
 
 
@@ -102,7 +109,7 @@ def _wait_port_closed(port: int, timeout: float) -> bool:
     return True
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
     try:
@@ -129,7 +136,7 @@ def _cmdline(pid: int) -> list[str]:
 
 def _wait_pid_gone(pid: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
-    while _pid_alive(pid):
+    while pid_alive(pid):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)
@@ -141,7 +148,7 @@ def _kill(pid: int, sig: int) -> None:
         os.kill(pid, sig)
 
 
-def _tail(path: Path, lines: int = 25) -> str:
+def tail(path: Path, lines: int = 25) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
@@ -183,7 +190,7 @@ def _write_state(data_dir: Path, state: dict) -> None:
 
 
 def _live_holders(holders: list) -> list:
-    return [h for h in holders if h == CLI_HOLDER or (isinstance(h, int) and _pid_alive(h))]
+    return [h for h in holders if h == CLI_HOLDER or (isinstance(h, int) and pid_alive(h))]
 
 
 # --- running an unprivileged user when we are root ---------------------------------------------
@@ -365,7 +372,7 @@ class EmbeddedPostgres:
 
     def running_pid(self) -> int | None:
         info = self._postmaster()
-        if info is None or not _pid_alive(info[0]):
+        if info is None or not pid_alive(info[0]):
             return None
         cmd = _cmdline(info[0])
         if not cmd or not cmd[0].endswith("postgres") or str(self.pgdata) not in cmd:
@@ -457,7 +464,7 @@ class EmbeddedPostgres:
             result = self._run(args, check=False, timeout=START_TIMEOUT + 10)
             if result.returncode == 0:
                 break
-            log = _tail(self.log)
+            log = tail(self.log)
             # After a kill -9 the old server's children can hold its shared memory for a moment.
             if attempt < 2 and ("still in use" in log or "already exists" in log):
                 time.sleep(1.0)
@@ -608,7 +615,7 @@ class EmbeddedValkey:
 
     def running_pid(self) -> int | None:
         pid = self._pidfile_pid()
-        if pid is None or not _pid_alive(pid):
+        if pid is None or not pid_alive(pid):
             return None
         # valkey-server rewrites its title to "valkey-server 127.0.0.1:PORT"
         cmd = " ".join(_cmdline(pid))
@@ -676,7 +683,7 @@ class EmbeddedValkey:
         )
         if result.returncode != 0:
             raise EmbeddedError(
-                f"valkey-server failed to start:\n{result.stdout}{result.stderr}\n{_tail(self.log)}"
+                f"valkey-server failed to start:\n{result.stdout}{result.stderr}\n{tail(self.log)}"
             )
         deadline = time.monotonic() + START_TIMEOUT
         while True:
@@ -684,10 +691,8 @@ class EmbeddedValkey:
             if reply == b"+PONG":
                 return True
             pid = self._pidfile_pid()
-            if time.monotonic() > deadline or (pid is not None and not _pid_alive(pid)):  # it died
-                raise EmbeddedError(
-                    f"valkey-server did not become ready (log {self.log}):\n{_tail(self.log)}"
-                )
+            if time.monotonic() > deadline or (pid is not None and not pid_alive(pid)):  # it died
+                raise EmbeddedError(f"valkey-server did not become ready (log {self.log}):\n{tail(self.log)}")
             time.sleep(0.05)  # also covers -LOADING while the AOF is replayed
 
     def stop(self, timeout: float = 30.0) -> bool:
@@ -778,11 +783,13 @@ def embedded_services(
     *,
     environ: Mapping[str, str] | None = None,
     quiet: bool = False,
+    acquired: list | None = None,
 ) -> Iterator[dict]:
     """Start the embedded servers whose URL variable is unset; yield {"DATABASE_URL", "REDIS_URL"}.
 
     Servers already running for this data dir are reused. On exit (also on Ctrl-C / SIGTERM) the
-    servers are stopped unless another process (or `start` from the CLI) still uses them.
+    servers are stopped unless another process (or `start` from the CLI) still uses them. The servers in
+    use are appended to `acquired` when given.
     """
     environ = os.environ if environ is None else environ
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir(environ)
@@ -790,7 +797,7 @@ def embedded_services(
     redis_port = redis_port or default_port("FACTCHECK_EMBEDDED_REDIS_PORT", DEFAULT_REDIS_PORT, environ)
     urls = {"DATABASE_URL": _env(environ, "DATABASE_URL"), "REDIS_URL": _env(environ, "REDIS_URL")}
     holder = os.getpid()
-    acquired: list = []
+    acquired = [] if acquired is None else acquired
     with _terminate_gracefully():
         try:
             for server in _servers(data_dir, pg_port, redis_port, environ):
@@ -820,8 +827,14 @@ def _cmd_exec(args) -> int:
         _say("usage: python -m devtools.embedded exec -- CMD [ARGS...]")
         return 2
     try:
-        with embedded_services(args.data_dir, args.pg_port, args.redis_port, quiet=args.quiet) as urls:
+        servers: list = []
+        with embedded_services(
+            args.data_dir, args.pg_port, args.redis_port, quiet=args.quiet, acquired=servers
+        ) as urls:
             env = dict(os.environ, **urls)
+            env[PROCESSES_VARIABLE] = json.dumps(
+                {s.name: {"pid": s.running_pid(), "log": str(s.log)} for s in servers if s.running_pid()}
+            )
             try:
                 child = subprocess.Popen(command, env=env)
             except OSError as exc:
