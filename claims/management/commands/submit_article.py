@@ -35,7 +35,8 @@ class Command(BaseCommand):
         try:
             article, created = submit_article(url=url)
         except SubmissionRefused as exc:
-            raise CommandError(f"{exc.code}: {' '.join(exc.messages)}") from exc
+            hint = f" {exc.hint}" if exc.hint else ""  # an operator at the command line may see the setting
+            raise CommandError(f"{exc.code}: {' '.join(exc.messages)}{hint}") from exc
         self.stderr.write(
             f"{'Queued' if created else 'Already known'}: article {article.pk} ({article.canonical_url})"
         )
