@@ -82,9 +82,11 @@ class Child:
         return list(self.lines)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
             return
         with contextlib.suppress(ProcessLookupError):
+            # Also when the child itself is gone: what it started (a worker's pool and beat processes,
+            # orphaned by a SIGKILL) is still in its process group.
             os.killpg(self.process.pid, signal.SIGTERM)
         try:
             self.process.wait(timeout=STOP_TIMEOUT)

@@ -20,7 +20,14 @@ from devtools.embedded import PROCESSES_VARIABLE, pid_alive
 
 REPO = Path(__file__).resolve().parents[2]
 
-CHILD = "import sys, time\nfor i in range({lines}): print('{name} line', i, flush=True)\ntime.sleep(300)\n"
+CHILD = (
+    "import subprocess, sys, time\n"
+    # a process of its own, like a worker's pool: it must go with the child, however the child ends
+    "helper = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'])\n"
+    "print('{name} helper', helper.pid, flush=True)\n"
+    "for i in range({lines}): print('{name} line', i, flush=True)\n"
+    "time.sleep(300)\n"
+)
 SUPERVISOR = textwrap.dedent(
     """
     import sys
@@ -58,7 +65,11 @@ class Supervisor:
             self.output += line
 
     def pids(self) -> dict[str, int]:
-        return {name: int(pid) for name, pid in re.findall(r"started (\w+) \(pid (\d+)\)", self.output)}
+        started = {name: int(pid) for name, pid in re.findall(r"started (\w+) \(pid (\d+)\)", self.output)}
+        helpers = {
+            f"{n}-helper": int(pid) for n, pid in re.findall(r"(\w+)\s*\| \1 helper (\d+)", self.output)
+        }
+        return {**started, **helpers}
 
     def finish(self, timeout: float = 60) -> int:
         rest, _ = self.process.communicate(timeout=timeout)
@@ -97,7 +108,8 @@ def test_a_child_that_dies_stops_the_others_and_is_reported_with_its_last_lines(
     assert "last 30 lines of worker's log:" in report
     assert "  worker line 39" in report and "  worker line 10" in report
     assert "worker line 9\n" not in report  # the last lines only
-    assert not pid_alive(pids["web"])
+    assert set(pids) == {"web", "worker", "web-helper", "worker-helper"}
+    assert not any(pid_alive(pid) for pid in pids.values())  # the dead worker's helper too
 
 
 def test_ctrl_c_stops_everything_and_exits_0(supervisor_factory):
