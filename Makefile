@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 WITH_SERVICES := $(PY) -m devtools.embedded exec --
 
-.PHONY: install install-dev run test lint format worker clean
+.PHONY: install install-dev run test lint format worker reset-passwords smoke clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,17 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
+# Exits non-zero when a process it started (web, worker, an embedded server) dies; Ctrl-C stops all of them.
 run: install
 	$(WITH_SERVICES) $(PY) -m devtools.run
+
+# New passwords for the demo accounts (they are printed only when set); works while `make run` runs.
+reset-passwords: install
+	$(WITH_SERVICES) $(PY) manage.py setup_demo --reset-passwords
+
+# What .ci/run checks with a requirements.txt-only virtualenv: web + worker process an article.
+smoke: install
+	$(PY) -m devtools.smoke
 
 test: install-dev
 	$(WITH_SERVICES) $(PY) -m pytest $(PYTEST_ARGS)

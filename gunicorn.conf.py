@@ -13,7 +13,10 @@ from datetime import UTC, datetime
 
 from gunicorn import glogging
 
+from factcheck.envfile import load_env_file
 from factcheck.logging import JsonFormatter, log_format
+
+load_env_file()  # GUNICORN_* and the rest: the environment first, then the checkout's .env
 
 
 def _int(name: str, default: int) -> int:

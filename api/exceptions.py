@@ -3,6 +3,7 @@ them). Service-level ValidationError becomes 400 and VersionConflict 412; nothin
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -26,10 +27,20 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
+def may_see_hints(request) -> bool:
+    """Hints name settings and so tell how the network is set up: staff, or development (DEBUG), only."""
+    user = getattr(request, "user", None)
+    return settings.DEBUG or bool(user is not None and user.is_staff)
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         message = " ".join(exc.messages)
-        exc = exceptions.ValidationError({"detail": message, "code": exc.code or "invalid"})
+        body = {"detail": message, "code": exc.code or "invalid"}
+        hint = getattr(exc, "hint", None)
+        if hint and may_see_hints(context.get("request")):
+            body["hint"] = hint
+        exc = exceptions.ValidationError(body)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(" ".join(exc.args) or None)
     elif isinstance(exc, VersionConflict):

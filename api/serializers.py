@@ -13,6 +13,10 @@ from reviewers.models import Verdict
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()
+    hint = serializers.CharField(
+        required=False,
+        help_text="For a refused address or port: the setting that would allow it. Staff, or development only.",
+    )
 
 
 class ArticleErrorSerializer(serializers.Serializer):

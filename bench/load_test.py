@@ -30,9 +30,10 @@ from pathlib import Path
 
 from bench.p3_ingest import REPO, api_client, purge_ingest, refuse_test_databases
 from reviewers.models import Verdict
+from tests.support.host import ALLOW_NETWORK, HOST
 
 HERE = Path(__file__).resolve().parent
-ORIGIN = "http://127.0.0.2:8080"  # never contacted: no worker consumes the queue during the run
+ORIGIN = f"http://{HOST}:8080"  # never contacted: no worker consumes the queue during the run
 
 
 def free_port() -> int:
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": str(args.workers),
         "FACTCHECK_THROTTLE_USER": args.throttle,
-        "FACTCHECK_FETCH_ALLOW_NETWORKS": "127.0.0.2/32",
+        "FACTCHECK_FETCH_ALLOW_NETWORKS": ALLOW_NETWORK,
         "FACTCHECK_FETCH_ALLOW_PORTS": "8080",
         "LOG_LEVEL": "WARNING",
     }

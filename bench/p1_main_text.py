@@ -29,8 +29,9 @@ import trafilatura  # noqa: E402
 
 from extraction.decoding import to_document  # noqa: E402
 from extraction.main_text import extract_article  # noqa: E402
+from factcheck.envfile import eval_data_dir  # noqa: E402
 
-PAGES = Path(__file__).resolve().parents[2] / "shared" / "data" / "pages"
+PAGES = eval_data_dir() / "pages"  # FACTCHECK_EVAL_DATA_DIR (factcheck/envfile.py)
 
 
 def squash(text: str) -> str:

@@ -17,8 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from checkworthiness.claimfinder import find_claims  # noqa: E402
 from extraction.main_text import extract_article  # noqa: E402
 from extraction.segmentation import split_sentences  # noqa: E402
+from factcheck.envfile import eval_data_dir  # noqa: E402
 
-PAGES = Path(__file__).resolve().parents[2] / "shared" / "data" / "pages"
+PAGES = eval_data_dir() / "pages"  # FACTCHECK_EVAL_DATA_DIR (factcheck/envfile.py)
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """P3 — article ingest end to end: through the API and a real Celery worker vs a straight-line script.
 
-Workload: 50 pages of ../shared/data/pages served by a loopback origin (127.0.0.2) with 100 ms latency.
+Workload: 50 pages of FACTCHECK_EVAL_DATA_DIR/pages served by a loopback origin (tests/support/host.py) with
+100 ms latency.
 - ours:     POST /api/v1/articles/ (in-process API client, real middleware, DRF, service, on-commit publish)
             → Redis → a real `celery worker -Q ingest -c 1` (fetch_article_task → extract_article_task) until
             the article has left `extracting` (claims stored); polled every 20 ms, and by the database clock;
@@ -33,8 +34,10 @@ import time
 import zlib
 from pathlib import Path
 
+from tests.support.host import ALLOW_NETWORK
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factcheck.settings")
-os.environ.setdefault("FACTCHECK_FETCH_ALLOW_NETWORKS", "127.0.0.2/32")
+os.environ.setdefault("FACTCHECK_FETCH_ALLOW_NETWORKS", ALLOW_NETWORK)
 os.environ.setdefault("FACTCHECK_THROTTLE_USER", "1000000/min")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("DEBUG", "0")  # DEBUG keeps every query in memory and renders HTML error pages

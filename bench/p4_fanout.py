@@ -1,7 +1,7 @@
 """P4 — evidence fan-out: candidate pages fetched for one claim, against the asyncio.gather floor.
 
 Workload: claims with 5 / 20 / 50 candidate sources, served by loopback servers on 16 addresses
-(127.0.0.2–127.0.0.17, so the per-host bound acts as it would on the web) with ~200 ms latency each; 2% of
+(16 addresses of the run's loopback /24, tests/support/host.py, so the per-host bound acts as it would on the web) with ~200 ms latency each; 2% of
 the sources (rounded) hang until the timeout. Both sides go through the same fetcher with the same
 per-page timeout:
 
@@ -38,9 +38,10 @@ from functools import partial
 from evidence.gathering import PAGE_ACCEPT, SharedPageCache, fetch_pages, gather_evidence
 from evidence.providers.base import Candidate, ProviderConfig
 from outbound.fetcher import FetchError, FetchPolicy, fetch
+from tests.support.host import loopback_hosts
 from tests.support.searxng import SearxNGServer, article_html
 
-HOSTS = [f"127.0.0.{i}" for i in range(2, 18)]
+HOSTS = loopback_hosts(16)
 CLAIM = "Global sea level rose by about 20 centimetres between 1900 and 2018, scientists say."
 
 

@@ -2,7 +2,7 @@
 
 Workload (BENCHMARKS.md): a private database (default `bench_match` on 127.0.0.1:5432, created and
 migrated here — never a test database) holds N claims: 500 "originals" (real sentences from
-../shared/data/pages and Climate-FEVER) plus N-500 background claims made from other real sentences with
+the pages of FACTCHECK_EVAL_DATA_DIR and Climate-FEVER) plus N-500 background claims made from other real sentences with
 40–90% of their words swapped for words of the same vocabulary (so they overlap partially with each other
 and with the originals, like claims about the same topics). Queried: 500 edited duplicates of the originals
 (1–3 edits each: case and punctuation, a dropped or added word, two words swapped, one word replaced, a
@@ -38,12 +38,13 @@ import statistics
 import sys
 import time
 from multiprocessing import Pool
-from pathlib import Path
 
 import psycopg2
 
-PAGES = Path(__file__).resolve().parents[2] / "shared" / "data" / "pages"
-CLIMATE_FEVER = Path(__file__).resolve().parents[2] / "shared" / "data" / "evidence" / "climate-fever.jsonl"
+from factcheck.envfile import eval_data_dir
+
+PAGES = eval_data_dir() / "pages"  # FACTCHECK_EVAL_DATA_DIR (factcheck/envfile.py)
+CLIMATE_FEVER = eval_data_dir() / "evidence" / "climate-fever.jsonl"
 DEFAULT_DSN = "postgres://postgres@127.0.0.1:5432/bench_match"
 FILLERS = ["reportedly", "now", "actually", "indeed", "in fact", "apparently", "still"]
 _OFFSETS = itertools.count()

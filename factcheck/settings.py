@@ -3,6 +3,10 @@
 Defaults run on a fresh machine: with DATABASE_URL / REDIS_URL unset they point at the embedded
 PostgreSQL and Valkey servers that `make run` / `make test` start (devtools/embedded.py).
 Production (FACTCHECK_ENV=production) refuses to start without its secrets.
+
+Every value comes from the environment first, then from the checkout's `.env` file if there is one, then
+from the defaults written here (factcheck/envfile.py): `make run`, the web server, the worker and the
+management commands all see the same configuration.
 """
 
 from __future__ import annotations
@@ -13,7 +17,10 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from factcheck.envfile import eval_data_dir, load_env_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent
+load_env_file()
 
 
 def env(name: str, default: str = "") -> str:
@@ -47,6 +54,9 @@ PRODUCTION = env("FACTCHECK_ENV", "development") == "production"
 EMBEDDED_DATA_DIR = Path(env("FACTCHECK_DATA_DIR", str(BASE_DIR / ".data")))
 EMBEDDED_PG_PORT = env_int("FACTCHECK_EMBEDDED_PG_PORT", 54329)
 EMBEDDED_REDIS_PORT = env_int("FACTCHECK_EMBEDDED_REDIS_PORT", 63799)
+# The evaluation and test data (pages, check-worthiness and evidence sets; README "Evaluation data"). A
+# relative path is taken from the repository root. Only tests, benchmarks and evaluations read it.
+FACTCHECK_EVAL_DATA_DIR = eval_data_dir(env("FACTCHECK_EVAL_DATA_DIR"))
 
 SECRET_KEY = env("SECRET_KEY")
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)

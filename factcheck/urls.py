@@ -2,9 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from factcheck.health import health
+from factcheck.home import home
 from factcheck.metrics import metrics
 
 urlpatterns = [
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("health/", health, name="health"),

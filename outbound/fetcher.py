@@ -157,11 +157,16 @@ class FetchError(Exception):
         transient: bool = False,
         status: int | None = None,
         retry_after: float | None = None,
+        address: IPAddress | None = None,
+        port: int | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.transient = transient
+        # What was refused, for blocked_address / blocked_port (outbound.policy.allow_hint names the setting).
+        self.address = address
+        self.port = port
         self.status = status
         self.retry_after = retry_after
 
@@ -299,11 +304,15 @@ def _parse_target(url: str, policy: FetchPolicy) -> _Target:
         raise FetchError("invalid_url", f"The URL's host is not valid: {exc}") from None
     port = port or DEFAULT_PORTS[scheme]
     if port not in (80, 443) and port not in policy.allow_ports:
-        raise FetchError("blocked_port", f"Port {port} is not allowed; only 80 and 443 can be fetched.")
+        raise FetchError(
+            "blocked_port", f"Port {port} is not allowed; only 80 and 443 can be fetched.", port=port
+        )
     address = _literal_address(host)
     if address is not None:
         if is_blocked_address(address, policy):
-            raise FetchError("blocked_address", f"The address {address} is not a public address.")
+            raise FetchError(
+                "blocked_address", f"The address {address} is not a public address.", address=address
+            )
     elif _is_local_name(host):
         raise FetchError("blocked_address", f"The host '{host}' is a local or single-label name.")
     path = normalize_percent(parts.path, _WIRE_SAFE) or "/"
@@ -374,7 +383,9 @@ def _resolve(
     blocked = [a for a in addresses if is_blocked_address(a, policy)]
     if blocked:
         raise FetchError(
-            "blocked_address", f"The host {target.host} resolves to a non-public address ({blocked[0]})."
+            "blocked_address",
+            f"The host {target.host} resolves to a non-public address ({blocked[0]}).",
+            address=blocked[0],
         )
     return addresses
 

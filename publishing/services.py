@@ -21,7 +21,7 @@ from django.utils import timezone
 from claims.models import Article
 from factcheck.retry import backoff
 from outbound.fetcher import FetchError, FetchPolicy, fetch, validate_url
-from outbound.policy import fetch_policy
+from outbound.policy import allow_hint, fetch_policy
 from publishing import signing
 from publishing.models import (
     EventType,
@@ -47,7 +47,9 @@ def check_target(url: str) -> str:
     try:
         return validate_url(url, fetch_policy())
     except FetchError as exc:
-        raise ValidationError(exc.message, code=exc.code) from None
+        refused = ValidationError(exc.message, code=exc.code)
+        refused.hint = allow_hint(exc)  # shown to staff only (api/exceptions.py); subscriptions are staff's
+        raise refused from None
 
 
 def check_events(events: list[str]) -> list[str]:

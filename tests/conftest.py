@@ -6,6 +6,7 @@ servers when those are unset, see devtools/embedded.py). No test contacts anythi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -22,12 +23,48 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from reviewers.roles import CONSUMERS, LEADS, REVIEWERS
-from tests.support import mediawiki
+from tests.support import evaldata, mediawiki, redisdb
+from tests.support.host import ALLOW_NETWORK
 from tests.support.pages import PageServer
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
 QUEUES = ("ingest", "sources", "webhooks")
+
+
+# --- Redis databases: this session's broker database is claimed, so no other suite takes it -----------
+@pytest.fixture(scope="session", autouse=True)
+def claimed_broker_database():
+    with contextlib.suppress(redis.RedisError):  # tests that need no Redis still run without one
+        redisdb.claim_session_db(settings.CELERY_BROKER_URL)
+
+
+# --- the evaluation data (tests/support/evaldata.py) ---------------------------------------------------
+@pytest.fixture(scope="session")
+def eval_data() -> Path:
+    """FACTCHECK_EVAL_DATA_DIR. Missing: the test is skipped with the reason, or under CI=true it fails
+    (pytest_runtest_call below), so that CI never passes without the data."""
+    reason = evaldata.missing()
+    if reason and not evaldata.in_ci():
+        pytest.skip(reason)
+    return evaldata.DATA_DIR
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item):
+    reason = evaldata.missing()
+    if reason and "eval_data" in getattr(item, "fixturenames", ()):
+        pytest.fail(f"{reason} (CI=true: tests that need the data fail without it)", pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    reason = evaldata.missing()
+    needing = [
+        i for i in terminalreporter.stats.get("skipped", []) + terminalreporter.stats.get("failed", [])
+    ]
+    count = sum(1 for report in needing if reason and reason in str(report.longrepr))
+    if count:
+        terminalreporter.write_line(f"{count} tests did not run: {reason}", yellow=True, bold=True)
 
 
 @pytest.fixture(autouse=True)
@@ -90,8 +127,9 @@ def anonymous_client() -> APIClient:
 # --- outbound rules for loopback test servers ------------------------------------------------------
 @pytest.fixture
 def allow_loopback_servers(settings):
-    """Let the fetcher reach 127.0.0.2 (the stand-in 'public' servers) on any port, and nothing else."""
-    settings.FACTCHECK_FETCH_ALLOW_NETWORKS = ["127.0.0.2/32"]
+    """Let the fetcher reach this run's stand-in 'public' servers (tests/support/host.py) on any port, and
+    nothing else."""
+    settings.FACTCHECK_FETCH_ALLOW_NETWORKS = [ALLOW_NETWORK]
     settings.FACTCHECK_FETCH_ALLOW_PORTS = list(range(1024, 65536))
     return settings
 
@@ -179,7 +217,7 @@ class WorkerProcess:
 
 
 @pytest.fixture(scope="session")
-def page_server() -> Iterator[PageServer]:
+def page_server(eval_data) -> Iterator[PageServer]:
     server = PageServer().start()
     yield server
     server.stop()
@@ -217,7 +255,7 @@ def worker_env(*, extra: dict[str, str] | None = None) -> dict[str, str]:
     env.update(
         DATABASE_URL=f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         REDIS_URL=settings.CELERY_BROKER_URL,
-        FACTCHECK_FETCH_ALLOW_NETWORKS="127.0.0.2/32",
+        FACTCHECK_FETCH_ALLOW_NETWORKS=ALLOW_NETWORK,
         PYTHONUNBUFFERED="1",
     )
     env.update(extra or {})

@@ -4,8 +4,13 @@ verdict over the API → the verdict feed."""
 
 from __future__ import annotations
 
-import pytest
+import io
+import re
 
+import pytest
+from django.core.management import call_command
+
+from claims.models import Article
 from tests.conftest import wait_for
 
 ARTICLE = "zeit.de.zugverkehr.html"
@@ -67,3 +72,30 @@ def test_submitted_article_flows_to_claims_sources_and_verdict_feed(
     feed = consumer_client.get("/api/v1/verdicts/").json()["results"]
     assert [v["id"] for v in feed] == [verdict["id"]]
     assert feed[0]["claim"] == claim["id"]
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_submit_article_wait_counts_stages_and_claims_sourced_honestly(
+    celery_worker, page_server, allow_loopback_servers
+):
+    err, out = io.StringIO(), io.StringIO()
+    call_command(
+        "submit_article", page_server.url(ARTICLE), "--wait", "--timeout", "180", stdout=out, stderr=err
+    )
+    frames = re.findall(
+        r"(\w+) \(stage (\d)/4\) \|[^|]*\| (\d+)/(\d+|\?) claims sourced", err.getvalue().replace("\r", "\n")
+    )
+    assert frames, err.getvalue()
+    stages = [int(stage) for _, stage, _, _ in frames]
+    assert stages == sorted(stages) and stages[-1] == 4
+    for status, stage, done, total in frames:
+        assert status == ["queued", "fetching", "extracting", "sourcing", "ready"][int(stage)]
+        if total == "?":
+            assert int(stage) < 3 and done == "0"  # claims are not counted before they are known
+        else:
+            assert int(stage) >= 3 and int(done) <= int(total)
+    claims = Article.objects.get().claims.count()
+    assert claims > 0 and frames[-1][2:] == (str(claims), str(claims))
+    assert "/s" not in err.getvalue() and "%" not in err.getvalue()
+    assert "Article" in out.getvalue() and ": ready" in out.getvalue()

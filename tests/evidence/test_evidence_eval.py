@@ -4,16 +4,17 @@ catches a broken pipeline, not a point of noise."""
 
 import json
 
+import pytest
+
 from eval.evidence_eval import DEFAULT_DATA, main
 
 SAMPLE = 60  # claims drawn with seed 0; 39 of them have SUPPORTS/REFUTES evidence
 HIT_AT_5_FLOOR = 0.3  # measured 0.46 on this sample (0.46 on --sample 200); 0.372 before the OR query
 
 
-def test_evidence_evaluation_on_a_sample_finds_gold_evidence(capsys):
-    assert DEFAULT_DATA.exists(), (
-        f"Climate-FEVER data not found at {DEFAULT_DATA} (../shared beside the checkout)"
-    )
+@pytest.mark.usefixtures("eval_data")
+def test_evidence_evaluation_on_a_sample_finds_gold_evidence(capsys, settings):
+    assert DEFAULT_DATA == settings.FACTCHECK_EVAL_DATA_DIR / "evidence" / "climate-fever.jsonl"
     assert main(["--sample", str(SAMPLE)]) == 0
     out = capsys.readouterr().out
     results = json.loads(out.strip().splitlines()[-1])

@@ -339,6 +339,7 @@ def test_shared_cache_round_trips_stay_off_the_event_loop(services):
     assert again[urls[0]].text == pages[urls[0]].text and again[urls[1]].error == "timeout"
 
 
+@pytest.mark.usefixtures("eval_data")
 def test_evidence_extraction_is_trafilaturas_fast_precision_mode():
     """extract_evidence_text reuses one trafilatura Extractor; the text must be what the keyword call gives."""
     for entry in manifest()[:12]:

@@ -8,14 +8,13 @@ import json
 import struct
 import zipfile
 import zlib
-from pathlib import Path
 
 import pypdf
 import pytest
 
 from extraction.decoding import IngestError, sniff_html, to_document
-
-PAGES = Path(__file__).resolve().parents[3] / "shared" / "data" / "pages"
+from tests.support.evaldata import PAGES_DIR as PAGES
+from tests.support.evaldata import page_params
 
 
 def make_pdf(*page_texts: str) -> bytes:
@@ -326,7 +325,8 @@ def test_b8_invalid_utf8_becomes_valid_text(raw):
     assert document.html.startswith("<p>") and document.html.endswith("</p>")
 
 
-@pytest.mark.parametrize("path", sorted(PAGES.glob("*.html")), ids=lambda p: p.name[:40])
+@pytest.mark.usefixtures("eval_data")
+@pytest.mark.parametrize("path", page_params(), ids=lambda p: p.name[:40] if p else "eval-data-missing")
 def test_b8_real_pages_decode_to_clean_html_with_or_without_a_content_type(path):
     content = path.read_bytes()
     declared = to_document(content, "text/html")
@@ -338,6 +338,7 @@ def test_b8_real_pages_decode_to_clean_html_with_or_without_a_content_type(path)
     assert declared.html.count("\ufffd") < 20
 
 
+@pytest.mark.usefixtures("eval_data")
 def test_b8_real_pages_have_their_must_contain_snippets_after_decoding():
     manifest = json.loads((PAGES / "manifest.json").read_text())
     entries = manifest.items() if isinstance(manifest, dict) else ((e.get("file"), e) for e in manifest)

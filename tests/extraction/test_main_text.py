@@ -1,4 +1,4 @@
-from pathlib import Path
+import pytest
 
 from extraction import main_text as extraction
 from extraction.main_text import (
@@ -7,14 +7,14 @@ from extraction.main_text import (
     extract_article,
     extract_plain_text,
 )
-
-PAGES = Path(__file__).resolve().parents[3] / "shared" / "data" / "pages"
+from tests.support.evaldata import PAGES_DIR as PAGES
 
 
 def read(name: str) -> str:
     return (PAGES / name).read_bytes().decode("utf-8", errors="replace")
 
 
+@pytest.mark.usefixtures("eval_data")
 def test_german_page_gives_text_metadata_and_language():
     article = extract_article(read("faz.net.streaming.html"))
     assert "Spotify" in article.text
@@ -25,6 +25,7 @@ def test_german_page_gives_text_metadata_and_language():
     assert article.published_at is not None and article.published_at.tzinfo is not None
 
 
+@pytest.mark.usefixtures("eval_data")
 def test_english_and_french_pages_are_detected():
     assert extract_article(read("theguardian.com.academics.html")).language == "en"
     assert extract_article(read("francais.radio.cz-ministre.html")).language == "fr"
@@ -87,6 +88,7 @@ def test_declared_summary_that_the_page_does_not_show_is_not_added():
     assert "search engines" not in extract_article(html).text
 
 
+@pytest.mark.usefixtures("eval_data")
 def test_real_page_keeps_its_lead_from_the_header():
     text = extract_article(read("tagesspiegel.de.abstandsregeln.html")).text
     assert text.startswith("Damit Mitarbeiter gesund bleiben")

@@ -1,12 +1,10 @@
 from functools import cache
-from pathlib import Path
 
 import pytest
 
 from extraction.main_text import extract_article
 from extraction.segmentation import split_sentences
-
-PAGES = Path(__file__).resolve().parents[3] / "shared" / "data" / "pages"
+from tests.support.evaldata import PAGES_DIR as PAGES
 
 
 @cache
@@ -14,6 +12,7 @@ def article(name: str):
     return extract_article((PAGES / name).read_bytes().decode("utf-8", errors="replace"))
 
 
+@pytest.mark.usefixtures("eval_data")
 @pytest.mark.parametrize(
     "page",
     [
@@ -74,6 +73,7 @@ def test_abbreviations_and_ordinals_do_not_end_a_sentence(language, text, expect
     assert [s.text for s in split_sentences(text, language=language)] == expected
 
 
+@pytest.mark.usefixtures("eval_data")
 def test_ordinal_date_in_a_real_german_page_stays_inside_its_sentence():
     extracted = article("de.cointelegraph.com-CME.html")
     texts = [s.text for s in split_sentences(extracted.text, language="de")]
@@ -123,6 +123,7 @@ def test_a_quotation_keeps_its_closing_mark_and_reporting_clause(language, text,
     assert [s.text for s in split_sentences(text, language=language)] == expected
 
 
+@pytest.mark.usefixtures("eval_data")
 def test_quoted_question_across_wrapped_lines_stays_with_its_reporting_clause():
     # zeit.de wraps lines mid-sentence; the question mark inside the quote is followed by `", sagte Lindner`.
     extracted = article("zeit.de.zugverkehr.html")
@@ -134,6 +135,7 @@ def test_quoted_question_across_wrapped_lines_stays_with_its_reporting_clause():
     assert not [s for s in sentences if s.text in ("Seit", "Doch", '"')]
 
 
+@pytest.mark.usefixtures("eval_data")
 @pytest.mark.parametrize(
     ("page", "ending"),
     [
@@ -153,6 +155,7 @@ def test_a_heading_line_is_not_joined_to_the_paragraph_after_it():
     assert [s.text for s in sentences] == ["Nationale Egoismen", "Lindners Aussagen zeigen das."]
 
 
+@pytest.mark.usefixtures("eval_data")
 def test_an_opening_quote_left_at_the_end_moves_to_the_quoted_sentence():
     extracted = article("swr.de-volleyball.html")
     texts = [s.text for s in split_sentences(extracted.text, language="de")]

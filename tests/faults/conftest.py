@@ -32,6 +32,7 @@ from claims.signals import article_finished
 from extraction import main_text as extraction
 from tests.conftest import ARTIFACTS, WorkerProcess, wait_for, worker_env
 from tests.faults.worker_app import FINISHED_TABLE, build_small_detector, record_finish
+from tests.support.host import ALLOW_NETWORK
 from tests.support.loopback import LoopbackServer, Request, Response, html_response
 
 # Short enough for a fast suite, and still what production is checked for at start-up: the hard time
@@ -330,7 +331,7 @@ def workers(request, fault_env) -> Iterator[callable]:
 @pytest.fixture
 def fault_settings(settings, article_site):
     """The same short limits and loopback permissions for code running in the test process."""
-    settings.FACTCHECK_FETCH_ALLOW_NETWORKS = ["127.0.0.2/32"]
+    settings.FACTCHECK_FETCH_ALLOW_NETWORKS = [ALLOW_NETWORK]
     settings.FACTCHECK_FETCH_ALLOW_PORTS = [article_site.port]
     settings.FACTCHECK_STALE_AFTER_SECONDS = int(FAULT_SETTINGS["FACTCHECK_STALE_AFTER_SECONDS"])
     settings.FACTCHECK_PROVIDERS = ["archive"]

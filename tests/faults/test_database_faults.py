@@ -37,6 +37,7 @@ from tests.faults.conftest import (
     wait_until,
 )
 from tests.faults.worker_app import FINISHED_TABLE
+from tests.support.host import ALLOW_NETWORK
 
 pytestmark = pytest.mark.slow
 
@@ -128,7 +129,7 @@ def test_f7_postgresql_restarted_under_load_recovers_without_restarting_web_or_w
         "DATABASE_URL": dsn,
         "REDIS_URL": private_redis.url,
         "DEBUG": "0",
-        "FACTCHECK_FETCH_ALLOW_NETWORKS": "127.0.0.2/32",
+        "FACTCHECK_FETCH_ALLOW_NETWORKS": ALLOW_NETWORK,
         "FACTCHECK_FETCH_ALLOW_PORTS": str(article_site.port),
         "DATABASE_CONNECT_TIMEOUT": "2",
         "PYTHONUNBUFFERED": "1",

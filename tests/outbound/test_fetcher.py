@@ -1,6 +1,6 @@
 """fetch() against loopback servers (RELIABILITY S3-S8, S12, S13, B1-B6, B10).
 
-The server listens on 127.0.0.2, which the policy allows; canaries on 127.0.0.1 and ::1 (same
+The server listens on this run's loopback address (tests/support/host.py), which the policy allows; canaries on 127.0.0.1 and ::1 (same
 port) fail the test if a blocked fetch ever connects to them.
 """
 
@@ -22,6 +22,7 @@ import pytest
 
 from outbound.fetcher import FetchError, FetchPolicy, afetch, fetch
 from tests.support import httpserver
+from tests.support.host import ALLOW_NETWORK, HOST
 from tests.support.httpserver import (
     Canary,
     UnacceptingListener,
@@ -169,16 +170,14 @@ def test_s3_every_internal_answer_form_is_blocked(loopback_server, loopback_poli
 
 
 def test_s3_single_label_names_are_blocked_without_resolving(loopback_server, loopback_policy):
-    resolver = Resolver({"redis": ["127.0.0.2"]})
+    resolver = Resolver({"redis": [HOST]})
     error = fetch_error(loopback_server.url("/", host="redis"), policy=loopback_policy, resolver=resolver)
     assert error.code == "blocked_address"
     assert resolver.calls == []
     assert loopback_server.requests == []
 
 
-@pytest.mark.parametrize(
-    "order", [["127.0.0.2", "127.0.0.1"], ["127.0.0.1", "127.0.0.2"], ["127.0.0.2", "::1"]]
-)
+@pytest.mark.parametrize("order", [[HOST, "127.0.0.1"], ["127.0.0.1", HOST], [HOST, "::1"]])
 def test_s4_one_internal_answer_among_public_ones_refuses_the_whole_fetch(
     loopback_server, loopback_policy, canary, order
 ):
@@ -197,12 +196,12 @@ def test_s5_rebinding_resolves_once_per_hop_and_connects_to_the_checked_address(
     loopback_server["/"] = redirect("/next")
     loopback_server["/next"] = respond(200, "<p>ok</p>")
     # First answers are "public"; every later answer points inside.
-    resolver = Resolver(sequence=[["127.0.0.2"], ["127.0.0.2"], ["127.0.0.1"]])
+    resolver = Resolver(sequence=[[HOST], [HOST], ["127.0.0.1"]])
     response = fetch(loopback_server.url("/", host="news.example"), policy=loopback_policy, resolver=resolver)
     assert response.content == b"<p>ok</p>"
     assert resolver.calls == [("news.example", loopback_server.port)] * 2  # once per hop, not per connect
-    assert response.addresses == ["127.0.0.2", "127.0.0.2"]
-    assert [r.local[0] for r in loopback_server.requests] == ["127.0.0.2", "127.0.0.2"]
+    assert response.addresses == [HOST, HOST]
+    assert [r.local[0] for r in loopback_server.requests] == [HOST, HOST]
     assert [r.headers["host"] for r in loopback_server.requests] == [
         f"news.example:{loopback_server.port}"
     ] * 2
@@ -211,7 +210,7 @@ def test_s5_rebinding_resolves_once_per_hop_and_connects_to_the_checked_address(
 
 def test_s5_a_rebound_answer_on_the_next_hop_is_refused(loopback_server, loopback_policy, canary):
     loopback_server["/"] = redirect("/next")
-    resolver = Resolver(sequence=[["127.0.0.2"], ["127.0.0.1"]])
+    resolver = Resolver(sequence=[[HOST], ["127.0.0.1"]])
     error = fetch_error(
         loopback_server.url("/", host="news.example"), policy=loopback_policy, resolver=resolver
     )
@@ -254,7 +253,7 @@ def test_s6_redirects_to_internal_addresses_are_refused(
     loopback_server, loopback_policy, canary, status, location
 ):
     loopback_server["/"] = redirect(location.format(port=loopback_server.port), status)
-    resolver = Resolver({"news.example": ["127.0.0.2"], "internal.example": ["127.0.0.1"]})
+    resolver = Resolver({"news.example": [HOST], "internal.example": ["127.0.0.1"]})
     error = fetch_error(
         loopback_server.url("/", host="news.example"), policy=loopback_policy, resolver=resolver
     )
@@ -270,7 +269,7 @@ def test_s6_relative_and_scheme_relative_redirects_to_allowed_hosts_are_followed
     loopback_server["/a/b"] = redirect("../c?x=1", status)
     loopback_server["/c"] = redirect(f"//other.example:{loopback_server.port}/d", status)
     loopback_server["/d"] = respond(200, "<p>done</p>")
-    resolver = Resolver({"news.example": ["127.0.0.2"], "other.example": ["127.0.0.2"]})
+    resolver = Resolver({"news.example": [HOST], "other.example": [HOST]})
     response = fetch(
         loopback_server.url("/a/b", host="news.example"), policy=loopback_policy, resolver=resolver
     )
@@ -285,7 +284,7 @@ def test_s6_relative_and_scheme_relative_redirects_to_allowed_hosts_are_followed
 
 @pytest.mark.parametrize(
     "location",
-    ["file:///etc/passwd", "gopher://127.0.0.2:70/_x", "ftp://example.com/x", "data:text/html,<p>x</p>"],
+    ["file:///etc/passwd", f"gopher://{HOST}:70/_x", "ftp://example.com/x", "data:text/html,<p>x</p>"],
 )
 def test_s7_redirects_to_other_schemes_are_unsupported(loopback_server, loopback_policy, location):
     loopback_server["/"] = redirect(location)
@@ -294,7 +293,7 @@ def test_s7_redirects_to_other_schemes_are_unsupported(loopback_server, loopback
 
 
 def test_s7_s9_redirects_to_other_ports_are_blocked(loopback_server, loopback_policy, canary):
-    loopback_server["/"] = redirect("http://127.0.0.2:6379/")
+    loopback_server["/"] = redirect(f"http://{HOST}:6379/")
     assert fetch_error(loopback_server.url("/"), policy=loopback_policy).code == "blocked_port"
 
 
@@ -365,11 +364,11 @@ SECRETS = {
 }
 
 
-@pytest.mark.parametrize("target_host", ["other.example", "127.0.0.2"])
+@pytest.mark.parametrize("target_host", ["other.example", HOST])
 def test_s13_credentials_are_not_forwarded_to_another_host(loopback_server, loopback_policy, target_host):
     loopback_server["/"] = redirect(f"http://{target_host}:{loopback_server.port}/landing")
     loopback_server["/landing"] = respond(200, "ok")
-    resolver = Resolver({"news.example": ["127.0.0.2"], "other.example": ["127.0.0.2"]})
+    resolver = Resolver({"news.example": [HOST], "other.example": [HOST]})
     fetch(
         loopback_server.url("/", host="news.example"),
         policy=loopback_policy,
@@ -394,7 +393,7 @@ def test_s13_credentials_stay_on_a_same_origin_redirect(loopback_server, loopbac
 def test_s13_credentials_are_dropped_on_a_port_change_and_not_restored_on_return(loopback_server, canary):
     with httpserver.LoopbackServer() as other:
         policy = FetchPolicy.build(
-            allow_networks=["127.0.0.2/32"], allow_ports=[loopback_server.port, other.port], total_timeout=5
+            allow_networks=[ALLOW_NETWORK], allow_ports=[loopback_server.port, other.port], total_timeout=5
         )
         loopback_server["/"] = redirect(other.url("/hop"))
         other["/hop"] = redirect(loopback_server.url("/back"))
@@ -459,10 +458,10 @@ def test_b3_a_double_encoded_bomb_is_caught_too(loopback_server):
 def test_b4_a_connect_timeout_is_reported_within_bounds():
     with UnacceptingListener() as listener:
         policy = FetchPolicy.build(
-            allow_networks=["127.0.0.2/32"], allow_ports=[listener.port], connect_timeout=0.5, total_timeout=5
+            allow_networks=[ALLOW_NETWORK], allow_ports=[listener.port], connect_timeout=0.5, total_timeout=5
         )
         started = time.monotonic()
-        error = fetch_error(f"http://127.0.0.2:{listener.port}/", policy=policy)
+        error = fetch_error(f"http://{HOST}:{listener.port}/", policy=policy)
     assert error.code == "timeout"
     assert error.transient
     assert 0.4 < time.monotonic() - started < 2.0
@@ -533,8 +532,8 @@ def test_b6_a_refused_connection_is_a_transient_connection_error(loopback_server
     closed = httpserver.LoopbackServer()
     port = closed.port
     closed.stop()  # nothing listens there any more
-    policy = FetchPolicy.build(allow_networks=["127.0.0.2/32"], allow_ports=[port])
-    error = fetch_error(f"http://127.0.0.2:{port}/", policy=policy)
+    policy = FetchPolicy.build(allow_networks=[ALLOW_NETWORK], allow_ports=[port])
+    error = fetch_error(f"http://{HOST}:{port}/", policy=policy)
     assert (error.code, error.transient) == ("connection_error", True)
 
 
@@ -657,18 +656,18 @@ def test_https_connects_to_the_checked_address_with_the_original_name_for_sni_an
 ):
     tls_server["/"] = respond(200, "<p>secure</p>")
     policy = policy_for(tls_server, ca_certs=str(certificate[0]))
-    resolver = Resolver({"news.example": ["127.0.0.2"]})
+    resolver = Resolver({"news.example": [HOST]})
     response = fetch(f"https://news.example:{tls_server.port}/", policy=policy, resolver=resolver)
     assert response.content == b"<p>secure</p>"
     assert tls_server.server_names == ["news.example"]
     assert tls_server.requests[0].headers["host"] == f"news.example:{tls_server.port}"
-    assert tls_server.requests[0].local[0] == "127.0.0.2"
+    assert tls_server.requests[0].local[0] == HOST
 
 
 def test_https_refuses_a_certificate_for_another_name(tls_server, certificate):
     tls_server["/"] = respond(200, "<p>secure</p>")
     policy = policy_for(tls_server, ca_certs=str(certificate[0]))
-    resolver = Resolver({"evil.example": ["127.0.0.2"]})
+    resolver = Resolver({"evil.example": [HOST]})
     error = fetch_error(f"https://evil.example:{tls_server.port}/", policy=policy, resolver=resolver)
     assert error.code == "tls_error"
     assert not error.transient

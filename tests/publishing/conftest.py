@@ -1,4 +1,4 @@
-"""A real webhook receiver on 127.0.0.2 and helpers to subscribe it."""
+"""A real webhook receiver on this run's loopback address and helpers to subscribe it."""
 
 from __future__ import annotations
 

@@ -4,11 +4,9 @@ id after a failure, while the verdict itself never waits (F10)."""
 from __future__ import annotations
 
 import json
-import re
 import time
 
 import pytest
-import redis
 from django.conf import settings
 
 from factcheck.celery import app
@@ -20,6 +18,7 @@ from tests.conftest import ARTIFACTS, WorkerProcess, make_user, wait_for, worker
 from tests.factories import make_claim
 from tests.publishing.conftest import Receiver, subscribe
 from tests.publishing.test_webhook_delivery import receiver_snippet
+from tests.support.redisdb import claim_private_db, release
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -29,8 +28,7 @@ def test_a_worker_delivers_a_signed_webhook_and_retries_with_the_same_id(
 ):
     # A broker database of its own, so the session's shared worker (which may not reach this receiver's
     # port) never takes these messages.
-    broker = re.sub(r"/\d+$", "/12", settings.CELERY_BROKER_URL)
-    redis.Redis.from_url(broker).flushdb()
+    broker = claim_private_db(settings.CELERY_BROKER_URL)
     with Receiver() as receiver:
         env = worker_env(
             extra={
@@ -58,7 +56,7 @@ def test_a_worker_delivers_a_signed_webhook_and_retries_with_the_same_id(
             )
         finally:
             worker.stop()
-            redis.Redis.from_url(broker).flushdb()
+            release(broker)
     assert [r.headers["webhook-id"] for r in receiver.requests] == [message.msg_id] * 2
     assert list(WebhookDelivery.objects.order_by("attempt").values_list("status_code", flat=True)) == [
         503,

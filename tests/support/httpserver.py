@@ -1,7 +1,7 @@
 """Loopback HTTP servers for tests, scripted per path, plus "canary" listeners.
 
-Nothing here touches the Internet. A LoopbackServer listens on 127.0.0.2 by default (a "public"
-address for the fetcher once ``FetchPolicy.build(allow_networks=["127.0.0.2/32"], ...)`` allows
+Nothing here touches the Internet. A LoopbackServer listens on this run's loopback address (tests/support/host.py) by default (a "public"
+address for the fetcher once ``FetchPolicy.build(allow_networks=[ALLOW_NETWORK], ...)`` allows
 it); a Canary listens on 127.0.0.1 and ::1 on the same port and records every connection, so a
 test can prove that a blocked fetch never reached the "internal" addresses.
 
@@ -34,6 +34,7 @@ import brotli
 import pytest
 
 from outbound.fetcher import FetchPolicy
+from tests.support.host import HOST
 
 __all__ = [
     "Canary",
@@ -234,9 +235,7 @@ class LoopbackServer:
     One request per connection. Unknown paths get 404. Every request is recorded in ``requests``.
     """
 
-    def __init__(
-        self, host: str = "127.0.0.2", port: int = 0, *, wrap_socket: Callable | None = None
-    ) -> None:
+    def __init__(self, host: str = HOST, port: int = 0, *, wrap_socket: Callable | None = None) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.host = host
         self.routes: dict[str, Action] = {}
@@ -428,7 +427,7 @@ class Canary:
             listener.close()
 
 
-def start_server_with_canary(host: str = "127.0.0.2", attempts: int = 20, **kw: object) -> LoopbackServer:
+def start_server_with_canary(host: str = HOST, attempts: int = 20, **kw: object) -> LoopbackServer:
     """Start a LoopbackServer whose port is also free on 127.0.0.1 and ::1, guarded by a Canary."""
     for _ in range(attempts):
         server = LoopbackServer(host, **kw)  # type: ignore[arg-type]
@@ -438,7 +437,7 @@ def start_server_with_canary(host: str = "127.0.0.2", attempts: int = 20, **kw: 
             server.stop()
             continue
         return server.start()
-    raise RuntimeError("Could not find a port free on 127.0.0.2, 127.0.0.1 and ::1.")
+    raise RuntimeError(f"Could not find a port free on {host}, 127.0.0.1 and ::1.")
 
 
 def policy_for(server: LoopbackServer, **kw: object) -> FetchPolicy:
@@ -450,7 +449,7 @@ def policy_for(server: LoopbackServer, **kw: object) -> FetchPolicy:
 
 @pytest.fixture
 def loopback_server() -> Iterator[LoopbackServer]:
-    """A started LoopbackServer on 127.0.0.2 with a Canary on 127.0.0.1/::1 at the same port."""
+    """A started LoopbackServer on this run's loopback address with a Canary on 127.0.0.1/::1 at the same port."""
     server = start_server_with_canary()
     try:
         yield server
@@ -471,14 +470,14 @@ def canary(loopback_server: LoopbackServer) -> Canary:
 
 @pytest.fixture
 def loopback_policy(loopback_server: LoopbackServer) -> FetchPolicy:
-    """A FetchPolicy reaching loopback_server: 127.0.0.2/32 and its port allowed, 2 s/2 s/5 s timeouts."""
+    """A FetchPolicy reaching loopback_server: its address (/32) and its port allowed, 2 s/2 s/5 s timeouts."""
     return policy_for(loopback_server)
 
 
 class UnacceptingListener:
     """A listener whose accept queue is full, so new connections hang in SYN (connect timeout)."""
 
-    def __init__(self, host: str = "127.0.0.2") -> None:
+    def __init__(self, host: str = HOST) -> None:
         self.host = host
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.bind((host, 0))

@@ -1,4 +1,4 @@
-"""A small threaded HTTP server on 127.0.0.2 for the stand-ins of external services.
+"""A small threaded HTTP server on this run's loopback address (tests/support/host.py) for the stand-ins of external services.
 
 Each stand-in subclasses `LoopbackServer` and implements `route()`. Common failure modes are built in so
 every provider can be tested against the same kinds of trouble: `mode = "500" | "503" | "429" | "hang"`,
@@ -17,8 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from evidence.providers.base import ProviderConfig
 from outbound.fetcher import FetchPolicy
-
-HOST = "127.0.0.2"
+from tests.support.host import ALLOW_NETWORK, HOST
 
 
 class Request:
@@ -160,9 +159,9 @@ class LoopbackServer:
 
 
 def provider_config(*servers: LoopbackServer, **overrides: Any) -> ProviderConfig:
-    """A ProviderConfig whose fetch policy reaches exactly these stand-ins (127.0.0.2 and their ports)."""
+    """A ProviderConfig whose fetch policy reaches exactly these stand-ins (this run's address and their ports)."""
     policy = FetchPolicy.build(
-        allow_networks=["127.0.0.2/32"],
+        allow_networks=[ALLOW_NETWORK],
         allow_ports=[s.port for s in servers],
         connect_timeout=overrides.pop("connect_timeout", 1.0),
         read_timeout=overrides.pop("read_timeout", 2.0),

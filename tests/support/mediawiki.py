@@ -8,7 +8,7 @@ Speaks the parts of the real wire format the provider uses (formatversion=2 JSON
   fullurl, canonicalurl, touched, pagelanguage; unknown titles come back with `"missing": true`; like
   TextExtracts, only one full (non-intro) extract is returned per request, with a warning;
 - errors as `{"error": {"code", "info"}}` with HTTP 200, as MediaWiki does.
-URL template for FACTCHECK_WIKIPEDIA_API: `server.api_template` = http://127.0.0.2:PORT/{lang}/w/api.php.
+URL template for FACTCHECK_WIKIPEDIA_API: `server.api_template` = http://HOST:PORT/{lang}/w/api.php (HOST: tests/support/host.py).
 """
 
 from __future__ import annotations

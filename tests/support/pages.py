@@ -1,17 +1,13 @@
-"""Serve the real pages of ../shared/data/pages on a loopback address, as an article site would."""
+"""Serve the real pages of FACTCHECK_EVAL_DATA_DIR/pages on a loopback address, as an article site would."""
 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
+from factcheck.envfile import eval_data_dir
 from tests.support.loopback import LoopbackServer, Request, Response
 
-SHARED_DIR = Path(
-    os.environ.get("FACTCHECK_SHARED_DIR", Path(__file__).resolve().parents[2].parent / "shared")
-)
-PAGES_DIR = SHARED_DIR / "data" / "pages"
+PAGES_DIR = eval_data_dir() / "pages"
 
 
 def manifest() -> list[dict]:

@@ -18,14 +18,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--dev-dir", default=str(DEV_DIR))
         parser.add_argument(
-            "--pages-dir", default="", help="default: pages_dir of split.json (repo-relative)"
+            "--pages-dir", default="", help="default: pages_dir of split.json under FACTCHECK_EVAL_DATA_DIR"
         )
         parser.add_argument("--threshold", type=float, default=None)
 
     def handle(self, *args, dev_dir: str, pages_dir: str, threshold, **options):
         dev = Path(dev_dir)
         split = json.loads((dev / "split.json").read_text(encoding="utf-8"))
-        pages = Path(pages_dir) if pages_dir else (Path(settings.BASE_DIR) / split["pages_dir"]).resolve()
+        pages = Path(pages_dir) if pages_dir else Path(settings.FACTCHECK_EVAL_DATA_DIR) / split["pages_dir"]
         if threshold is None:
             threshold = settings.FACTCHECK_CHECKWORTHINESS_THRESHOLD
         results = {"threshold": threshold}

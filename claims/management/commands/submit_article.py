@@ -11,6 +11,7 @@ from tqdm import tqdm
 from claims.models import Article, ArticleStatus, ClaimStatus
 from claims.services import SubmissionRefused, submit_article
 
+# The pipeline in order; an article at STAGES[i] has passed i of the len(STAGES) - 1 steps.
 STAGES = [
     ArticleStatus.QUEUED,
     ArticleStatus.FETCHING,
@@ -18,6 +19,20 @@ STAGES = [
     ArticleStatus.SOURCING,
     ArticleStatus.READY,
 ]
+# Two honest counts: the stage reached (in the description) and claims sourced of claims found (the bar,
+# empty and "?" until extraction has found the claims). No rate: neither is a steady flow.
+BAR_FORMAT = "{desc} |{bar:24}| {n_fmt}/{total_fmt} claims sourced [{elapsed}]"
+
+
+def progress(status: str, claims: int, sourced: int) -> tuple[str, int | None, int]:
+    """(description, bar total, bar count) for an article in `status` with `sourced` of `claims` done."""
+    steps = len(STAGES) - 1
+    if status in STAGES:
+        description = f"{status} (stage {STAGES.index(status)}/{steps})"
+    else:
+        description = str(status)
+    known = STAGES.index(status) >= STAGES.index(ArticleStatus.SOURCING) if status in STAGES else claims > 0
+    return description, (claims if known else None), min(sourced, claims)
 
 
 class Command(BaseCommand):
@@ -35,7 +50,8 @@ class Command(BaseCommand):
         try:
             article, created = submit_article(url=url)
         except SubmissionRefused as exc:
-            raise CommandError(f"{exc.code}: {' '.join(exc.messages)}") from exc
+            hint = f" {exc.hint}" if exc.hint else ""  # an operator at the command line may see the setting
+            raise CommandError(f"{exc.code}: {' '.join(exc.messages)}{hint}") from exc
         self.stderr.write(
             f"{'Queued' if created else 'Already known'}: article {article.pk} ({article.canonical_url})"
         )
@@ -47,19 +63,15 @@ class Command(BaseCommand):
 
     def follow(self, article: Article, *, timeout: float) -> Article:
         deadline = time.monotonic() + timeout
-        with tqdm(total=100, desc="queued", unit="%", file=self.stderr._out, leave=True) as bar:
+        with tqdm(total=None, bar_format=BAR_FORMAT, file=self.stderr._out, leave=True) as bar:
             while True:
                 article.refresh_from_db()
                 claims = article.claims.count()
                 sourced = article.claims.exclude(status=ClaimStatus.PENDING).count()
-                if article.status in STAGES:
-                    percent = 25 * STAGES.index(article.status)
-                    if article.status == ArticleStatus.SOURCING and claims:
-                        percent = 75 + 25 * sourced // claims
-                else:
-                    percent = bar.n
-                bar.set_description(f"{article.status} ({sourced}/{claims} claims sourced)")
-                bar.update(max(0, percent - bar.n))
+                description, total, done = progress(article.status, claims, sourced)
+                bar.set_description_str(description, refresh=False)
+                bar.total, bar.n = total, done
+                bar.refresh()
                 if article.status in (ArticleStatus.READY, ArticleStatus.FAILED):
                     return article
                 if time.monotonic() > deadline:

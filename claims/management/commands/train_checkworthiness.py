@@ -10,7 +10,6 @@ from checkworthiness.model import MODEL_PATH
 from eval.labelled_articles import load_labelled_articles
 from training.checkworthiness import train, training_sentences
 
-DEFAULT_DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "checkworthiness"
 DEV_DIR = Path(settings.BASE_DIR) / "eval" / "claims-dev"
 
 
@@ -21,7 +20,11 @@ class Command(BaseCommand):
     requires_system_checks = []
 
     def add_arguments(self, parser):
-        parser.add_argument("--data", default=str(DEFAULT_DATA), help="directory with the CheckThat! files")
+        parser.add_argument(
+            "--data",
+            default=str(Path(settings.FACTCHECK_EVAL_DATA_DIR) / "checkworthiness"),
+            help="directory with the CheckThat! files (default: under FACTCHECK_EVAL_DATA_DIR)",
+        )
         parser.add_argument("--out", default=str(MODEL_PATH))
         parser.add_argument("--seed", type=int, default=13)
         parser.add_argument(
@@ -31,7 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args, data: str, out: str, seed: int, dev_dir: str, **options):
         dev = Path(dev_dir)
         split = json.loads((dev / "split.json").read_text(encoding="utf-8"))
-        pages = (Path(settings.BASE_DIR) / split["pages_dir"]).resolve()
+        pages = Path(settings.FACTCHECK_EVAL_DATA_DIR) / split["pages_dir"]
         # Held-out articles are never read here: they are for measuring, not for fitting.
         news_rows = training_sentences(*load_labelled_articles(dev, pages, "tuning"))
         report = train(Path(data), out_path=Path(out), seed=seed, log=self.stdout.write, news_rows=news_rows)

@@ -1,4 +1,8 @@
-"""Create the demo accounts of a fresh installation (idempotent) and print how to log in."""
+"""Create the demo accounts of a fresh installation (idempotent) and print how to log in.
+
+A password is printed only when it is set: when the account is created, with --password (or
+FACTCHECK_DEMO_PASSWORD), or with --reset-passwords, which gives the existing accounts new ones.
+"""
 
 from __future__ import annotations
 
@@ -23,17 +27,38 @@ class Command(BaseCommand):
             default=os.environ.get("FACTCHECK_DEMO_PASSWORD", ""),
             help="Password for the demo accounts (default: a new random one per account).",
         )
+        parser.add_argument(
+            "--reset-passwords",
+            action="store_true",
+            help="Give the existing demo accounts new passwords (random, or --password) and print them.",
+        )
         parser.add_argument("--json", action="store_true", dest="as_json")
         parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        parser.add_argument(
+            "--reset-hint",
+            default="python manage.py setup_demo --reset-passwords",
+            help="The command printed for getting new passwords when the old ones are not shown.",
+        )
 
-    def handle(self, *args, password: str, as_json: bool, base_url: str, **options):
+    def handle(
+        self,
+        *args,
+        password: str,
+        reset_passwords: bool,
+        as_json: bool,
+        base_url: str,
+        reset_hint: str,
+        **options,
+    ):
         accounts = {}
         for username, role, staff, superuser in [
             ("admin", None, True, True),
             ("reviewer", REVIEWERS, True, False),
             ("consumer", CONSUMERS, False, False),
         ]:
-            accounts[username] = self.ensure_account(username, role, staff, superuser, password)
+            accounts[username] = self.ensure_account(
+                username, role, staff, superuser, password, reset=reset_passwords
+            )
         if as_json:
             self.stdout.write(json.dumps(accounts))
             return
@@ -41,15 +66,19 @@ class Command(BaseCommand):
         for username, account in accounts.items():
             shown = account["password"] or "(unchanged)"
             self.stdout.write(f"  {username:9} password {shown:24} API token {account['token']}")
+        if any(not account["password"] for account in accounts.values()):
+            self.stdout.write(
+                "Passwords are printed only when they are set (on the first run). New ones: " + reset_hint
+            )
         self.stdout.write("")
 
-    def ensure_account(self, username, role, staff, superuser, password) -> dict:
+    def ensure_account(self, username, role, staff, superuser, password, *, reset: bool = False) -> dict:
         User = get_user_model()
         user, created = User.objects.get_or_create(
             username=username, defaults={"is_staff": staff, "is_superuser": superuser}
         )
         new_password = ""
-        if created or password:
+        if created or password or reset:
             new_password = password or secrets.token_urlsafe(12)
             user.set_password(new_password)
             user.save(update_fields=["password"])
