@@ -12,9 +12,9 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from api.conditional import conditional_response
 from api.feed import KeysetLinksSerializer, below_horizon
 from api.filters import VerdictFilter
 from api.pagination import KeysetPagination
@@ -140,9 +140,16 @@ class ClaimReviewFeedViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 "cursor", OpenApiTypes.STR, description="Opaque cursor from next/previous/resume."
             ),
             OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 500, default 50."),
+            OpenApiParameter(
+                "If-None-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="The ETag of the page as last read: 304 when nothing on it changed.",
+            ),
         ],
         responses={
             200: ClaimReviewPageSerializer,
+            304: OpenApiResponse(description="Not modified since the ETag in If-None-Match."),
             400: OpenApiResponse(ErrorSerializer, description="Invalid filter or cursor."),
             401: OpenApiResponse(ErrorSerializer, description="No or invalid credentials."),
             429: OpenApiResponse(ErrorSerializer, description="Throttled; see Retry-After."),
@@ -162,6 +169,5 @@ class ClaimReviewFeedViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             )
             for v in page.rows
         ]
-        return Response(
-            {"next": page.next, "previous": page.previous, "resume": page.resume, "results": results}
-        )
+        body = {"next": page.next, "previous": page.previous, "resume": page.resume, "results": results}
+        return conditional_response(request, body, tag="claimreviews")
