@@ -37,14 +37,18 @@ def test_the_claim_list_has_queues_and_take_next(reviewer):
     assert "Awaiting second review" in html
 
 
-def test_take_next_assigns_and_opens_the_claim(reviewer):
+def test_take_next_assigns_and_opens_the_claim_and_gives_it_back_until_another_is_asked_for(reviewer):
     claim = make_claim()
     client = browser_for(reviewer)
     response = client.post(reverse("admin:claims_claim_take_next"))
     assert response.status_code == 302 and response["Location"] == claim_url(claim)
     assert Assignment.objects.open().get(claim=claim).reviewer == reviewer
-    empty = client.post(reverse("admin:claims_claim_take_next"), follow=True)
+    again = client.post(reverse("admin:claims_claim_take_next"))
+    assert again["Location"] == claim_url(claim)
+    assert Assignment.objects.filter(reviewer=reviewer).count() == 1
+    empty = client.post(reverse("admin:claims_claim_take_next"), {"another": ""}, follow=True)
     assert "Nothing left to take" in empty.content.decode()
+    assert not Assignment.objects.open().exists()
 
 
 def test_the_claim_page_shows_article_sources_fact_checks_matches_and_history(reviewer):
@@ -107,7 +111,7 @@ def test_earlier_claims_are_the_stored_matches_with_their_article_and_current_ve
 
     html = browser_for(reviewer).get(claim_url(claim)).content.decode()
     section = html.split("Earlier claims saying the same", 1)[1]
-    assert section.count('class="source earlier-claim"') == 2
+    assert section.count('class="earlier-claim"') == 2
     assert reverse("admin:claims_claim_change", args=[first.pk]) in section
     assert reverse("admin:claims_claim_change", args=[undecided.pk]) in section
     assert reverse("admin:claims_claim_change", args=[later.pk]) not in section
@@ -220,7 +224,7 @@ def test_the_article_list_shows_stage_bars_and_error_codes(lead):
     make_claim(sourcing, start=100, status=ClaimStatus.PENDING)
     html = browser_for(lead).get(reverse("admin:claims_article_changelist")).content.decode()
     assert "http_404" in html and "in fetch" in html
-    assert "Sources 1/2" in html
+    assert "sources 1/2" in html
     assert "Re-run the failed stage" in html
 
 
