@@ -2,7 +2,7 @@
 Retry-After before any further token is even looked up (RELIABILITY A5).
 
 Valid tokens are remembered in the process for FACTCHECK_TOKEN_CACHE_SECONDS, so a client polling the
-feed does not cost a database lookup per request (BENCHMARKS.md P5). Revoking a token (deleting it, or
+feed does not cost a database lookup per request (docs/benchmarks.md, P5). Revoking a token (deleting it, or
 deactivating or deleting its user) therefore takes effect within that many seconds in every process;
 0 turns the cache off. Only tokens that were valid are remembered: a wrong token is looked up every time
 (and counted against its address).

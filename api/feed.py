@@ -1,6 +1,6 @@
 """The verdict feed consumers poll: keyset pages in decision order, conditional GETs, a fast path.
 
-The feed is the hottest read of the service (BENCHMARKS.md P5), so a page is one precomposed SQL
+The feed is the hottest read of the service (docs/benchmarks.md, P5), so a page is one precomposed SQL
 statement (the ORM would spend about as long compiling it as PostgreSQL spends answering it), its rows
 become items without model instances or serializers, and orjson renders them. The serializers below only
 describe that shape for the OpenAPI schema; the filters are validated by `VerdictFilter`.
@@ -35,7 +35,7 @@ from reviewers.models import ReviewState, Verdict
 # servers); transactions older than FACTCHECK_FEED_MAX_TRANSACTION_AGE are ignored (nothing that old is
 # recording a verdict, and a forgotten session must not freeze the feed). The function behind the
 # pg_stat_activity view, without the view's joins to pg_database and pg_authid: about half the horizon's
-# cost (0.47 -> 0.27 ms per lookup, measured alone on the shared machine).
+# cost (docs/benchmarks.md, P5).
 HORIZON_SQL = """
     "reviewers_verdict"."decided_at" < (
         SELECT LEAST(clock_timestamp(), MIN(a.xact_start) - make_interval(secs => %s))

@@ -123,7 +123,7 @@ class VerdictSerializer(serializers.ModelSerializer):
 
     def to_representation(self, verdict: Verdict) -> dict:
         """What the fields above render, built directly: DRF sets up a ModelSerializer's fields for every
-        instance (~0.5 ms each here), and a verdict is rendered on every POST and for
+        instance (a measurable share of a POST: docs/benchmarks.md, P6), and a verdict is rendered on every POST and for
         every claim in a list. The fields still describe the shape (OpenAPI); a test keeps the two equal."""
         return {
             "id": verdict.pk,

@@ -26,7 +26,7 @@ from textkit.similarity import MATCH_THRESHOLD, ClaimKey, band_keys, fingerprint
 
 logger = logging.getLogger(__name__)
 
-MAX_CANDIDATES = 10  # ordered by shared band keys; re-scoring one costs ~0.1 ms (P7: the top 5 suffice)
+MAX_CANDIDATES = 10  # ordered by shared band keys; re-scoring is cheap and the top 5 suffice (P7)
 MAX_MATCHES = 5
 
 
@@ -67,10 +67,10 @@ def find_matches(
 
 
 # The candidates of many claims in one statement (one per article, whatever its number of claims:
-# BENCHMARKS.md P3 counts statements per article). Per claim: the claims with the same fingerprint (btree)
+# docs/benchmarks.md, P3, counts statements per article). Per claim: the claims with the same fingerprint (btree)
 # and, for each of its band keys alone, the claims that have that key (GIN). One key at a time because
 # PostgreSQL has no statistics for keys that are all rare: it estimates `match_keys && <30 keys>` at ~14%
-# of the table and seq-scans a small one (80 ms at 2·10⁴ claims), while a single key is estimated at 0.5%
+# of the table and seq-scans it, while a single key is estimated at 0.5%
 # and always goes through the index. Counting the rows per claim id gives the number of shared keys for
 # free, the order in which the best MAX_CANDIDATES are kept.
 _BATCH_CANDIDATES_SQL = f"""
@@ -99,7 +99,7 @@ SELECT q.claim_id, m.id, m.text, m.language, m.exact
 def _candidates(rows: list[dict]) -> list[tuple]:
     """(claim_id, candidate id, text, language, exact) for each row of claim_id, article_id, fp, keys."""
     # Without JIT: the plan's cost counts 100 claims × 10 keys × 200 rows, well above jit_above_cost, and
-    # compiling takes 50–200 ms for a statement that runs in a few (the matched rows are few).
+    # compiling costs far more than the statement itself (the matched rows are few).
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
         cursor.execute(_BATCH_CANDIDATES_SQL, {"rows": json.dumps(rows), "limit": MAX_CANDIDATES})

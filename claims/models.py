@@ -174,7 +174,7 @@ class ClaimStatus(models.TextChoices):
 
 
 class VerdictLabel(models.TextChoices):
-    """What a reviewer decided. Pipeline failures are never a label (see API.md)."""
+    """What a reviewer decided. Pipeline failures are never a label (see docs/api.md)."""
 
     VERIFIED = "verified", "Verified"
     DISPUTED = "disputed", "Disputed"
@@ -274,7 +274,7 @@ class Claim(models.Model):
             models.Index(fields=["verdict_label", "-score"]),
             models.Index(fields=["updated_at", "id"]),
             # fastupdate off: with a pending list every key lookup scans it whole (up to 4 MB of
-            # unsorted entries until vacuum), ~0.9 ms per key instead of ~0.01 ms (P3, claims/matching.py)
+            # unsorted entries until vacuum), which made matching the slowest step of ingest (docs/benchmarks.md)
             GinIndex(fields=["match_keys"], name="claim_match_keys_gin", fastupdate=False),
         ]
 

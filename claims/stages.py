@@ -148,7 +148,7 @@ def extract_article(*, article_id: int) -> list[int]:
         fail_article(article_id=article_id, code=exc.code, message=exc.message)
         return []
     except SoftTimeLimitExceeded:
-        # Pathological markup (RELIABILITY.md B9): end with a code instead of being killed and redelivered.
+        # Pathological markup (docs/reliability.md B9): end with a code instead of being killed and redelivered.
         fail_article(
             article_id=article_id,
             code="parse_error",

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 # The longest a retry may wait: its message stays unacknowledged meanwhile (see factcheck/celery.py).
 MAX_COUNTDOWN = max_retry_countdown(app.conf)
 
-# A database that restarts or fails over (RELIABILITY.md F7) is transient: the delivery is retried a few
+# A database that restarts or fails over (docs/reliability.md F7) is transient: the delivery is retried a few
 # times with jittered backoff; past that the message is dropped and the sweeper re-publishes the stage.
 RETRY_ON_DATABASE_ERRORS = {
     "autoretry_for": (OperationalError, InterfaceError),
@@ -73,7 +73,7 @@ def fetch_article_task(self, article_id: int) -> None:
         countdown = fetch_retry_delay(self.request.retries, retry_after=exc.retry_after)
         raise self.retry(exc=exc, countdown=countdown, max_retries=None) from exc
     if proceed:
-        # Extract in the same delivery: one message and one queue wait fewer per article (BENCHMARKS.md
+        # Extract in the same delivery: one message and one queue wait fewer per article (docs/benchmarks.md,
         # P3). A crash from here on leaves the article in `extracting`, which the sweeper re-publishes as
         # extract_article_task.
         extract_and_fan_out(article_id)

@@ -238,8 +238,7 @@ class SharedPageCache:
     Every call is a blocking round trip: fetch_pages makes them in its fetch threads, never on the event
     loop, except for one `get_many` for all the URLs at the start. The backend is therefore used from many
     threads: give it a thread-safe client such as django's `caches["default"]` (RedisCache over redis-py's
-    pool), not the `django.core.cache.cache` proxy, which opens a new client in every new thread (~1 ms of
-    CPU each under the GIL).
+    pool), not the `django.core.cache.cache` proxy, which opens a new client in every new thread.
     """
 
     def __init__(

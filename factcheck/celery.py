@@ -3,7 +3,7 @@
 Delivery is at-least-once (late acks, re-queue on worker loss) and every task is idempotent. With Redis
 as the broker, a message that is not acknowledged within the visibility timeout is delivered *again*, to
 another worker, while the first may still be running it. So a worker refuses to start unless the task
-time limits end every run well inside that timeout (RELIABILITY.md F4).
+time limits end every run well inside that timeout (docs/reliability.md F4).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def recycle_database_connections(task=None, **kwargs) -> None:
     """Before and after every task, what Django does before and after every request: close a connection
     that is broken (errors occurred and it no longer answers), left in the wrong autocommit state, or
     older than CONN_MAX_AGE; with CONN_HEALTH_CHECKS the next task's first query pings a kept connection
-    and reconnects if the database restarted (RELIABILITY.md F7). Celery's fix-up would instead close
+    and reconnects if the database restarted (docs/reliability.md F7). Celery's fix-up would instead close
     every connection around every task (see CELERY_DB_REUSE_MAX in settings), a new PostgreSQL connection
     per delivery. Eager tasks run inside the caller's transaction and are left alone, as Celery does."""
     if task is not None and getattr(task.request, "is_eager", False):

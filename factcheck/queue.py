@@ -2,7 +2,7 @@
 
 Services and stages must not import `claims.tasks` (tasks import them), so they publish by name.
 A broker that is down never fails the caller: the row is already stored and the sweeper
-re-publishes it (RELIABILITY.md F5, F6).
+re-publishes it (docs/reliability.md F5, F6).
 """
 
 from __future__ import annotations

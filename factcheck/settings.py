@@ -226,7 +226,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5.0,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Workers ride out a broker outage of any length and reconnect on their own (RELIABILITY.md F5).
+# Workers ride out a broker outage of any length and reconnect on their own (docs/reliability.md F5).
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # Both limits must end a run well inside the visibility timeout: a worker refuses to start otherwise
 # (factcheck/celery.py), because Redis would hand a still-running task to a second worker.
@@ -234,8 +234,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("FACTCHECK_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_TASK_TIME_LIMIT = env_int("FACTCHECK_TASK_TIME_LIMIT", 300)
 CELERY_TASK_ALWAYS_EAGER = False
 # Celery's Django fix-up closes every database connection before and after each task unless this is set
-# (it then closes them every 2 × N tasks), so each delivery opened a new PostgreSQL connection: ~4 ms on
-# every stage's critical path (BENCHMARKS.md P3). Set beyond reach: factcheck/celery.py recycles
+# (it then closes them every 2 × N tasks), so each delivery opened a new PostgreSQL connection on every
+# stage's critical path (docs/benchmarks.md, P3). Set beyond reach: factcheck/celery.py recycles
 # connections the way Django's request cycle does instead (CONN_MAX_AGE, CONN_HEALTH_CHECKS).
 CELERY_DB_REUSE_MAX = 2**62
 CELERY_TASK_QUEUES = {

@@ -1,7 +1,7 @@
 """The one outbound HTTP client of the service (articles, source pages, provider APIs, webhooks).
 
 Pure Python (no Django): configuration comes in as a FetchPolicy. Guarantees, each tested in
-tests/claims/test_fetch*.py against RELIABILITY.md rows S1-S13 and B1-B6, B10:
+tests/claims/test_fetch*.py against docs/reliability.md rows S1-S13 and B1-B6, B10:
 
 - http/https only, ports 80/443 unless the policy allows more, no userinfo, no single-label or
   localhost-like names.
