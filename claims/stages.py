@@ -279,7 +279,7 @@ def gather_sources(*, claim_id: int) -> bool:
             from_=ClaimStatus.PENDING, to=status, provider_reports=reports
         )
         if won:
-            if claim.sourced_at is not None:
+            if claim.sourced_at is not None or claim.provider_reports:
                 # A search run again (services.retry_claim_sources): its result replaces the last one's.
                 Source.objects.filter(claim_id=claim_id).delete()
             Source.objects.bulk_create(

@@ -249,3 +249,45 @@ def test_deleting_an_article_with_verdicts_is_refused_in_the_admin(reviewer, dja
     assert "Cannot delete article" in page.content.decode()
     browser_for(admin).post(url, {"post": "yes"})
     assert Verdict.objects.filter(claim=claim).exists()
+
+
+def test_a_final_verdict_is_said_to_stay_current_until_a_new_one_would_supersede_it(reviewer):
+    claim = make_claim()
+    record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="Minutes agree.")
+    html = browser_for(reviewer).get(claim_url(claim)).content.decode()
+    banner = html[html.index('id="review-state"') :][:600]
+    assert (
+        "It stays the current verdict until someone records a new one, which would then supersede it."
+        in banner
+    )
+    assert "A new verdict supersedes it." not in html
+
+
+def test_the_claims_list_cuts_long_claims_at_a_word_with_the_whole_text_on_hover(reviewer):
+    long_text = "The city council approved " + "a considerably larger budget " * 12 + "on Monday."
+    make_claim(text=long_text)
+    html = browser_for(reviewer).get(reverse("admin:claims_claim_changelist")).content.decode()
+    assert f'title="{long_text}"' in html
+    shown = html.split(f'title="{long_text}">', 1)[1].split("</span>", 1)[0]
+    assert shown.endswith("…") and len(shown) <= 220
+    assert long_text.startswith(shown[:-1]) and long_text[len(shown) - 1] == " "  # cut between words
+
+
+def test_the_login_page_and_header_carry_the_product_name(reviewer):
+    login = Client().get(reverse("admin:login")).content.decode()
+    assert "Factcheck review" in login and "Django administration" not in login
+    assert "<title>Log in | Factcheck</title>" in login
+    index = browser_for(reviewer).get(reverse("admin:index")).content.decode()
+    assert '<div id="site-name"><a href="/admin/">Factcheck review</a></div>' in index
+    assert "Review workplace" in index
+
+
+def test_the_article_page_lists_each_claim_once(reviewer):
+    article = make_article()
+    claim = make_claim(article)
+    html = (
+        browser_for(reviewer).get(reverse("admin:claims_article_change", args=[article.pk])).content.decode()
+    )
+    section = html[html.index('id="article-claims"') :]
+    assert section.count(claim.text) == 2  # the link's hover title and its text: one row
+    assert section.count(f'href="/admin/claims/claim/{claim.pk}/change/"') == 1

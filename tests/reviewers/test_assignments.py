@@ -168,7 +168,9 @@ def test_take_next_and_assign_over_the_api(reviewer_client, consumer_client, rev
     assert taken["ETag"] == f'"claim-{claim.pk}-v0"'
     assert reviewer_client.post("/api/v1/claims/next/").json()["id"] == claim.pk  # the one they hold
     assert reviewer_client.post("/api/v1/claims/next/", {"another": True}, format="json").status_code == 204
-    assert reviewer_client.post("/api/v1/claims/next/").status_code == 204  # the skipped one is left for others
+    assert (
+        reviewer_client.post("/api/v1/claims/next/").status_code == 204
+    )  # the skipped one is left for others
     assert reviewer_client.post(f"/api/v1/claims/{claim.pk}/assign/", {}, format="json").status_code == 200
     conflict = client_for(second_reviewer).post(f"/api/v1/claims/{claim.pk}/assign/", {}, format="json")
     assert (conflict.status_code, conflict.json()["code"]) == (409, "already_assigned")
