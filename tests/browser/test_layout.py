@@ -22,7 +22,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from claims.models import ArticleStatus, Claim, ClaimMatch, ClaimStatus
-from reviewers.models import ClaimAction, ClaimEvent
+from reviewers.models import ClaimAction, ClaimEvent, Verdict
 from reviewers.services import assign_claim, record_verdict, save_draft, send_back_claim
 from tests.conftest import ARTIFACTS, REPO, make_user
 from tests.factories import make_article, make_claim, make_source
@@ -387,3 +387,26 @@ def test_every_review_page_fits_the_window_without_overlaps_or_serious_accessibi
         problems += check(page, name, width)
 
     assert problems == [], "\n".join(problems)
+
+
+def test_an_empty_rationale_is_refused_with_its_error_in_view_and_the_sources_hint_shown(
+    open_browser, live_server
+):
+    make_user("reviewer", "reviewers", staff=True)
+    claim = make_claim(score=0.9)
+    make_source(claim, title="Council minutes")
+    page = open_browser(1366, 800)
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/claims/claim/{claim.pk}/change/")
+    page.fill("#id_username", "reviewer")
+    page.fill("#id_password", "pw-reviewer")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#verdict-form")
+    assert "Tick the sources your rationale rests on" in page.inner_text("#verdict-form")
+    page.check("input[name=label][value=disputed]")
+    page.fill("textarea[name=rationale]", "   ")
+    page.click("#record-verdict")
+    error = page.wait_for_selector("#verdict-form .errorlist")
+    box = error.bounding_box()
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 800  # on screen, not above
+    assert page.evaluate("document.activeElement.name") == "rationale"
+    assert not Verdict.objects.exists()
