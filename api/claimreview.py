@@ -2,7 +2,8 @@
 
 Rating scale (documented in docs/api.md): disputed = 1 (worstRating), unsupported = 2, verified = 3
 (bestRating); the label itself is the rating's `alternateName`. The author is the organisation named by
-FACTCHECK_ORGANIZATION_NAME / FACTCHECK_ORGANIZATION_URL.
+FACTCHECK_ORGANIZATION_NAME / FACTCHECK_ORGANIZATION_URL. The claim's own author (itemReviewed.author) is
+its speaker (checkworthiness/speakers.py); the article's byline and publisher are in its appearance.
 """
 
 from __future__ import annotations
@@ -12,18 +13,33 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from api.conditional import conditional_response
 from api.feed import KeysetLinksSerializer, below_horizon
 from api.filters import VerdictFilter
 from api.pagination import KeysetPagination
 from api.serializers import ErrorSerializer
-from claims.models import Claim, VerdictLabel
+from checkworthiness.speakers import authors_of
+from claims.models import Claim, SpeakerType, VerdictLabel
 from reviewers.models import Verdict
 
 RATING = {VerdictLabel.DISPUTED: 1, VerdictLabel.UNSUPPORTED: 2, VerdictLabel.VERIFIED: 3}
 WORST_RATING, BEST_RATING = 1, 3
+
+
+def claim_author(claim: Claim, article) -> dict | None:
+    """Who made the claim: the speaker its sentence names (Person or Organization); for a statement the
+    article makes itself, its publisher; nobody when the sentence quotes or cites someone it does not name
+    (never the journalist who reported it)."""
+    if claim.speaker_name:
+        return {"@type": claim.speaker_type, "name": claim.speaker_name}
+    signals = claim.signals or {}
+    if signals.get("attribution") or signals.get("quote"):
+        return None
+    if article.sitename:
+        return {"@type": "Organization", "name": article.sitename}
+    return None
 
 
 def claim_review(claim: Claim, verdict: Verdict, *, url: str) -> dict:
@@ -39,9 +55,16 @@ def claim_review(claim: Claim, verdict: Verdict, *, url: str) -> dict:
         appearance["headline"] = article.title
     if article.published_at:
         appearance["datePublished"] = article.published_at.isoformat()
+    # The byline, one entry per person or organisation ("FAZ GmbH; Benjamin Fischer; Marcus Theurer").
+    authors = authors_of(article.author, language=claim.language or article.language or "en")
+    if authors:
+        appearance["author"] = [{"@type": a.type, "name": a.name} for a in authors]
+    if article.sitename:
+        appearance["publisher"] = {"@type": "Organization", "name": article.sitename}
     item = {"@type": "Claim", "appearance": [appearance], "firstAppearance": appearance}
-    if article.author:
-        item["author"] = {"@type": "Person", "name": article.author}
+    author = claim_author(claim, article)
+    if author:
+        item["author"] = author
     if article.published_at:
         item["datePublished"] = article.published_at.isoformat()
     return {
@@ -76,13 +99,23 @@ def _jsonld(class_name: str, type_name: str, /, **fields) -> type[serializers.Se
 OrganizationSerializer = _jsonld(
     "OrganizationSerializer", "Organization", name=serializers.CharField(), url=serializers.URLField()
 )
-PersonSerializer = _jsonld("PersonSerializer", "Person", name=serializers.CharField())
+AgentSerializer = type(
+    "AgentSerializer",
+    (serializers.Serializer,),
+    {
+        "@type": serializers.ChoiceField(choices=SpeakerType.values, help_text='"Person" or "Organization"'),
+        "name": serializers.CharField(),
+    },
+)
+PublisherSerializer = _jsonld("PublisherSerializer", "Organization", name=serializers.CharField())
 CreativeWorkSerializer = _jsonld(
     "CreativeWorkSerializer",
     "CreativeWork",
     url=serializers.URLField(),
     headline=serializers.CharField(required=False),
     datePublished=serializers.DateTimeField(required=False),
+    author=AgentSerializer(many=True, required=False, help_text="The article's byline, one entry each."),
+    publisher=PublisherSerializer(required=False, help_text="The site that published the article."),
 )
 RatingSerializer = _jsonld(
     "RatingSerializer",
@@ -100,7 +133,11 @@ ClaimItemSerializer = _jsonld(
     "Claim",
     appearance=CreativeWorkSerializer(many=True),
     firstAppearance=CreativeWorkSerializer(),
-    author=PersonSerializer(required=False, help_text="The claim's author, when known."),
+    author=AgentSerializer(
+        required=False,
+        help_text="Who made the claim: the speaker its sentence names, or the publisher for the article's "
+        "own statement; absent when the sentence quotes someone it does not name.",
+    ),
     datePublished=serializers.DateTimeField(required=False),
 )
 ClaimReviewSerializer = _jsonld(
@@ -140,9 +177,16 @@ class ClaimReviewFeedViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 "cursor", OpenApiTypes.STR, description="Opaque cursor from next/previous/resume."
             ),
             OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 500, default 50."),
+            OpenApiParameter(
+                "If-None-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="The ETag of the page as last read: 304 when nothing on it changed.",
+            ),
         ],
         responses={
             200: ClaimReviewPageSerializer,
+            304: OpenApiResponse(description="Not modified since the ETag in If-None-Match."),
             400: OpenApiResponse(ErrorSerializer, description="Invalid filter or cursor."),
             401: OpenApiResponse(ErrorSerializer, description="No or invalid credentials."),
             429: OpenApiResponse(ErrorSerializer, description="Throttled; see Retry-After."),
@@ -162,6 +206,5 @@ class ClaimReviewFeedViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             )
             for v in page.rows
         ]
-        return Response(
-            {"next": page.next, "previous": page.previous, "resume": page.resume, "results": results}
-        )
+        body = {"next": page.next, "previous": page.previous, "resume": page.resume, "results": results}
+        return conditional_response(request, body, tag="claimreviews")

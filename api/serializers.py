@@ -6,7 +6,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from claims.models import Article, Claim, Source, VerdictLabel
+from claims.models import Article, Claim, ClaimStatus, Source, SpeakerType, VerdictLabel
+from claims.search_story import FAILED, FAILURES, FOUND, NOTHING_FOUND, search_story
 from reviewers.models import Verdict
 
 
@@ -158,8 +159,14 @@ class CurrentVerdictMixin:
         return VerdictSerializer(history[0]).data if history else None
 
 
+class SpeakerSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.ChoiceField(choices=SpeakerType.choices)
+
+
 class ClaimSerializer(CurrentVerdictMixin, serializers.ModelSerializer):
     verdict = serializers.SerializerMethodField()
+    speaker = serializers.SerializerMethodField()
 
     class Meta:
         model = Claim
@@ -170,6 +177,7 @@ class ClaimSerializer(CurrentVerdictMixin, serializers.ModelSerializer):
             "start",
             "end",
             "language",
+            "speaker",
             "score",
             "status",
             "verdict",
@@ -178,6 +186,11 @@ class ClaimSerializer(CurrentVerdictMixin, serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(SpeakerSerializer(allow_null=True))
+    def get_speaker(self, claim: Claim) -> dict | None:
+        """Who the sentence attributes the claim to, when it names someone; null for the article's own."""
+        return claim.speaker
 
 
 class MatchSerializer(CurrentVerdictMixin, serializers.ModelSerializer):
@@ -192,9 +205,33 @@ class MatchSerializer(CurrentVerdictMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ProviderOutcomeSerializer(serializers.Serializer):
+    provider = serializers.CharField()
+    outcome = serializers.ChoiceField(
+        choices=[FOUND, NOTHING_FOUND, FAILED],
+        help_text="found: it returned results; nothing_found: it searched and found nothing; failed: it "
+        "could not search (see failure), so its silence is no evidence.",
+    )
+    failure = serializers.ChoiceField(
+        choices=list(FAILURES), allow_null=True, help_text="Why it failed; null unless failed."
+    )
+    detail = serializers.CharField(allow_blank=True, help_text="The provider's own message.")
+    queries = serializers.ListField(child=serializers.CharField(), help_text="What it was asked.")
+    candidates = serializers.IntegerField(help_text="Results it returned.")
+    kept = serializers.IntegerField(help_text="Of them, sources kept for the claim after ranking.")
+    elapsed_ms = serializers.IntegerField()
+
+
+class SearchStorySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ClaimStatus.choices)
+    searched_at = serializers.DateTimeField(allow_null=True, help_text="When the last search finished.")
+    providers = ProviderOutcomeSerializer(many=True)
+
+
 class ClaimDetailSerializer(ClaimSerializer):
     sources = SourceSerializer(many=True, read_only=True)
     matches = serializers.SerializerMethodField()
+    search = serializers.SerializerMethodField()
 
     class Meta(ClaimSerializer.Meta):
         fields = ClaimSerializer.Meta.fields + [
@@ -202,10 +239,17 @@ class ClaimDetailSerializer(ClaimSerializer):
             "context",
             "signals",
             "provider_reports",
+            "search",
             "sources",
             "matches",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(SearchStorySerializer)
+    def get_search(self, claim: Claim) -> dict:
+        """How the source search went, per provider (claims/search_story.py)."""
+        story = search_story(claim, (source.provider for source in claim.sources.all()))
+        return SearchStorySerializer(story).data
 
     @extend_schema_field(MatchSerializer(many=True))
     def get_matches(self, claim: Claim):
@@ -251,3 +295,71 @@ class AssignmentSerializer(serializers.Serializer):
 class TakeNextInputSerializer(serializers.Serializer):
     article = serializers.IntegerField(required=False, min_value=1, help_text="Only claims of this article.")
     language = serializers.CharField(required=False, max_length=8, help_text="Only claims in this language.")
+    another = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Put the claim you hold back into the queue and take the next one instead.",
+    )
+
+
+class SendBackInputSerializer(serializers.Serializer):
+    comment = serializers.CharField(
+        max_length=5000,
+        trim_whitespace=True,
+        help_text="Why the claim goes back to the queue; the next reviewer reads it. Required.",
+    )
+
+
+class DraftInputSerializer(serializers.Serializer):
+    label = serializers.ChoiceField(choices=VerdictLabel.choices, required=False, allow_blank=True)
+    rationale = serializers.CharField(
+        required=False, allow_blank=True, max_length=20000, trim_whitespace=True
+    )
+    sources = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False, max_length=100
+    )
+
+
+class DraftSerializer(serializers.Serializer):
+    claim = serializers.IntegerField(source="claim_id")
+    reviewer = serializers.CharField(source="reviewer.username")
+    label = serializers.CharField(help_text="The label chosen so far ('' for none yet).")
+    rationale = serializers.CharField()
+    sources = serializers.ListField(child=serializers.IntegerField(), source="source_ids")
+    updated_at = serializers.DateTimeField()
+
+
+class ActivitySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    action = serializers.ChoiceField(
+        choices=[
+            "assigned",
+            "reassigned",
+            "released",
+            "sent_back",
+            "skipped",
+            "drafted",
+            "search_rerun",
+            "decided",
+            "overridden",
+            "escalated",
+        ]
+    )
+    actor = serializers.CharField(help_text="Who did it (username).")
+    reviewer = serializers.CharField(
+        allow_null=True, help_text="Whom an assignment event concerns (assigned to, released from)."
+    )
+    previous_reviewer = serializers.CharField(
+        allow_null=True, help_text="Who held the claim before a reassignment."
+    )
+    comment = serializers.CharField(
+        allow_blank=True, help_text="A send-back's comment, or a verdict's rationale."
+    )
+    verdict = serializers.IntegerField(allow_null=True, help_text="The verdict a decision recorded.")
+    label = serializers.ChoiceField(choices=VerdictLabel.choices, allow_null=True)
+    state = serializers.CharField(allow_null=True, help_text="The verdict's review state.")
+
+
+class SearchRerunSerializer(serializers.Serializer):
+    claim = serializers.IntegerField()
+    status = serializers.CharField(help_text='"pending": the new search is queued.')

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from api.claimreview import ClaimReviewSerializer, claim_review
+from api.conditional import conditional_response
 from api.exceptions import PreconditionFailed
 from api.feed import (
     FeedPageSerializer,
@@ -32,13 +33,18 @@ from api.filters import ArticleFilter, ClaimFilter, VerdictFilter
 from api.pagination import CreatedCursorPagination, IdCursorPagination, KeysetPagination
 from api.permissions import ReadOnlyUnlessEditor
 from api.serializers import (
+    ActivitySerializer,
     ArticleSerializer,
     ArticleSubmitSerializer,
     AssignInputSerializer,
     AssignmentSerializer,
     ClaimDetailSerializer,
     ClaimSerializer,
+    DraftInputSerializer,
+    DraftSerializer,
     ErrorSerializer,
+    SearchRerunSerializer,
+    SendBackInputSerializer,
     TakeNextInputSerializer,
     VerdictInputSerializer,
     VerdictSerializer,
@@ -46,6 +52,7 @@ from api.serializers import (
 from claims import services as claim_services
 from claims.models import Article, Claim, ClaimStatus
 from reviewers import services as review_services
+from reviewers.activity import claim_activity
 from reviewers.models import Verdict
 
 ERRORS = {
@@ -56,6 +63,14 @@ ERRORS = {
         ErrorSerializer, description="Throttled; retry after the Retry-After header's seconds."
     ),
 }
+NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="No such claim.")}
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The ETag as last read: 304 when the response would say the same.",
+)
+NOT_MODIFIED = {304: OpenApiResponse(description="Not modified since the ETag in If-None-Match.")}
 
 
 def with_progress(queryset):
@@ -96,7 +111,11 @@ class ArticleViewSet(
         )
 
 
-CLAIM_ETAG = re.compile(r'^(?:W/)?"claim-(\d+)-v(\d+)"$')
+# A claim's ETag: its verdict version (what If-Match checks), then, on a GET, a digest of the representation
+# (what If-None-Match checks; api/conditional.py). Both forms are accepted in If-Match.
+CLAIM_ETAG = re.compile(r'^(?:W/)?"claim-(\d+)-v(\d+)(?:\.[0-9a-f]+)?"$')
+# Writes that read the claim only to hand it to a service (no filters, no prefetching).
+PLAIN_CLAIM_ACTIONS = {"assign", "send_back", "draft", "activity", "rerun_search"}
 NO_CLAIM = "No Claim matches the given query."  # what get_object() says
 
 
@@ -112,8 +131,8 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         return ClaimDetailSerializer if self.action == "retrieve" else ClaimSerializer
 
     def get_queryset(self):
-        if self.action == "assign":
-            # A write (no filters either): the service reads what it needs once the claim is locked.
+        if self.action in PLAIN_CLAIM_ACTIONS:
+            # The services read what they need (once the claim is locked, for writes).
             return Claim.objects.all()
         latest = Verdict.objects.select_related("reviewer", "superseded_by").order_by("-claim_version")
         queryset = Claim.objects.prefetch_related(
@@ -125,10 +144,17 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
             queryset = queryset.select_related("article")
         return queryset
 
+    @extend_schema(
+        parameters=[IF_NONE_MATCH],
+        responses={200: ClaimDetailSerializer, **NOT_MODIFIED, **NOT_FOUND, **ERRORS},
+        description="The claim with its sources, how each provider's search went, its earlier matches and "
+        "its current verdict. The ETag serves both If-Match on a verdict (its `v` part is the verdict "
+        "version) and If-None-Match here (304 when nothing in the response changed).",
+    )
     def retrieve(self, request, *args, **kwargs):
-        response = super().retrieve(request, *args, **kwargs)
-        response["ETag"] = self.get_object().etag
-        return response
+        claim = self.get_object()
+        data = self.get_serializer(claim).data
+        return conditional_response(request, data, tag=claim.etag.strip('"'))
 
     @extend_schema(
         request=VerdictInputSerializer,
@@ -188,8 +214,11 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
             204: OpenApiResponse(description="Nothing left to take."),
             **ERRORS,
         },
-        description="Take the next claim (reviewers and leads): the most check-worthy claim that needs you "
-        "(second reviews first) is assigned to you and returned. Two reviewers never get the same claim.",
+        description="The claim to work on (reviewers and leads). If you hold one (matching `article` and "
+        "`language` when given), you get it back: asking twice never assigns two. Otherwise, or with "
+        '`{"another": true}` (which puts the one you hold back into the queue), the most check-worthy claim '
+        "that needs you (second reviews first; not one you skipped or sent back) is assigned to you and "
+        "returned. Two reviewers never get the same claim.",
     )
     @action(detail=False, methods=["post"], url_path="next", pagination_class=None, filterset_class=None)
     def take_next(self, request):
@@ -199,6 +228,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
             reviewer=request.user,
             article_id=serializer.validated_data.get("article"),
             language=serializer.validated_data.get("language"),
+            another=serializer.validated_data.get("another", False),
         )
         if claim is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
@@ -236,10 +266,12 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(AssignmentSerializer(assignment).data)
 
     @extend_schema(
+        parameters=[IF_NONE_MATCH],
         responses={
             (200, "application/ld+json"): OpenApiResponse(
                 ClaimReviewSerializer, description="schema.org ClaimReview JSON-LD."
             ),
+            **NOT_MODIFIED,
             404: OpenApiResponse(ErrorSerializer, description="No such claim, or no verdict yet."),
             **ERRORS,
         },
@@ -251,18 +283,119 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         history = claim.verdict_history
         if not history:
             raise NotFound("This claim has no verdict yet.", code="no_verdict")
-        return Response(
+        return conditional_response(
+            request,
             claim_review(claim, history[0], url=request.build_absolute_uri()),
+            tag=f"claimreview-{claim.pk}",
             content_type="application/ld+json",
         )
 
-    @extend_schema(responses={200: VerdictSerializer(many=True), **ERRORS})
+    @extend_schema(
+        parameters=[IF_NONE_MATCH],
+        responses={200: VerdictSerializer(many=True), **NOT_MODIFIED, **NOT_FOUND, **ERRORS},
+    )
     @action(detail=True, methods=["get"], url_path="verdicts", pagination_class=None)
     def verdicts(self, request, pk=None):
         """Every verdict given for the claim, oldest first."""
         claim = self.get_object()
         history = Verdict.objects.filter(claim=claim).select_related("reviewer", "superseded_by").feed_order()
-        return Response(VerdictSerializer(history, many=True).data)
+        data = VerdictSerializer(history, many=True).data
+        return conditional_response(request, data, tag=f"verdicts-{claim.pk}")
+
+    @extend_schema(
+        parameters=[IF_NONE_MATCH],
+        responses={200: ActivitySerializer(many=True), **NOT_MODIFIED, **NOT_FOUND, **ERRORS},
+        description="The claim's activity log, oldest first (reviewers and leads): assigned, reassigned, "
+        "released, sent back (with the comment), skipped, drafted, source search re-run, and every verdict "
+        "(decided, overridden, escalated), each with who and when.",
+    )
+    @action(detail=True, methods=["get"], url_path="activity", pagination_class=None, filter_backends=[])
+    def activity(self, request, pk=None):
+        claim = self.get_object()
+        entries = claim_activity(claim=claim, user=request.user)
+        data = ActivitySerializer(entries, many=True).data
+        return conditional_response(request, data, tag=f"activity-{claim.pk}")
+
+    @extend_schema(
+        request=SendBackInputSerializer,
+        responses={200: AssignmentSerializer, **NOT_FOUND, **ERRORS},
+        description="Send the claim you hold back to the queue with a comment the next reviewer reads "
+        "(its holder or a lead). 'Take the next claim' does not offer it to you again. 400 without a "
+        "comment or when nobody holds the claim.",
+    )
+    @action(detail=True, methods=["post"], url_path="send-back", filter_backends=[])
+    def send_back(self, request, pk=None):
+        claim = self.get_object()
+        serializer = SendBackInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        review_services.send_back_claim(
+            claim=claim, by=request.user, comment=serializer.validated_data["comment"]
+        )
+        return Response({"claim": claim.pk, "reviewer": None, "assigned_at": None})
+
+    @extend_schema(
+        methods=["GET"],
+        responses={200: DraftSerializer, **NOT_FOUND, **ERRORS},
+        description="Your draft verdict on this claim (404 when you have none, or recorded a verdict "
+        "since saving it).",
+    )
+    @extend_schema(
+        methods=["PUT"],
+        request=DraftInputSerializer,
+        responses={200: DraftSerializer, **NOT_FOUND, **ERRORS},
+        description="Save your draft verdict (label, rationale, sources; any of them may still be missing) "
+        "without deciding: one draft per reviewer and claim, replaced on every save. The same rules as a "
+        "verdict: not on a claim someone else holds, not on a disagreement unless you lead.",
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        responses={204: OpenApiResponse(description="Deleted."), **NOT_FOUND, **ERRORS},
+        description="Discard your draft verdict.",
+    )
+    @action(detail=True, methods=["get", "put", "delete"], url_path="draft", filter_backends=[])
+    def draft(self, request, pk=None):
+        claim = self.get_object()
+        if request.method == "PUT":
+            serializer = DraftInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            draft = review_services.save_draft(
+                claim=claim,
+                reviewer=request.user,
+                label=serializer.validated_data.get("label", ""),
+                rationale=serializer.validated_data.get("rationale", ""),
+                source_ids=serializer.validated_data.get("sources", []),
+            )
+            return Response(DraftSerializer(draft).data)
+        if request.method == "DELETE":
+            if not review_services.discard_draft(claim=claim, reviewer=request.user):
+                raise NotFound("You have no draft on this claim.", code="no_draft")
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        draft = review_services.current_draft(claim=claim, reviewer=request.user)
+        if draft is None:
+            raise NotFound("You have no draft on this claim.", code="no_draft")
+        return Response(DraftSerializer(draft).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: SearchRerunSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="The claim's search is still running."),
+            **NOT_FOUND,
+            **ERRORS,
+        },
+        description="Search the claim's sources again (leads): after a provider failed, or to look again. "
+        "The claim goes back to `pending`; the new search's sources and provider reports replace the old "
+        "ones when it finishes.",
+    )
+    @action(detail=True, methods=["post"], url_path="search", filter_backends=[])
+    def rerun_search(self, request, pk=None):
+        claim = self.get_object()
+        if not review_services.rerun_claim_search(claim=claim, user=request.user):
+            return Response(
+                {"detail": "The source search of this claim is still running.", "code": "search_running"},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response({"claim": claim.pk, "status": ClaimStatus.PENDING}, status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema(tags=["verdicts"])

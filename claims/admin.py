@@ -143,8 +143,9 @@ class ArticleAdmin(ReadOnlyAdmin):
 
     @admin.display(description="pipeline")
     def progress_bar(self, article: Article) -> str:
-        """Three segments (fetch, extract, sources n/m), green when done, blue while running, red where
-        the article failed."""
+        """Three segments (fetch, extract, sources), green when done, blue while running, red where the
+        article failed, amber when some claims' searches failed; the words and the sources' count stand
+        beside the bar, never inside it (a count such as 636/636 does not fit a segment)."""
         claims = getattr(article, "claim_count", 0)
         sourced = getattr(article, "sourced_count", 0)
         running = {
@@ -160,28 +161,34 @@ class ArticleAdmin(ReadOnlyAdmin):
         for key, label in STAGES:
             fill, colour = 0, "#417690"
             if article.status == ArticleStatus.READY or (current and order.index(key) < order.index(current)):
-                fill, colour = 100, "#4c9a52"
+                fill, colour = 100, "#3d7c43"
             elif key == current:
                 colour = "#ba2121" if stopped else "#417690"
                 fill = (
                     100 if stopped else (int(100 * sourced / claims) if key == "sources" and claims else 15)
                 )
-            if key == "sources" and claims:
-                label = f"{label} {sourced}/{claims}"
-                if article.status == ArticleStatus.READY and getattr(article, "sources_failed_count", 0):
-                    colour = "#d08a00"
+            if key == "sources" and article.status == ArticleStatus.READY:
+                if getattr(article, "sources_failed_count", 0):
+                    colour = "#b26a00"
             cells.append((label, fill, colour))
+        if stopped:
+            words = f"stopped at {stopped}"
+        elif running:
+            words = {"fetch": "fetching", "extract": "extracting", "sources": "searching"}[running]
+        else:
+            words = "done" if article.status == ArticleStatus.READY else ""
+        if claims:
+            words = f"{words} · sources {sourced}/{claims}" if words else f"sources {sourced}/{claims}"
         return format_html(
-            '<div class="pipeline-bar" style="display:flex;gap:2px;width:240px" title="{}">{}</div>',
+            '<div class="pipeline" title="{}"><div class="pipeline-bar">{}</div>'
+            '<div class="pipeline-words">{}</div></div>',
             article.get_status_display(),
             format_html_join(
                 "",
-                '<div style="flex:1;background:#e6e6e6;border-radius:2px;position:relative;height:16px">'
-                '<div style="width:{}%;background:{};height:16px;border-radius:2px"></div>'
-                '<span style="position:absolute;left:4px;top:0;font-size:10px;line-height:16px;color:#222">{}'
-                "</span></div>",
-                ((fill, colour, label) for label, fill, colour in cells),
+                '<div class="pipeline-step" title="{}"><div style="width:{}%;background:{}"></div></div>',
+                ((label, fill, colour) for label, fill, colour in cells),
             ),
+            words,
         )
 
 

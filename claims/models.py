@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from claims.signals import article_finished
+from textkit.display import shorten
 
 
 class ArticleStatus(models.TextChoices):
@@ -180,6 +181,13 @@ class VerdictLabel(models.TextChoices):
     UNSUPPORTED = "unsupported", "Unsupported"
 
 
+class SpeakerType(models.TextChoices):
+    """schema.org types a claim's speaker can have (ClaimReview itemReviewed.author)."""
+
+    PERSON = "Person", "Person"
+    ORGANIZATION = "Organization", "Organization"
+
+
 class ClaimQuerySet(models.QuerySet):
     def transition(self, *, from_: str | Iterable[str], to: str, where: Q | None = None, **changes) -> int:
         """Move these claims from one of the `from_` statuses to `to` (the one way a claim's status
@@ -225,6 +233,14 @@ class Claim(models.Model):
         help_text="The encoder that made `embedding` (vectors of two are never compared).",
     )
 
+    speaker_name = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Who the sentence attributes the claim to (checkworthiness/speakers.py); blank when the "
+        "sentence is the article's own statement or names nobody.",
+    )
+    speaker_type = models.CharField(max_length=16, choices=SpeakerType.choices, blank=True)
+
     status = models.CharField(max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
     provider_reports = models.JSONField(default=list, help_text="What each source provider did.")
     attempts = models.PositiveSmallIntegerField(
@@ -248,6 +264,11 @@ class Claim(models.Model):
             models.UniqueConstraint(fields=["article", "start"], name="claim_unique_start_per_article"),
             models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="claim_span_not_empty"),
             models.CheckConstraint(condition=Q(score__gte=0) & Q(score__lte=1), name="claim_score_0_1"),
+            models.CheckConstraint(
+                condition=(Q(speaker_name="") & Q(speaker_type=""))
+                | (~Q(speaker_name="") & Q(speaker_type__in=SpeakerType.values)),
+                name="claim_speaker_named_with_type",
+            ),
         ]
         indexes = [
             models.Index(fields=["verdict_label", "-score"]),
@@ -258,7 +279,13 @@ class Claim(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.text[:120]
+        return shorten(self.text, 120)
+
+    @property
+    def speaker(self) -> dict[str, str] | None:
+        if not self.speaker_name:
+            return None
+        return {"name": self.speaker_name, "type": self.speaker_type}
 
     @property
     def etag(self) -> str:

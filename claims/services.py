@@ -170,6 +170,27 @@ def retry_failed_sources(*, article: Article) -> int:
     return len(claim_ids)
 
 
+def retry_claim_sources(*, claim_id: int) -> bool:
+    """Search one claim's sources again: after a provider failed, or to look again. Returns False while its
+    search is still running (a pending claim: nothing changes).
+
+    Atomic: the claim moves from `sourced` or `sources_failed` back to `pending` (a conditional UPDATE, so
+    two requests at once re-queue it once), its attempts start over, a ready article goes back to
+    `sourcing` for the sweeper to watch, and the search is published on commit. Its current sources stay
+    until the new search replaces them (stages.gather_sources).
+    """
+    with transaction.atomic():
+        moved = Claim.objects.filter(pk=claim_id).transition(
+            from_=[ClaimStatus.SOURCED, ClaimStatus.SOURCES_FAILED], to=ClaimStatus.PENDING, attempts=0
+        )
+        if not moved:
+            return False
+        article_id = Claim.objects.filter(pk=claim_id).values_list("article_id", flat=True).get()
+        Article.objects.transition(article_id, from_=ArticleStatus.READY, to=ArticleStatus.SOURCING)
+        queue.publish_on_commit(messages.GATHER_SOURCES, claim_id)
+    return True
+
+
 def fail_article(*, article_id: int, code: str, message: str) -> bool:
     """Mark an unfinished article failed with a readable code. No-op if it already finished."""
     return Article.objects.transition(

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from checkworthiness.claimfinder import find_claims
+from checkworthiness.speakers import BEFORE_CHARS, find_speaker
 from claims.archive import ArchiveProvider
 from claims.matching import link_article_claims, match_keys
 from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Snapshot, Source
@@ -188,6 +189,16 @@ def extract_article(*, article_id: int) -> list[int]:
 
     encoder = get_encoder()
     vectors = encoder.encode([c.text for c in candidates], kind="query")
+    language = extracted.language or "en"
+    speakers = [
+        find_speaker(
+            c.text,
+            language=c.language or language,
+            before=extracted.text[max(0, c.start - BEFORE_CHARS) : c.start],
+            after=c.context.get("after", ""),
+        )
+        for c in candidates
+    ]
     with transaction.atomic():
         won = Article.objects.transition(
             article_id,
@@ -222,8 +233,10 @@ def extract_article(*, article_id: int) -> list[int]:
                     match_keys=match_keys(c.text, c.language or extracted.language or "en"),
                     embedding=to_bytes(vector),
                     embedding_model=encoder.name,
+                    speaker_name=speaker.name[:255] if speaker else "",
+                    speaker_type=speaker.type if speaker else "",
                 )
-                for c, vector in zip(candidates, vectors, strict=True)
+                for c, vector, speaker in zip(candidates, vectors, speakers, strict=True)
             ],
             ignore_conflicts=True,
         )
@@ -279,6 +292,9 @@ def gather_sources(*, claim_id: int) -> bool:
             from_=ClaimStatus.PENDING, to=status, provider_reports=reports
         )
         if won:
+            if claim.sourced_at is not None or claim.provider_reports:
+                # A search run again (services.retry_claim_sources): its result replaces the last one's.
+                Source.objects.filter(claim_id=claim_id).delete()
             Source.objects.bulk_create(
                 [
                     Source(

@@ -201,6 +201,7 @@ SPECTACULAR_SETTINGS = {
         "ArticleStatusEnum": "claims.models.ArticleStatus",
         "ClaimStatusEnum": "claims.models.ClaimStatus",
         "VerdictLabelEnum": "claims.models.VerdictLabel",
+        "SpeakerTypeEnum": "claims.models.SpeakerType",
     },
 }
 

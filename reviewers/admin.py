@@ -15,23 +15,32 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from claims.admin import ArticleAdmin
+from claims.admin import ArticleAdmin, SnapshotInline
 from claims.models import Article, Claim, VerdictLabel
+from claims.search_story import search_story
 from factcheck.admin_base import RecordAdmin
 from reviewers import queues
-from reviewers.forms import AssignForm, VerdictForm
-from reviewers.models import Assignment, ReviewState, Verdict
+from reviewers.activity import claim_activity
+from reviewers.forms import AssignForm, SendBackForm, VerdictForm
+from reviewers.models import Assignment, ClaimAction, ClaimEvent, ReviewState, Verdict
 from reviewers.roles import can_decide, can_lead
 from reviewers.services import (
     ClaimTaken,
     VersionConflict,
     assign_claim,
+    current_draft,
+    decision_blocker,
+    discard_draft,
     record_verdict,
     release_claim,
+    rerun_claim_search,
     rerun_failed_stage,
     reviews_required,
+    save_draft,
+    send_back_claim,
     take_next_claim,
 )
+from textkit.display import shorten
 
 LABEL_COLOURS = {
     VerdictLabel.VERIFIED: "#2e7d32",
@@ -74,8 +83,7 @@ class ClaimAdmin(RecordAdmin):
         "language",
         "review_badge",
         "assignee",
-        "verdict_label",
-        "decided_at",
+        "verdict_column",
     ]
     list_display_links = ["short_text"]
     list_filter = [
@@ -116,24 +124,38 @@ class ClaimAdmin(RecordAdmin):
     # --- columns -----------------------------------------------------------------------------
     @admin.display(description="claim", ordering="text")
     def short_text(self, claim: Claim) -> str:
-        return claim.text[:160]
+        # Cut at a word with an ellipsis; the whole text shows on hover and on the claim's page.
+        return format_html(
+            '<span class="claim-cell" title="{}">{}</span>', claim.text, shorten(claim.text, 220)
+        )
 
     @admin.display(description="check-worthiness", ordering="-score")
     def score_bar(self, claim: Claim) -> str:
-        percent = round(claim.score * 100)
         return format_html(
-            '<span title="{}" style="display:inline-block;width:60px;height:8px;background:#e6e6e6;'
-            'border-radius:3px;vertical-align:middle"><span style="display:block;width:{}%;height:8px;'
-            'background:#417690;border-radius:3px"></span></span> {}',
+            '<span class="score-bar" title="check-worthiness {}"><span style="width:{}%"></span></span> {}',
             f"{claim.score:.2f}",
-            percent,
+            round(claim.score * 100),
             f"{claim.score:.2f}",
         )
 
     @admin.display(description="article", ordering="article__title")
     def article_link(self, claim: Claim) -> str:
         url = reverse("admin:claims_claim_changelist") + f"?article__id__exact={claim.article_id}"
-        return format_html('<a href="{}" title="Claims of this article">{}</a>', url, str(claim.article)[:60])
+        title = str(claim.article)
+        return format_html(
+            '<a href="{}" title="Claims of this article: {}">{}</a>', url, title, shorten(title, 60)
+        )
+
+    @admin.display(description="verdict", ordering="-decided_at")
+    def verdict_column(self, claim: Claim) -> str:
+        if not claim.verdict_label:
+            return "—"
+        return format_html(
+            '<span class="badge label-{}">{}</span><div class="quiet">{}</div>',
+            claim.verdict_label,
+            claim.get_verdict_label_display(),
+            claim.decided_at.strftime("%Y-%m-%d %H:%M") if claim.decided_at else "",
+        )
 
     @admin.display(description="review")
     def review_badge(self, claim: Claim) -> str:
@@ -204,19 +226,24 @@ class ClaimAdmin(RecordAdmin):
                 self.admin_site.admin_view(self.assignment_view),
                 name="claims_claim_assignment",
             ),
+            path(
+                "<int:claim_id>/search/",
+                self.admin_site.admin_view(self.rerun_search_view),
+                name="claims_claim_rerun_search",
+            ),
         ]
         return extra + super().get_urls()
 
     def take_next_view(self, request):
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:claims_claim_changelist"))
+        article = request.POST.get("article", "")
         try:
             claim = take_next_claim(
                 reviewer=request.user,
-                article_id=int(request.POST["article"])
-                if request.POST.get("article", "").isdigit()
-                else None,
-                language=request.POST.get("language") or None,
+                article_id=int(article) if article.isdigit() and len(article) < 19 else None,
+                language=(request.POST.get("language") or "")[:8] or None,
+                another="another" in request.POST,
             )
         except PermissionDenied as exc:
             self.message_user(request, messages_of(exc), messages.ERROR)
@@ -226,7 +253,7 @@ class ClaimAdmin(RecordAdmin):
                 request, "Nothing left to take: every claim is decided or someone holds it.", messages.INFO
             )
             return HttpResponseRedirect(reverse("admin:claims_claim_changelist"))
-        self.message_user(request, f"Claim {claim.pk} is now assigned to you.", messages.SUCCESS)
+        self.message_user(request, f"Claim {claim.pk} is assigned to you.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:claims_claim_change", args=[claim.pk]))
 
     def assignment_view(self, request, claim_id: int):
@@ -235,7 +262,20 @@ class ClaimAdmin(RecordAdmin):
         if request.method != "POST":
             return back
         try:
-            if "release" in request.POST:
+            if "send_back" in request.POST:
+                form = SendBackForm(request.POST)
+                if not form.is_valid():
+                    self.message_user(
+                        request,
+                        "Not sent back: say why in the comment; the next reviewer reads it.",
+                        messages.ERROR,
+                    )
+                    return back
+                send_back_claim(claim=claim, by=request.user, comment=form.cleaned_data["comment"])
+                self.message_user(
+                    request, "Claim sent back to the queue with your comment.", messages.SUCCESS
+                )
+            elif "release" in request.POST:
                 release_claim(claim=claim, by=request.user)
                 self.message_user(request, "Claim released back to the queue.", messages.SUCCESS)
             elif "assign" in request.POST:
@@ -254,13 +294,61 @@ class ClaimAdmin(RecordAdmin):
             self.message_user(request, f"Not changed: {messages_of(exc)}", messages.ERROR)
         return back
 
+    def rerun_search_view(self, request, claim_id: int):
+        claim = get_object_or_404(Claim, pk=claim_id)
+        back = HttpResponseRedirect(reverse("admin:claims_claim_change", args=[claim.pk]) + "#search")
+        if request.method != "POST":
+            return back
+        try:
+            if rerun_claim_search(claim=claim, user=request.user):
+                self.message_user(
+                    request, "The source search runs again; reload in a moment.", messages.SUCCESS
+                )
+            else:
+                self.message_user(request, "The source search of this claim is still running.", messages.INFO)
+        except PermissionDenied as exc:
+            self.message_user(request, f"Not re-run: {messages_of(exc)}", messages.ERROR)
+        return back
+
     # --- the claim page ----------------------------------------------------------------------
     def change_view(self, request, object_id, form_url="", extra_context=None):
         claim = self.get_object(request, object_id)
         if claim is None:
             return super().change_view(request, object_id, form_url, extra_context)
         lead = can_lead(request.user)
-        if request.method == "POST" and "record_verdict" in request.POST:
+        page = HttpResponseRedirect(reverse("admin:claims_claim_change", args=[claim.pk]))
+        if request.method == "POST" and "discard_draft" in request.POST:
+            try:
+                discarded = discard_draft(claim=claim, reviewer=request.user)
+            except PermissionDenied as exc:
+                self.message_user(request, f"Not discarded: {messages_of(exc)}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, "Draft discarded." if discarded else "You had no draft here.", messages.INFO
+                )
+            return page
+        if request.method == "POST" and "save_draft" in request.POST:
+            form = VerdictForm(request.POST, claim=claim, can_override=lead, draft=True)
+            if form.is_valid():
+                try:
+                    save_draft(
+                        claim=claim,
+                        reviewer=request.user,
+                        label=form.cleaned_data["label"],
+                        rationale=form.cleaned_data["rationale"],
+                        source_ids=[int(s) for s in form.cleaned_data["sources"]],
+                    )
+                except (ValidationError, PermissionDenied) as exc:
+                    self.message_user(request, f"Draft not saved: {messages_of(exc)}", messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        "Draft saved; nothing is decided yet. It is here when you come back.",
+                        messages.SUCCESS,
+                    )
+                    return page
+            request.method = "GET"
+        elif request.method == "POST" and "record_verdict" in request.POST:
             form = VerdictForm(request.POST, claim=claim, can_override=lead)
             if form.is_valid():
                 try:
@@ -296,19 +384,33 @@ class ClaimAdmin(RecordAdmin):
             # Show the page again with the form's errors; the claim itself is never saved from here.
             request.method = "GET"
         else:
-            form = VerdictForm(claim=claim, can_override=lead)
-        context = {**(extra_context or {}), **claim_page_context(claim, request.user), "verdict_form": form}
+            form = None
+        context = {**(extra_context or {}), **claim_page_context(claim, request.user)}
+        if form is None:
+            draft = context["draft"]
+            initial = (
+                {
+                    "label": draft.label,
+                    "rationale": draft.rationale,
+                    "sources": [str(i) for i in draft.source_ids],
+                }
+                if draft
+                else None
+            )
+            form = VerdictForm(claim=claim, can_override=lead, initial=initial)
+        context["verdict_form"] = form
         return super().change_view(request, object_id, form_url, context)
 
 
 def state_badge(state: str) -> str:
     if not state:
-        return mark_safe('<span style="color:#666">not reviewed</span>')  # noqa: S308 - a constant
+        return mark_safe('<span class="quiet">not reviewed</span>')  # noqa: S308 - a constant
     return format_html(
-        '<span style="color:#fff;background:{};padding:1px 6px;border-radius:8px;font-size:11px">{}</span>',
-        STATE_COLOURS.get(state, "#666"),
-        ReviewState(state).label.split(":")[0],
+        '<span class="badge state-{}">{}</span>', state, ReviewState(state).label.split(":")[0]
     )
+
+
+MATCHES_SHOWN = 20
 
 
 def claim_page_context(claim: Claim, user) -> dict:
@@ -324,23 +426,35 @@ def claim_page_context(claim: Claim, user) -> dict:
     # whether or not they have a verdict yet; each with its article and its current (newest) verdict.
     matches = list(
         claim.matches.select_related("matched__article")
+        .defer("matched__article__text", "matched__article__search_vector")
         .prefetch_related(
             Prefetch("matched__verdicts", Verdict.objects.order_by("-claim_version"), to_attr="newest")
         )
-        .order_by("-similarity", "matched_id")[:5]
+        .order_by("-similarity", "matched_id")[:MATCHES_SHOWN]
     )
     disagreement = history[:2] if newest is not None and newest.state == ReviewState.ESCALATED else []
     lead = can_lead(user)
     decider = can_decide(user)
     blocked = ""
-    if decider and assignment is not None and assignment.reviewer_id != user.pk and not lead:
-        blocked = f"This claim is assigned to {assignment.reviewer}; only they or a lead may decide it."
-    elif decider and newest is not None and newest.state == ReviewState.ESCALATED and not lead:
-        blocked = "Two reviewers disagree on this claim; a lead decides it."
+    if decider:
+        blocked = decision_blocker(
+            user=user,
+            holder_id=assignment.reviewer_id if assignment else None,
+            holder=str(assignment.reviewer) if assignment else "",
+            newest_state=newest.state if newest else None,
+        )
+    activity = claim_activity(claim=claim, user=user) if decider else []
+    # The last word of whoever sent the claim back, while it waits in the queue for the next reviewer.
+    sent_back = None
+    if assignment is None:
+        last = next((e for e in reversed(activity) if e.action != ClaimAction.DRAFTED), None)
+        sent_back = last if last is not None and last.action == ClaimAction.SENT_BACK else None
+    holds = assignment is not None and assignment.reviewer_id == user.pk
     return {
         "claim": claim,
         "article": article,
         "article_text_highlight": highlight(claim),
+        "search": search_story(claim, (s.provider for s in sources)),
         "ranked_sources": [s for s in sources if not s.rating],
         "fact_checks": [s for s in sources if s.rating],
         "matches": [(m, m.matched, m.matched.newest[0] if m.matched.newest else None) for m in matches],
@@ -348,9 +462,14 @@ def claim_page_context(claim: Claim, user) -> dict:
         "newest": newest,
         "disagreement": disagreement,
         "assignment": assignment,
+        "holds": holds,
         "assign_form": AssignForm() if lead else None,
+        "send_back_form": SendBackForm() if (holds or (lead and assignment)) else None,
         "can_decide": decider and not blocked,
         "decide_blocked": blocked,
+        "draft": current_draft(claim=claim, reviewer=user) if decider and not blocked else None,
+        "activity": activity,
+        "sent_back": sent_back,
         "is_lead": lead,
         "reviews_required": reviews_required(),
         "label_colours": LABEL_COLOURS,
@@ -368,11 +487,25 @@ def highlight(claim: Claim) -> str:
 
 @admin.register(Verdict)
 class VerdictAdmin(RecordAdmin):
-    list_display = ["claim", "label", "state", "reviewer", "decided_at"]
+    list_display = ["claim_text", "label_badge", "review_state", "reviewer", "decided_at"]
     list_filter = ["label", "state", "decided_at"]
     search_fields = ["rationale", "claim__text"]
     list_select_related = ["claim", "reviewer"]
     readonly_fields = [f.name for f in Verdict._meta.fields]
+
+    @admin.display(description="claim", ordering="claim__text")
+    def claim_text(self, verdict: Verdict) -> str:
+        return format_html('<span title="{}">{}</span>', verdict.claim.text, shorten(verdict.claim.text, 160))
+
+    @admin.display(description="label", ordering="label")
+    def label_badge(self, verdict: Verdict) -> str:
+        return format_html(
+            '<span class="badge label-{}">{}</span>', verdict.label, verdict.get_label_display()
+        )
+
+    @admin.display(description="state", ordering="state")
+    def review_state(self, verdict: Verdict) -> str:
+        return state_badge(verdict.state)
 
 
 @admin.register(Assignment)
@@ -389,9 +522,69 @@ class AssignmentAdmin(RecordAdmin):
 # where roles are known, with that action; claims.admin stays free of reviewers imports.
 
 
+@admin.register(ClaimEvent)
+class ClaimEventAdmin(RecordAdmin):
+    """Every claim's activity besides verdicts (the verdict list has those); read-only, written by the
+    services."""
+
+    list_display = ["at", "claim_text", "action", "actor", "reviewer", "short_comment"]
+    list_filter = ["action", ("actor", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["claim", "actor", "reviewer"]
+    readonly_fields = [f.name for f in ClaimEvent._meta.fields]
+
+    @admin.display(description="claim", ordering="claim__text")
+    def claim_text(self, event: ClaimEvent) -> str:
+        return format_html('<span title="{}">{}</span>', event.claim.text, shorten(event.claim.text, 120))
+
+    @admin.display(description="comment")
+    def short_comment(self, event: ClaimEvent) -> str:
+        return shorten(event.comment, 120) or "—"
+
+
+class ErrorCodeFilter(admin.SimpleListFilter):
+    """The error codes articles failed with (Django's field filter would also list the empty code)."""
+
+    title = "error"
+    parameter_name = "error_code"
+
+    def lookups(self, request, model_admin):
+        codes = Article.objects.exclude(error_code="").values_list("error_code", flat=True).distinct()
+        return [(code, code) for code in sorted(codes)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(error_code=self.value()) if self.value() else queryset
+
+
+ARTICLE_CLAIMS_SHOWN = 50
+
+
 @admin.register(Article)
 class ReviewArticleAdmin(ArticleAdmin):
     actions = ["rerun_failed_stage"]
+    # The article's claims are one table of this page's own (each claim's text once, linked to its page),
+    # the most check-worthy first, not an inline: an article may have hundreds.
+    inlines = [SnapshotInline]
+    change_form_template = "admin/claims/article/change_form.html"
+    list_filter = ["status", "language", ErrorCodeFilter]
+    # The text is shown by the template in a box of its own that scrolls (and takes the keyboard focus).
+    fields = [name for name in ArticleAdmin.fields if name != "text"]
+    readonly_fields = fields
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        article = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if article is not None:
+            claims = (
+                queues.with_review(Claim.objects.filter(article=article))
+                .only("pk", "text", "score", "status", "provider_reports", "verdict_label", "language")
+                .order_by(*queues.ORDER)
+            )
+            context["article_claims"] = claims[:ARTICLE_CLAIMS_SHOWN]
+            context["article_claims_total"] = article.claim_count
+            context["article_claims_url"] = (
+                reverse("admin:claims_claim_changelist") + f"?article__id__exact={article.pk}"
+            )
+        return super().change_view(request, object_id, form_url, context)
 
     @admin.action(description="Re-run the failed stage of the selected articles (leads)")
     def rerun_failed_stage(self, request, queryset):

@@ -8,6 +8,11 @@ new, final verdict itself.
 
 Assignments are kept too: releasing one stamps `released_at`, and a partial unique index allows one open
 assignment per claim, so two reviewers can never hold the same claim.
+
+What else happens to a claim (assigned, reassigned, released, sent back with a comment, skipped, a draft
+saved, the source search re-run) is a ClaimEvent; with the verdicts (decided, overridden, escalated) they
+make the claim's activity log (reviewers/activity.py). A reviewer's unfinished verdict is a VerdictDraft,
+one per reviewer and claim, never a Verdict row.
 """
 
 from __future__ import annotations
@@ -118,6 +123,90 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"claim {self.claim_id} → {self.reviewer}"
+
+
+class ClaimAction(models.TextChoices):
+    """What a ClaimEvent records. Decisions are not events: the verdict rows are their record."""
+
+    ASSIGNED = "assigned", "Assigned"
+    REASSIGNED = "reassigned", "Reassigned"
+    RELEASED = "released", "Released to the queue"
+    SENT_BACK = "sent_back", "Sent back to the queue"
+    SKIPPED = "skipped", "Skipped for another claim"
+    DRAFTED = "drafted", "Draft saved"
+    SEARCH_RERUN = "search_rerun", "Source search re-run"
+
+
+class ClaimEvent(models.Model):
+    """One thing a person did to a claim besides deciding it. Written by reviewers.services only."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=16, choices=ClaimAction.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Whom the event concerns: the reviewer assigned, or the one whose claim was released.",
+    )
+    previous_reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Who held the claim before a reassignment.",
+    )
+    comment = models.TextField(blank=True, help_text="Why the claim was sent back.")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["claim", "at"], name="claim_event_by_claim")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action__in=ClaimAction.values), name="claim_event_action_valid"
+            ),
+            # A claim is sent back with a reason the next reviewer can read.
+            models.CheckConstraint(
+                condition=~models.Q(action=ClaimAction.SENT_BACK) | ~models.Q(comment=""),
+                name="claim_event_sent_back_has_comment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} on claim {self.claim_id} by {self.actor_id}"
+
+
+class VerdictDraft(models.Model):
+    """A verdict a reviewer started but has not recorded: saved, resumed later, replaced on every save.
+
+    Drafts are not verdicts (the verdict table is append-only and every row there is a decision). A draft
+    saved before its reviewer's latest verdict on the claim has been used up (reviewers.services.
+    current_draft ignores it)."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="drafts")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts")
+    label = models.CharField(max_length=16, choices=VerdictLabel.choices, blank=True)
+    rationale = models.TextField(blank=True)
+    source_ids = models.JSONField(default=list, help_text="Ids of the claim's sources ticked so far.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "reviewer"], name="verdict_draft_one_per_reviewer"),
+            models.CheckConstraint(
+                condition=models.Q(label="") | models.Q(label__in=VerdictLabel.values),
+                name="verdict_draft_label_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"draft of {self.reviewer_id} on claim {self.claim_id}"
 
 
 def current_state() -> Subquery:

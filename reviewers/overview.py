@@ -96,8 +96,9 @@ def format_hours(value: float | None) -> str:
     return f"{value / 24:.1f} days"
 
 
-def hbar_chart(rows: list[tuple[str, float, str, str]], *, width: int = 460) -> SafeString:
-    """Horizontal bars: (label, value, shown value, colour) per row."""
+def hbar_chart(rows: list[tuple[str, float, str, str]], *, title: str, width: int = 460) -> SafeString:
+    """Horizontal bars: (label, value, shown value, colour) per row. `title` names the chart for screen
+    readers, which also read each bar's label and value."""
     top = max((value for _, value, _, _ in rows), default=0) or 1
     row_h, label_w = 24, 210
     bar_w = width - label_w - 70
@@ -125,8 +126,11 @@ def hbar_chart(rows: list[tuple[str, float, str, str]], *, width: int = 460) -> 
         ),
     )
     height = max(row_h, row_h * len(rows))
+    summary = "; ".join(f"{label}: {shown}" for label, _, shown, _ in rows)
     return format_html(
-        '<svg role="img" width="{}" height="{}" viewBox="0 0 {} {}" xmlns="http://www.w3.org/2000/svg">{}</svg>',
+        '<svg role="img" aria-label="{}" width="{}" height="{}" viewBox="0 0 {} {}" '
+        'xmlns="http://www.w3.org/2000/svg">{}</svg>',
+        f"{title}. {summary}" if summary else title,
         width,
         height,
         width,
@@ -135,8 +139,10 @@ def hbar_chart(rows: list[tuple[str, float, str, str]], *, width: int = 460) -> 
     )
 
 
-def stacked_days_chart(per_day: list[tuple[date, dict[str, int]]], *, width: int = 460) -> SafeString:
-    """Vertical bars per day, stacked by label."""
+def stacked_days_chart(
+    per_day: list[tuple[date, dict[str, int]]], *, title: str, width: int = 460
+) -> SafeString:
+    """Vertical bars per day, stacked by label; `title` names the chart for screen readers."""
     height, bottom, left = 170, 20, 26
     top = max((sum(counts.values()) for _, counts in per_day), default=0) or 1
     slot = (width - left) / max(1, len(per_day))
@@ -182,8 +188,11 @@ def stacked_days_chart(per_day: list[tuple[date, dict[str, int]]], *, width: int
         height - bottom,
         top,
     )
+    total = sum(sum(counts.values()) for _, counts in per_day)
     return format_html(
-        '<svg role="img" width="{}" height="{}" viewBox="0 0 {} {}" xmlns="http://www.w3.org/2000/svg">{}{}</svg>',
+        '<svg role="img" aria-label="{}" width="{}" height="{}" viewBox="0 0 {} {}" '
+        'xmlns="http://www.w3.org/2000/svg">{}{}</svg>',
+        f"{title}: {total} in all",
         width,
         height,
         width,
@@ -197,17 +206,20 @@ def charts(user) -> dict:
     data = collect(user)
     return {
         "waiting_chart": hbar_chart(
-            [(label, n, str(n), QUEUE_COLOURS[name]) for name, label, n in data.waiting]
+            [(label, n, str(n), QUEUE_COLOURS[name]) for name, label, n in data.waiting],
+            title="Claims awaiting review per queue",
         ),
         "waiting": data.waiting,
-        "per_day_chart": stacked_days_chart(data.per_day),
+        "per_day_chart": stacked_days_chart(data.per_day, title=f"Final verdicts per day, last {DAYS} days"),
         "decided_total": sum(sum(c.values()) for _, c in data.per_day),
         "median": format_hours(data.median_hours),
         "per_reviewer_count_chart": hbar_chart(
-            [(name, n, str(n), "#417690") for name, n, _ in data.per_reviewer]
+            [(name, n, str(n), "#417690") for name, n, _ in data.per_reviewer],
+            title="Final verdicts per reviewer",
         ),
         "per_reviewer_median_chart": hbar_chart(
-            [(name, m or 0, format_hours(m), "#79aec8") for name, _, m in data.per_reviewer]
+            [(name, m or 0, format_hours(m), "#79aec8") for name, _, m in data.per_reviewer],
+            title="Median time to verdict per reviewer",
         ),
         "has_reviewers": bool(data.per_reviewer),
         "legend": [(VerdictLabel(label).label, colour) for label, colour in COLOURS.items()],

@@ -23,7 +23,15 @@ CONSUMERS = "consumers"
 ALL_ROLES = (REVIEWERS, LEADS, CONSUMERS)
 
 # The admin permissions each role needs to see its workplace; what they may *do* is decided below.
-_VIEW = ["view_article", "view_claim", "view_source", "view_snapshot", "view_verdict", "view_assignment"]
+_VIEW = [
+    "view_article",
+    "view_claim",
+    "view_source",
+    "view_snapshot",
+    "view_verdict",
+    "view_assignment",
+    "view_claimevent",
+]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     REVIEWERS: _VIEW,
     LEADS: _VIEW + ["change_article"],

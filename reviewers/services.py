@@ -1,5 +1,6 @@
-"""Review use cases: taking and assigning claims, recording verdicts (with optional four eyes), and
-re-running failed pipeline stages. Permissions are enforced here, so the API and the admin obey the same
+"""Review use cases: taking, assigning, releasing and sending back claims, drafts, recording verdicts (with
+optional four eyes), and re-running failed pipeline stages and claim searches. Every one that changes who
+works on a claim logs it (ClaimEvent). Permissions are enforced here, so the API and the admin obey the same
 rules (see reviewers.roles)."""
 
 from __future__ import annotations
@@ -8,24 +9,42 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from claims import services as claim_services
 from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Source, VerdictLabel
 from reviewers import queues
-from reviewers.models import Assignment, ReviewState, Verdict
+from reviewers.models import Assignment, ClaimAction, ClaimEvent, ReviewState, Verdict, VerdictDraft
 from reviewers.roles import ROLES_SQL, can_decide, can_lead, remember_roles, roles_sql_params
 from reviewers.signals import verdict_recorded
 
 
 class VersionConflict(Exception):
-    """The claim changed since the caller read it (another verdict won). Nothing was written."""
+    """The claim is not at the version the caller decided on. Nothing was written.
 
-    def __init__(self, claim_id: int) -> None:
-        super().__init__(
-            f"Claim {claim_id} was decided by someone else in the meantime; reload it and decide again."
-        )
+    Two different mistakes, told apart because the remedy differs: another verdict was recorded since the
+    caller read the claim (`current` is past `expected`: read theirs, then decide again), or the version
+    sent never was this claim's (`current` is behind it, e.g. an ETag of another server or a typo: read
+    the claim and send its ETag). Without the versions (a race caught by the unique constraint) it is the
+    former."""
+
+    def __init__(self, claim_id: int, *, expected: int | None = None, current: int | None = None) -> None:
+        if expected is not None and current is not None and current < expected:
+            decided = "has no verdict yet" if current == 0 else f"is at version {current}"
+            message = (
+                f"Claim {claim_id} {decided}, so version {expected} cannot be the one you read; "
+                f"read the claim again and send its ETag (or version)."
+            )
+        else:
+            message = (
+                f"Another verdict was recorded on claim {claim_id} since you read it; "
+                f"reload it, read that verdict, and decide again."
+            )
+        super().__init__(message)
         self.claim_id = claim_id
+        self.expected = expected
+        self.current = current
 
 
 class ClaimTaken(Exception):
@@ -165,9 +184,10 @@ def record_verdict(
             if override and not lead:
                 raise PermissionDenied("Only leads may override: your verdict counts as one review.")
             if locked is None:
-                if not Claim.objects.filter(pk=claim_id).exists():
+                current = Claim.objects.filter(pk=claim_id).values_list("version", flat=True).first()
+                if current is None:
                     raise Claim.DoesNotExist(f"There is no claim {claim_id}.")
-                raise VersionConflict(claim_id)
+                raise VersionConflict(claim_id, expected=expected_version, current=current)
             read = {"claim": claim_id, "depth": HISTORY_DEPTH}
             rows = list(Verdict.objects.raw(HOLDER_AND_HISTORY_SQL, read))
             holder_id = rows[0].holder_id
@@ -227,34 +247,70 @@ def record_verdict(
     return verdict
 
 
-def take_next_claim(*, reviewer, article_id: int | None = None, language: str | None = None) -> Claim | None:
-    """Assign the most check-worthy claim that needs this reviewer to them and return it (None: queue empty).
+def held_claims(reviewer, *, article_id: int | None = None, language: str | None = None):
+    """The claims `reviewer` holds (open assignments), most check-worthy first, optionally filtered."""
+    held = Claim.objects.filter(assignments__reviewer=reviewer, assignments__released_at__isnull=True)
+    if article_id is not None:
+        held = held.filter(article_id=article_id)
+    if language:
+        held = held.filter(language=language)
+    return held.order_by(*queues.ORDER)
 
-    Second reviews come first (finish what others started), then claims nobody has decided yet. Two
-    reviewers never get the same claim: candidates are locked with SKIP LOCKED, and the partial unique
-    index on open assignments refuses a second holder even if two transactions picked the same row.
+
+def take_next_claim(
+    *, reviewer, article_id: int | None = None, language: str | None = None, another: bool = False
+) -> Claim | None:
+    """The claim this reviewer should work on now, assigned to them (None: nothing left).
+
+    A reviewer who already holds a claim (matching the filters) gets it back: asking twice never assigns
+    two. With `another` the held claim goes back to the queue (a `skipped` event) and the next one is
+    taken. Otherwise the most check-worthy claim that needs this reviewer is assigned to them: second
+    reviews first (finish what others started), then claims nobody has decided yet; claims this reviewer
+    skipped or sent back are left for others. Atomic. Calls of one reviewer are serialised (their user
+    row is locked), so two at once cannot both find nothing held and take a claim each; two reviewers
+    never get the same claim (candidates are locked with SKIP LOCKED, and the partial unique index on open
+    assignments refuses a second holder even if two transactions picked the same row).
     """
     if not can_decide(reviewer):
         raise PermissionDenied("Only reviewers and leads may take claims.")
-    candidates = queues.next_for(reviewer, article_id=article_id, language=language)
-    for _ in range(5):
-        try:
-            with transaction.atomic():
-                claim = candidates.select_for_update(skip_locked=True, of=("self",)).first()
-                if claim is None:
-                    return None
-                Assignment.objects.create(
-                    claim=claim, reviewer=reviewer, assigned_by=reviewer, assigned_at=timezone.now()
-                )
-                return claim
-        except IntegrityError:
-            continue  # another reviewer took that claim between our read and our insert; pick again
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=reviewer.pk).values_list("pk").first()
+        held = held_claims(reviewer, article_id=article_id, language=language).first()
+        if held is not None and not another:
+            return held
+        if held is not None:
+            _release(held, by=reviewer, reason=ClaimAction.SKIPPED)
+        given_up = Assignment.objects.filter(
+            claim=OuterRef("pk"),
+            reviewer=reviewer,
+            release_reason__in=[ClaimAction.SKIPPED, ClaimAction.SENT_BACK],
+        )
+        candidates = queues.next_for(reviewer, article_id=article_id, language=language).exclude(
+            Exists(given_up)
+        )
+        for _ in range(5):
+            try:
+                with transaction.atomic():
+                    claim = candidates.select_for_update(skip_locked=True, of=("self",)).first()
+                    if claim is None:
+                        return None
+                    now = timezone.now()
+                    Assignment.objects.create(
+                        claim=claim, reviewer=reviewer, assigned_by=reviewer, assigned_at=now
+                    )
+                    log_event(
+                        claim=claim, action=ClaimAction.ASSIGNED, actor=reviewer, reviewer=reviewer, at=now
+                    )
+                    return claim
+            except IntegrityError:
+                continue  # another reviewer took that claim between our read and our insert; pick again
     return None
 
 
 def assign_claim(*, claim: Claim, reviewer, by) -> Assignment:
     """Give a claim to a reviewer. Reviewers may take an unassigned claim for themselves; leads may
-    assign (and reassign) any claim to any reviewer or lead. Atomic; ClaimTaken when someone holds it."""
+    assign (and reassign) any claim to any reviewer or lead. Atomic; ClaimTaken when someone holds it.
+    Logs `assigned`, or `reassigned` naming the previous holder."""
     if not can_decide(by):
         raise PermissionDenied("Only reviewers and leads may take claims.")
     if reviewer.pk != by.pk and not can_lead(by):
@@ -268,6 +324,7 @@ def assign_claim(*, claim: Claim, reviewer, by) -> Assignment:
             # while a verdict is being recorded, so the verdict's release of open assignments is complete.
             Claim.objects.select_for_update().filter(pk=claim.pk).values_list("pk").first()
             holder = Assignment.objects.open().select_for_update().filter(claim=claim).first()
+            previous = None
             if holder is not None:
                 if holder.reviewer_id == reviewer.pk:
                     return holder
@@ -275,24 +332,186 @@ def assign_claim(*, claim: Claim, reviewer, by) -> Assignment:
                     raise ClaimTaken(claim, str(holder.reviewer))
                 holder.released_at, holder.release_reason = now, "reassigned"
                 holder.save(update_fields=["released_at", "release_reason"])
-            return Assignment.objects.create(claim=claim, reviewer=reviewer, assigned_by=by, assigned_at=now)
+                previous = holder.reviewer_id
+            assignment = Assignment.objects.create(
+                claim=claim, reviewer=reviewer, assigned_by=by, assigned_at=now
+            )
+            log_event(
+                claim=claim,
+                action=ClaimAction.REASSIGNED if previous else ClaimAction.ASSIGNED,
+                actor=by,
+                reviewer=reviewer,
+                previous_reviewer_id=previous,
+                at=now,
+            )
+            return assignment
     except IntegrityError as exc:  # someone took it between our check and our insert
         holder = Assignment.objects.open().filter(claim=claim).select_related("reviewer").first()
         raise ClaimTaken(claim, str(holder.reviewer) if holder else "someone else") from exc
 
 
 def release_claim(*, claim: Claim, by) -> bool:
-    """Put a claim back into the queue. Its holder or a lead may. Returns False when nobody held it."""
+    """Put a claim back into the queue. Its holder or a lead may. Returns False when nobody held it.
+    Logs `released`."""
     holder = Assignment.objects.open().filter(claim=claim).first()
     if holder is None:
         return False
     if holder.reviewer_id != by.pk and not can_lead(by):
         raise PermissionDenied("Only the reviewer holding a claim or a lead may release it.")
-    return bool(
-        Assignment.objects.filter(pk=holder.pk, released_at__isnull=True).update(
-            released_at=timezone.now(), release_reason="released"
+    with transaction.atomic():
+        return _release(claim, by=by, reason=ClaimAction.RELEASED, holder=holder)
+
+
+def send_back_claim(*, claim: Claim, by, comment: str) -> Assignment:
+    """Send a held claim back to the queue with a comment the next reviewer reads (its holder or a lead).
+
+    Atomic. ValidationError without a comment or when nobody holds the claim. The claim is not offered to
+    the same reviewer by 'take the next claim' again (take_next_claim). Returns the released assignment."""
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError(
+            "Say why you send the claim back: the next reviewer reads your comment.", code="comment_required"
         )
+    if not can_decide(by):
+        raise PermissionDenied("Only reviewers and leads may send claims back.")
+    with transaction.atomic():
+        Claim.objects.select_for_update().filter(pk=claim.pk).values_list("pk").first()
+        holder = Assignment.objects.open().filter(claim=claim).first()
+        if holder is None:
+            raise ValidationError(
+                "Nobody holds this claim, so there is nothing to send back; it is in the queue already.",
+                code="not_assigned",
+            )
+        if holder.reviewer_id != by.pk and not can_lead(by):
+            raise PermissionDenied("Only the reviewer holding a claim or a lead may send it back.")
+        _release(claim, by=by, reason=ClaimAction.SENT_BACK, holder=holder, comment=comment)
+    return holder
+
+
+def _release(claim: Claim, *, by, reason: str, holder: Assignment | None = None, comment: str = "") -> bool:
+    """Release the claim's open assignment with `reason` and log it (inside the caller's transaction).
+    A conditional UPDATE: False when someone released it first."""
+    holder = holder or Assignment.objects.open().filter(claim=claim).first()
+    if holder is None:
+        return False
+    now = timezone.now()
+    released = Assignment.objects.filter(pk=holder.pk, released_at__isnull=True).update(
+        released_at=now, release_reason=reason
     )
+    if released:
+        holder.released_at, holder.release_reason = now, reason
+        log_event(
+            claim=claim, action=reason, actor=by, reviewer_id=holder.reviewer_id, comment=comment, at=now
+        )
+    return bool(released)
+
+
+def log_event(*, claim: Claim, action: str, actor, at=None, **fields) -> ClaimEvent:
+    """Append one entry to the claim's activity log (call it inside the use case's transaction)."""
+    return ClaimEvent.objects.create(
+        claim=claim, action=action, actor=actor, at=at or timezone.now(), **fields
+    )
+
+
+# --- who may decide, drafts --------------------------------------------------------------------------
+
+
+def decision_blocker(*, user, holder_id: int | None, holder: str, newest_state: str | None) -> str:
+    """Why `user` may not decide (or draft a verdict on) a claim in this state, '' when they may.
+
+    The state rules of record_verdict, for the pages and actions that come before it: a claim someone else
+    holds is theirs (or a lead's), and a disagreement is the leads'."""
+    if not can_decide(user):
+        return "Only reviewers and leads may record verdicts."
+    if can_lead(user):
+        return ""
+    if holder_id is not None and holder_id != user.pk:
+        return f"This claim is assigned to {holder}; only they or a lead may decide it."
+    if newest_state == ReviewState.ESCALATED:
+        return "Two reviewers disagree on this claim; a lead decides it."
+    return ""
+
+
+def save_draft(
+    *, claim: Claim, reviewer, label: str = "", rationale: str = "", source_ids: list[int] | None = None
+) -> VerdictDraft:
+    """Save (or replace) this reviewer's draft verdict on the claim without deciding. Atomic; logs
+    `drafted`. The same rules as deciding (decision_blocker); the label and sources are checked as a
+    verdict's are, but everything may still be missing except all of it."""
+    label = label or ""
+    rationale = (rationale or "").strip()
+    if label and label not in VerdictLabel.values:
+        raise ValidationError(
+            f"The label must be one of {', '.join(VerdictLabel.values)}.", code="invalid_label"
+        )
+    source_ids = sorted(set(source_ids or []))
+    if not (label or rationale or source_ids):
+        raise ValidationError(
+            "The draft is empty: choose a label, write some rationale or tick a source first.",
+            code="empty_draft",
+        )
+    if source_ids and Source.objects.filter(claim=claim, pk__in=source_ids).count() != len(source_ids):
+        raise ValidationError(
+            "Every cited source must be one of this claim's sources.", code="invalid_source"
+        )
+    holder = Assignment.objects.open().filter(claim=claim).select_related("reviewer").first()
+    newest = claim.verdicts.order_by("-claim_version").values_list("state", flat=True).first()
+    blocked = decision_blocker(
+        user=reviewer,
+        holder_id=holder.reviewer_id if holder else None,
+        holder=str(holder.reviewer) if holder else "",
+        newest_state=newest,
+    )
+    if blocked:
+        raise PermissionDenied(blocked)
+    now = timezone.now()
+    with transaction.atomic():
+        draft, _ = VerdictDraft.objects.update_or_create(
+            claim=claim,
+            reviewer=reviewer,
+            defaults={"label": label, "rationale": rationale, "source_ids": source_ids, "updated_at": now},
+        )
+        log_event(claim=claim, action=ClaimAction.DRAFTED, actor=reviewer, at=now)
+    return draft
+
+
+def current_draft(*, claim: Claim | int, reviewer) -> VerdictDraft | None:
+    """The reviewer's draft on the claim, unless they recorded a verdict on it since saving it. One query."""
+    if not can_decide(reviewer):
+        raise PermissionDenied("Only reviewers and leads have drafts.")
+    claim_id = claim.pk if isinstance(claim, Claim) else claim
+    decided_since = Verdict.objects.filter(
+        claim_id=claim_id, reviewer=reviewer, decided_at__gte=OuterRef("updated_at")
+    )
+    return (
+        VerdictDraft.objects.filter(claim_id=claim_id, reviewer=reviewer)
+        .exclude(Exists(decided_since))
+        .first()
+    )
+
+
+def discard_draft(*, claim: Claim | int, reviewer) -> bool:
+    """Delete the reviewer's draft on the claim. Returns False when there was none."""
+    if not can_decide(reviewer):
+        raise PermissionDenied("Only reviewers and leads have drafts.")
+    claim_id = claim.pk if isinstance(claim, Claim) else claim
+    deleted, _ = VerdictDraft.objects.filter(claim_id=claim_id, reviewer=reviewer).delete()
+    return bool(deleted)
+
+
+# --- the pipeline, for leads ------------------------------------------------------------------------
+
+
+def rerun_claim_search(*, claim: Claim, user) -> bool:
+    """Search the sources of one claim again (leads only): after a provider failed, or to look again.
+    Returns False when its search is still running (nothing changed). Atomic; logs `search_rerun`."""
+    if not can_lead(user):
+        raise PermissionDenied("Only leads may re-run source searches.")
+    with transaction.atomic():
+        restarted = claim_services.retry_claim_sources(claim_id=claim.pk)
+        if restarted:
+            log_event(claim=claim, action=ClaimAction.SEARCH_RERUN, actor=user)
+    return restarted
 
 
 def rerun_failed_stage(*, article: Article, user) -> str:

@@ -148,10 +148,13 @@ class WorkerProcess:
     name_prefix = "test"
     poll = 0.2
 
-    def __init__(self, env: dict[str, str], log_path: Path, concurrency: int = 2) -> None:
+    def __init__(
+        self, env: dict[str, str], log_path: Path, concurrency: int = 2, queues: tuple[str, ...] = QUEUES
+    ) -> None:
         self.env = env
         self.log_path = log_path
         self.concurrency = concurrency
+        self.queues = queues
         self.process: subprocess.Popen | None = None
         self.log_offset = 0
 
@@ -164,7 +167,7 @@ class WorkerProcess:
             self.app,
             "worker",
             "-Q",
-            ",".join(QUEUES),
+            ",".join(self.queues),
             "-l",
             "info",
             "-c",
@@ -264,8 +267,8 @@ def worker_env(*, extra: dict[str, str] | None = None) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, page_server, wiki_server) -> Iterator[WorkerProcess]:
-    """One real worker process for the session, consuming every queue, pointed at the test database
-    and at the loopback article site and MediaWiki stand-in."""
+    """One real worker process for the session, consuming the pipeline's queues, pointed at the test
+    database and at the loopback article site and MediaWiki stand-in."""
     purge_queues()
     env = worker_env(
         extra={
@@ -274,7 +277,10 @@ def celery_worker(django_db_setup, django_db_blocker, page_server, wiki_server) 
             "FACTCHECK_PROVIDERS": "archive,wikipedia",
         }
     )
-    worker = WorkerProcess(env, ARTIFACTS / "celery-worker.log").start()
+    # Not the webhooks queue: a transactional test that records a verdict publishes its webhook to this
+    # broker even when it delivers it with a worker of its own (test_webhook_worker.py), and this worker,
+    # which cannot reach that test's receiver, would take the attempt first.
+    worker = WorkerProcess(env, ARTIFACTS / "celery-worker.log", queues=("ingest", "sources")).start()
     yield worker
     worker.stop()
 

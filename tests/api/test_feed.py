@@ -305,7 +305,7 @@ def test_claimreview_per_claim_is_valid_schema_org(consumer_client, reviewer, se
     }
     assert review["reviewRating"]["ratingValue"] == value
     assert review["reviewRating"]["alternateName"] == label
-    assert review["itemReviewed"]["author"] == {"@type": "Person", "name": "Jane Doe"}
+    assert review["itemReviewed"]["appearance"][0]["author"] == [{"@type": "Person", "name": "Jane Doe"}]
     assert review["itemReviewed"]["appearance"][0]["url"] == article.canonical_url
     assert review["itemReviewed"]["firstAppearance"]["datePublished"].startswith("2026-01-05")
 

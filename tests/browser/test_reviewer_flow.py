@@ -1,21 +1,11 @@
-"""The whole reviewer flow in a real browser: headless Chromium (Debian's package) driven by Playwright
-against a live server. Screenshots go to test-artifacts/browser/.
-
-Playwright's own browser download cannot work here, so the test uses /usr/bin/chromium (or $CHROMIUM);
-`.ci/run` installs it. In CI (CI set) a missing browser fails the test; locally it skips. Playwright itself is pinned in
-requirements-dev.txt.
-"""
+"""The whole reviewer flow in a real browser: headless Chromium (Debian's package, see conftest.py) driven
+by Playwright against a live server. Screenshots go to test-artifacts/browser/."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from pathlib import Path
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS, connections
-from playwright.sync_api import sync_playwright
 
 from claims.models import ArticleStatus
 from reviewers.models import Verdict
@@ -23,61 +13,12 @@ from tests.conftest import ARTIFACTS, make_user
 from tests.factories import make_article, make_claim, make_source
 
 SHOTS = ARTIFACTS / "browser"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-default-apps",
-    "--disable-extensions",
-]
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        message = "Chromium is not installed (apt-get install chromium); .ci/run installs it."
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
-@pytest.fixture
-def browser_page(tmp_path: Path, monkeypatch):
-    """A fresh Chromium profile per test, so nothing is remembered and nothing is fetched on first run."""
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still
-    # synchronous and safe, so tell Django not to refuse them.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    # The live server's request threads must not keep connections open past the test (teardown drops the
-    # test database); their new connections read these settings.
-    monkeypatch.setitem(connections.settings[DEFAULT_DB_ALIAS], "CONN_MAX_AGE", 0)
-    executable = chromium_path()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            user_data_dir=str(tmp_path / "profile"),
-            executable_path=executable,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        context.set_default_timeout(15_000)
-        page = context.pages[0] if context.pages else context.new_page()
-        try:
-            yield page
-        finally:
-            context.close()
-
-
 def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 

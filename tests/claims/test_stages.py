@@ -87,6 +87,17 @@ def test_extraction_stores_each_claims_vector_once_for_ranking_and_matching(page
         assert np.allclose(vector, get_encoder().encode([claim.text], kind="query")[0], atol=1e-4)
 
 
+def test_extraction_stores_the_speaker_a_claim_is_attributed_to(page_server, pipeline_settings):
+    article = submitted(page_server)
+    stages.fetch_article(article_id=article.pk)
+    stages.extract_article(article_id=article.pk)
+    claims = Claim.objects.filter(article=article)
+    audited = claims.get(text__contains="laut dem Europäischen Rechnungshof")
+    assert (audited.speaker_name, audited.speaker_type) == ("Europäischen Rechnungshof", "Organization")
+    own = claims.get(text__startswith="So lange dauert die schnellste Zugverbindung")
+    assert (own.speaker_name, own.speaker_type) == ("", "")
+
+
 def test_gather_sources_records_provider_reports_and_finishes_the_article(page_server, pipeline_settings):
     article = submitted(page_server)
     stages.fetch_article(article_id=article.pk)

@@ -37,14 +37,18 @@ def test_the_claim_list_has_queues_and_take_next(reviewer):
     assert "Awaiting second review" in html
 
 
-def test_take_next_assigns_and_opens_the_claim(reviewer):
+def test_take_next_assigns_and_opens_the_claim_and_gives_it_back_until_another_is_asked_for(reviewer):
     claim = make_claim()
     client = browser_for(reviewer)
     response = client.post(reverse("admin:claims_claim_take_next"))
     assert response.status_code == 302 and response["Location"] == claim_url(claim)
     assert Assignment.objects.open().get(claim=claim).reviewer == reviewer
-    empty = client.post(reverse("admin:claims_claim_take_next"), follow=True)
+    again = client.post(reverse("admin:claims_claim_take_next"))
+    assert again["Location"] == claim_url(claim)
+    assert Assignment.objects.filter(reviewer=reviewer).count() == 1
+    empty = client.post(reverse("admin:claims_claim_take_next"), {"another": ""}, follow=True)
     assert "Nothing left to take" in empty.content.decode()
+    assert not Assignment.objects.open().exists()
 
 
 def test_the_claim_page_shows_article_sources_fact_checks_matches_and_history(reviewer):
@@ -107,7 +111,7 @@ def test_earlier_claims_are_the_stored_matches_with_their_article_and_current_ve
 
     html = browser_for(reviewer).get(claim_url(claim)).content.decode()
     section = html.split("Earlier claims saying the same", 1)[1]
-    assert section.count('class="source earlier-claim"') == 2
+    assert section.count('class="earlier-claim"') == 2
     assert reverse("admin:claims_claim_change", args=[first.pk]) in section
     assert reverse("admin:claims_claim_change", args=[undecided.pk]) in section
     assert reverse("admin:claims_claim_change", args=[later.pk]) not in section
@@ -220,7 +224,7 @@ def test_the_article_list_shows_stage_bars_and_error_codes(lead):
     make_claim(sourcing, start=100, status=ClaimStatus.PENDING)
     html = browser_for(lead).get(reverse("admin:claims_article_changelist")).content.decode()
     assert "http_404" in html and "in fetch" in html
-    assert "Sources 1/2" in html
+    assert "sources 1/2" in html
     assert "Re-run the failed stage" in html
 
 
@@ -245,3 +249,45 @@ def test_deleting_an_article_with_verdicts_is_refused_in_the_admin(reviewer, dja
     assert "Cannot delete article" in page.content.decode()
     browser_for(admin).post(url, {"post": "yes"})
     assert Verdict.objects.filter(claim=claim).exists()
+
+
+def test_a_final_verdict_is_said_to_stay_current_until_a_new_one_would_supersede_it(reviewer):
+    claim = make_claim()
+    record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="Minutes agree.")
+    html = browser_for(reviewer).get(claim_url(claim)).content.decode()
+    banner = html[html.index('id="review-state"') :][:600]
+    assert (
+        "It stays the current verdict until someone records a new one, which would then supersede it."
+        in banner
+    )
+    assert "A new verdict supersedes it." not in html
+
+
+def test_the_claims_list_cuts_long_claims_at_a_word_with_the_whole_text_on_hover(reviewer):
+    long_text = "The city council approved " + "a considerably larger budget " * 12 + "on Monday."
+    make_claim(text=long_text)
+    html = browser_for(reviewer).get(reverse("admin:claims_claim_changelist")).content.decode()
+    assert f'title="{long_text}"' in html
+    shown = html.split(f'title="{long_text}">', 1)[1].split("</span>", 1)[0]
+    assert shown.endswith("…") and len(shown) <= 220
+    assert long_text.startswith(shown[:-1]) and long_text[len(shown) - 1] == " "  # cut between words
+
+
+def test_the_login_page_and_header_carry_the_product_name(reviewer):
+    login = Client().get(reverse("admin:login")).content.decode()
+    assert "Factcheck review" in login and "Django administration" not in login
+    assert "<title>Log in | Factcheck</title>" in login
+    index = browser_for(reviewer).get(reverse("admin:index")).content.decode()
+    assert '<div id="site-name"><a href="/admin/">Factcheck review</a></div>' in index
+    assert "Review workplace" in index
+
+
+def test_the_article_page_lists_each_claim_once(reviewer):
+    article = make_article()
+    claim = make_claim(article)
+    html = (
+        browser_for(reviewer).get(reverse("admin:claims_article_change", args=[article.pk])).content.decode()
+    )
+    section = html[html.index('id="article-claims"') :]
+    assert section.count(claim.text) == 2  # the link's hover title and its text: one row
+    assert section.count(f'href="/admin/claims/claim/{claim.pk}/change/"') == 1

@@ -33,8 +33,9 @@ def test_take_next_gives_the_most_check_worthy_unassigned_claim(reviewer, second
     make_claim(article, score=0.99, start=200, status=ClaimStatus.PENDING)  # sources still being gathered
     assert take_next_claim(reviewer=reviewer) == high
     assert take_next_claim(reviewer=second_reviewer) == low
-    assert take_next_claim(reviewer=second_reviewer) is None
+    assert take_next_claim(reviewer=second_reviewer, another=True) is None
     assert Assignment.objects.open().get(claim=high).reviewer == reviewer
+    assert not Assignment.objects.open().filter(claim=low).exists()
 
 
 def test_take_next_filters_by_article_and_language(reviewer):
@@ -51,7 +52,7 @@ def test_second_reviews_come_first_and_never_to_the_first_reviewer(settings, rev
     record_verdict(claim=decided, reviewer=reviewer, label="verified", rationale="x")
     assert take_next_claim(reviewer=second_reviewer) == decided
     assert take_next_claim(reviewer=reviewer) == fresh
-    assert take_next_claim(reviewer=reviewer) is None
+    assert take_next_claim(reviewer=reviewer, another=True) is None
 
 
 def test_escalated_claims_go_to_leads_first(settings, reviewer, second_reviewer, lead):
@@ -165,7 +166,12 @@ def test_take_next_and_assign_over_the_api(reviewer_client, consumer_client, rev
     assert taken.status_code == 200
     assert taken.json()["id"] == claim.pk
     assert taken["ETag"] == f'"claim-{claim.pk}-v0"'
-    assert reviewer_client.post("/api/v1/claims/next/").status_code == 204
+    assert reviewer_client.post("/api/v1/claims/next/").json()["id"] == claim.pk  # the one they hold
+    assert reviewer_client.post("/api/v1/claims/next/", {"another": True}, format="json").status_code == 204
+    assert (
+        reviewer_client.post("/api/v1/claims/next/").status_code == 204
+    )  # the skipped one is left for others
+    assert reviewer_client.post(f"/api/v1/claims/{claim.pk}/assign/", {}, format="json").status_code == 200
     conflict = client_for(second_reviewer).post(f"/api/v1/claims/{claim.pk}/assign/", {}, format="json")
     assert (conflict.status_code, conflict.json()["code"]) == (409, "already_assigned")
     moved = client_for(lead).post(
@@ -212,6 +218,8 @@ def test_two_reviewers_taking_the_next_claim_at_once_never_get_the_same_one(revi
     )
     assert sorted([got["a"] is None, got["b"] is None]) == [False, True]
     assert Assignment.objects.open().filter(claim=only).count() == 1
+    holder = reviewer if got["a"] else second_reviewer
+    record_verdict(claim=only, reviewer=holder, label="verified", rationale="Done with it.")
 
     first, second = make_claim(score=0.8), make_claim(score=0.7)
     run_at_once(
