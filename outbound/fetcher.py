@@ -271,6 +271,27 @@ class _Target:
 
 
 def _parse_target(url: str, policy: FetchPolicy) -> _Target:
+    url, scheme = _check_url_text(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise FetchError("invalid_url", f"The URL could not be parsed: {exc}.") from None
+    if "\\" in parts.netloc or not url[len(scheme) :].startswith("://"):
+        # Parsers disagree about backslashes ("http://a:80\@b/"); refuse rather than guess.
+        raise FetchError("invalid_url", "The URL's authority is malformed.")
+    host, port = _split_authority(parts.netloc, scheme)
+    _check_destination(host, port, policy)
+    path = normalize_percent(parts.path, _WIRE_SAFE) or "/"
+    if not path.startswith("/"):
+        path = "/" + path
+    query = normalize_percent(parts.query, _WIRE_SAFE | {ord("?")}) if parts.query else ""
+    request_target = path + (f"?{query}" if query else "")
+    netloc = host if port == DEFAULT_PORTS[scheme] else f"{host}:{port}"
+    return _Target(f"{scheme}://{netloc}{request_target}", scheme, host, port, request_target)
+
+
+def _check_url_text(url: str) -> tuple[str, str]:
+    """The URL stripped, and its lower-case scheme, or FetchError for what no parser should see."""
     if not isinstance(url, str) or not url.strip():
         raise FetchError("invalid_url", "The URL is empty.")
     url = url.strip()
@@ -285,15 +306,12 @@ def _parse_target(url: str, policy: FetchPolicy) -> _Target:
     if scheme not in DEFAULT_PORTS:
         shown = f"'{scheme}'" if scheme else "no scheme"
         raise FetchError("unsupported_scheme", f"Only http and https URLs can be fetched, not {shown}.")
+    return url, scheme
+
+
+def _split_authority(netloc: str, scheme: str) -> tuple[str, int]:
     try:
-        parts = urlsplit(url)
-    except ValueError as exc:
-        raise FetchError("invalid_url", f"The URL could not be parsed: {exc}.") from None
-    if "\\" in parts.netloc or not url[scheme_end:].startswith("://"):
-        # Parsers disagree about backslashes ("http://a:80\@b/"); refuse rather than guess.
-        raise FetchError("invalid_url", "The URL's authority is malformed.")
-    try:
-        userinfo, raw_host, port = split_netloc(parts.netloc)
+        userinfo, raw_host, port = split_netloc(netloc)
     except ValueError as exc:
         raise FetchError("invalid_url", f"The URL's host or port is malformed: {exc}") from None
     if userinfo is not None:
@@ -302,7 +320,10 @@ def _parse_target(url: str, policy: FetchPolicy) -> _Target:
         host = normalize_host(raw_host)
     except ValueError as exc:
         raise FetchError("invalid_url", f"The URL's host is not valid: {exc}") from None
-    port = port or DEFAULT_PORTS[scheme]
+    return host, port or DEFAULT_PORTS[scheme]
+
+
+def _check_destination(host: str, port: int, policy: FetchPolicy) -> None:
     if port not in (80, 443) and port not in policy.allow_ports:
         raise FetchError(
             "blocked_port", f"Port {port} is not allowed; only 80 and 443 can be fetched.", port=port
@@ -315,13 +336,6 @@ def _parse_target(url: str, policy: FetchPolicy) -> _Target:
             )
     elif _is_local_name(host):
         raise FetchError("blocked_address", f"The host '{host}' is a local or single-label name.")
-    path = normalize_percent(parts.path, _WIRE_SAFE) or "/"
-    if not path.startswith("/"):
-        path = "/" + path
-    query = normalize_percent(parts.query, _WIRE_SAFE | {ord("?")}) if parts.query else ""
-    request_target = path + (f"?{query}" if query else "")
-    netloc = host if port == DEFAULT_PORTS[scheme] else f"{host}:{port}"
-    return _Target(f"{scheme}://{netloc}{request_target}", scheme, host, port, request_target)
 
 
 _WIRE_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/")
@@ -591,6 +605,45 @@ def _open_connection(
     return conn
 
 
+def _connect_any(
+    target: _Target, addresses: list[IPAddress], policy: FetchPolicy, deadline: _Deadline
+) -> tuple[HTTPConnection, IPAddress]:
+    """A connection to the first of ``addresses`` that answers, or the FetchError for the last failure."""
+    last_error: Exception | None = None
+    for address in addresses:
+        try:
+            return _open_connection(target, address, policy, deadline), address
+        except (urllib3.exceptions.HTTPError, OSError, CertificateError) as exc:
+            last_error = exc
+    raise _connect_error(target, last_error)
+
+
+def _connect_error(target: _Target, last_error: Exception | None) -> FetchError:
+    if isinstance(last_error, urllib3.exceptions.NewConnectionError) and not isinstance(
+        last_error.__cause__, TimeoutError
+    ):
+        # NewConnectionError subclasses ConnectTimeoutError, but "refused" is not a timeout.
+        return FetchError(
+            "connection_error", f"Could not connect to {target.host}: {last_error}.", transient=True
+        )
+    if isinstance(last_error, ssl.SSLError | urllib3.exceptions.SSLError | CertificateError):
+        return FetchError("tls_error", f"The TLS handshake with {target.host} failed: {last_error}.")
+    if isinstance(last_error, urllib3.exceptions.ConnectTimeoutError | TimeoutError):
+        return FetchError("timeout", f"Connecting to {target.host} timed out.", transient=True)
+    return FetchError(
+        "connection_error", f"Could not connect to {target.host}: {last_error}.", transient=True
+    )
+
+
+def _joined_headers(response: Any) -> dict[str, str]:
+    """Response headers by lower-case name; repeated headers joined with ", " (RFC 9110 5.3)."""
+    joined: dict[str, str] = {}
+    for name, value in response.headers.items():
+        key = name.lower()
+        joined[key] = f"{joined[key]}, {value}" if key in joined else value
+    return joined
+
+
 def _request_once(
     target: _Target,
     addresses: list[IPAddress],
@@ -601,31 +654,7 @@ def _request_once(
     policy: FetchPolicy,
     deadline: _Deadline,
 ) -> _Hop:
-    conn: HTTPConnection | None = None
-    last_error: Exception | None = None
-    for address in addresses:
-        try:
-            conn = _open_connection(target, address, policy, deadline)
-            break
-        except urllib3.exceptions.ConnectTimeoutError as exc:
-            last_error = exc
-        except (urllib3.exceptions.HTTPError, OSError, CertificateError) as exc:
-            last_error = exc
-    if conn is None:
-        if isinstance(last_error, urllib3.exceptions.NewConnectionError) and not isinstance(
-            last_error.__cause__, TimeoutError
-        ):
-            # NewConnectionError subclasses ConnectTimeoutError, but "refused" is not a timeout.
-            raise FetchError(
-                "connection_error", f"Could not connect to {target.host}: {last_error}.", transient=True
-            )
-        if isinstance(last_error, ssl.SSLError | urllib3.exceptions.SSLError | CertificateError):
-            raise FetchError("tls_error", f"The TLS handshake with {target.host} failed: {last_error}.")
-        if isinstance(last_error, urllib3.exceptions.ConnectTimeoutError | TimeoutError):
-            raise FetchError("timeout", f"Connecting to {target.host} timed out.", transient=True)
-        raise FetchError(
-            "connection_error", f"Could not connect to {target.host}: {last_error}.", transient=True
-        )
+    conn, address = _connect_any(target, addresses, policy, deadline)
     address_text = str(address)
     deadline.watch(conn.sock)
     try:
@@ -639,10 +668,7 @@ def _request_once(
             decode_content=False,
         )
         response = conn.getresponse()
-        response_headers: dict[str, str] = {}
-        for name, value in response.headers.items():
-            key = name.lower()
-            response_headers[key] = f"{response_headers[key]}, {value}" if key in response_headers else value
+        response_headers = _joined_headers(response)
         status = response.status
         if status in REDIRECT_STATUSES and "location" in response_headers:
             return _Hop(status, response_headers, b"", address_text)
@@ -718,6 +744,37 @@ def _read_body(
 # --------------------------------------------------------------------------- fetch
 
 
+def _request_headers(
+    policy: FetchPolicy,
+    accept: str | None,
+    headers: Mapping[str, str] | None,
+    body: bytes | None,
+    json_body: Any,
+) -> tuple[dict[str, str], bytes | None]:
+    """Our default headers with the caller's on top (framing and routing stay ours), and the body."""
+    request_headers: dict[str, str] = {
+        "User-Agent": policy.user_agent,
+        "Accept": accept or "*/*",
+        "Accept-Encoding": "gzip, deflate, br",
+        "Connection": "close",
+    }
+    if json_body is not None:
+        body = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        request_headers["Content-Type"] = "application/json"
+    for name, value in (headers or {}).items():
+        if name.lower() in ("host", "content-length", "transfer-encoding", "connection"):
+            continue  # framing and routing are ours to decide
+        request_headers = {k: v for k, v in request_headers.items() if k.lower() != name.lower()}
+        request_headers[name] = value
+    return request_headers, body
+
+
+def _with_params(url: str, params: Mapping[str, str]) -> str:
+    base = url.split("#", 1)[0]
+    separator = "" if base.endswith(("?", "&")) else ("&" if "?" in base else "?")
+    return base + separator + urlencode(list(params.items()))
+
+
 def fetch(
     url: str,
     *,
@@ -742,26 +799,10 @@ def fetch(
     if body is not None and json_body is not None:
         raise ValueError("Pass either body or json_body, not both.")
     method = method.upper()
-    request_headers: dict[str, str] = {
-        "User-Agent": policy.user_agent,
-        "Accept": accept or "*/*",
-        "Accept-Encoding": "gzip, deflate, br",
-        "Connection": "close",
-    }
-    if json_body is not None:
-        body = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        request_headers["Content-Type"] = "application/json"
-    for name, value in (headers or {}).items():
-        if name.lower() in ("host", "content-length", "transfer-encoding", "connection"):
-            continue  # framing and routing are ours to decide
-        request_headers = {k: v for k, v in request_headers.items() if k.lower() != name.lower()}
-        request_headers[name] = value
+    request_headers, body = _request_headers(policy, accept, headers, body, json_body)
     strip_on_cross_origin = CREDENTIAL_HEADERS | {h.lower() for h in sensitive_headers}
-
     if params:
-        base = url.split("#", 1)[0]
-        separator = "" if base.endswith(("?", "&")) else ("&" if "?" in base else "?")
-        url = base + separator + urlencode(list(params.items()))
+        url = _with_params(url, params)
 
     deadline = _Deadline(policy.total_timeout)
     target = _parse_target(url, policy)

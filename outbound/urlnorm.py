@@ -143,16 +143,7 @@ def normalize_host(host: str) -> str:
     if not host:
         raise ValueError("The URL has no host.")
     if host.startswith("["):
-        if not host.endswith("]"):
-            raise ValueError(f"{host!r} is not a valid IPv6 literal.")
-        inner = host[1:-1]
-        if "%" in inner:
-            # Zone ids ("fe80::1%eth0") name a local interface; never valid for a remote fetch.
-            raise ValueError(f"{host!r} has a zone id, which is not allowed.")
-        try:
-            return f"[{ipaddress.IPv6Address(inner).compressed}]"
-        except ValueError:
-            raise ValueError(f"{host!r} is not a valid IPv6 literal.") from None
+        return _normalize_ipv6_literal(host)
     try:
         decoded = unquote_to_bytes(host).decode("utf-8")
     except UnicodeDecodeError:
@@ -165,26 +156,39 @@ def normalize_host(host: str) -> str:
     address = parse_ipv4_loose(folded)
     if address is not None:
         return str(address)
-    if folded.isascii():
-        ascii_host = folded
-    else:
-        try:
-            # The stdlib codec applies nameprep (NFKC, case folding, dropping zero-width
-            # characters) and punycode per label (IDNA 2003).
-            ascii_host = folded.encode("idna").decode("ascii").lower()
-        except UnicodeError:
-            raise ValueError(f"{host!r} is not a valid internationalised host name.") from None
-        if ascii_host.endswith("."):
-            ascii_host = ascii_host[:-1]
-        # Nameprep can turn a look-alike into digits and dots ("①②⑦.0.0.1").
-        address = parse_ipv4_loose(ascii_host)
-        if address is not None:
-            return str(address)
+    ascii_host = folded if folded.isascii() else _idna_host(host, folded)
+    # Nameprep can turn a look-alike into digits and dots ("①②⑦.0.0.1").
+    address = None if folded.isascii() else parse_ipv4_loose(ascii_host)
+    if address is not None:
+        return str(address)
     if len(ascii_host) > 253 or not _HOST_CHARS.match(ascii_host):
         raise ValueError(f"{host!r} is not a valid host name.")
     if any(len(label) > 63 for label in ascii_host.split(".")):
         raise ValueError(f"{host!r} has a label longer than 63 characters.")
     return ascii_host
+
+
+def _normalize_ipv6_literal(host: str) -> str:
+    if not host.endswith("]"):
+        raise ValueError(f"{host!r} is not a valid IPv6 literal.")
+    inner = host[1:-1]
+    if "%" in inner:
+        # Zone ids ("fe80::1%eth0") name a local interface; never valid for a remote fetch.
+        raise ValueError(f"{host!r} has a zone id, which is not allowed.")
+    try:
+        return f"[{ipaddress.IPv6Address(inner).compressed}]"
+    except ValueError:
+        raise ValueError(f"{host!r} is not a valid IPv6 literal.") from None
+
+
+def _idna_host(host: str, folded: str) -> str:
+    try:
+        # The stdlib codec applies nameprep (NFKC, case folding, dropping zero-width
+        # characters) and punycode per label (IDNA 2003).
+        ascii_host = folded.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise ValueError(f"{host!r} is not a valid internationalised host name.") from None
+    return ascii_host[:-1] if ascii_host.endswith(".") else ascii_host
 
 
 def split_netloc(netloc: str) -> tuple[str | None, str, int | None]:
