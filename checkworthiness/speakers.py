@@ -248,6 +248,7 @@ def find_speaker(sentence: str, *, language: str, before: str = "", after: str =
 
 
 PRONOUN = "pronoun"
+_NOT_HERE = "(not here)"  # Reader.subject_ending_at: try the next place the subject may end
 
 
 def _sentences(text: str) -> list[str]:
@@ -289,17 +290,24 @@ class Reader:
         if not words.attribution.search(sentence):
             return None
         self.sentence = sentence
-        for cue in words.before_source:
+        return self.from_source_cues(sentence) or self.from_verbs(sentence) or self.from_participles(sentence)
+
+    def from_source_cues(self, sentence: str) -> Speaker | str | None:
+        """ "laut X", "according to X", "selon X" (the source after the cue) and "X zufolge" (before it)."""
+        for cue in self.words.before_source:
             for match in cue.finditer(sentence):
                 found = self.phrase_after(sentence, match.end(), after_cue=True)
                 if found is not None:
                     return found
-        for cue in words.after_source:
+        for cue in self.words.after_source:
             for match in cue.finditer(sentence):
                 found = self.phrase_before(sentence, match.start())
                 if found is not None:
                     return found
-        for verb in words.verbs:
+        return None
+
+    def from_verbs(self, sentence: str) -> Speaker | str | None:
+        for verb in self.words.verbs:
             for match in verb.finditer(sentence):
                 if sentence[match.start()].isupper() and match.start() > 0:
                     continue  # a noun or a name: "Sagen", "the United States"
@@ -309,17 +317,27 @@ class Reader:
                 found = self.around(sentence, match.start(), match.end())
                 if found is not None:
                     return found
-        for participle in words.participles:
-            # "Der AStA hatte … moniert", "Andreas Keith lässt … mitteilen": the speaker stands by the auxiliary.
+        return None
+
+    def from_participles(self, sentence: str) -> Speaker | str | None:
+        """ "Der AStA hatte … moniert", "Andreas Keith lässt … mitteilen": the speaker stands by the auxiliary."""
+        for participle in self.words.participles:
             for match in participle.finditer(sentence):
                 tokens = _tokens(sentence[: match.start()])
-                for k in range(len(tokens) - 1, -1, -1):
-                    if tokens[k].lower() in words.auxiliaries:
-                        at = _offset_of(sentence, tokens, k)
-                        found = self.around(sentence, at, at + len(tokens[k]))
-                        if found is not None:
-                            return found
-                        break
+                auxiliary = next(
+                    (
+                        k
+                        for k in range(len(tokens) - 1, -1, -1)
+                        if tokens[k].lower() in self.words.auxiliaries
+                    ),
+                    None,
+                )
+                if auxiliary is None:
+                    continue
+                at = _offset_of(sentence, tokens, auxiliary)
+                found = self.around(sentence, at, at + len(tokens[auxiliary]))
+                if found is not None:
+                    return found
         return None
 
     def around(self, sentence: str, start: int, end: int) -> Speaker | str | None:
@@ -371,23 +389,47 @@ class Reader:
             return PRONOUN
         if tokens[0].lower() in words.pronouns and not after_cue:
             return PRONOUN
-        i, article, adjectives = 0, False, 0
-        definite = False
-        roles: list[str] = []
-        if language == "de" and not after_cue and adverbs:
-            # "erklärte bereits 2017 der damalige Kassenwart …": adverbs and dates before the subject (not
-            # a preposition: "schreibt auf Facebook" names where, not who).
-            while i < 3 and i + 1 < len(tokens) and (tokens[i][:1].islower() or tokens[i].isdigit()):
-                lowered = tokens[i].lower()
-                if self.is_article(tokens[i]) or lowered in words.pronouns or lowered in words.prepositions:
-                    break
-                i += 1
-            if i and not (
-                self.is_article(tokens[i]) or self.is_name_word(tokens[i]) or _is_role(tokens[i], words)
-            ):
-                i = 0
+        i = self.skip_adverbs(tokens) if language == "de" and not after_cue and adverbs else 0
         while i < len(tokens) and tokens[i].lower() in words.objects:
             i += 1  # "sagte uns", "told us"? (English never inverts after a quotation with one)
+        i, article, definite, roles = self.head_of_phrase(tokens, i)
+        name, j = self.name_from(tokens, i)
+        last_role = max((n for n, t in enumerate(name[:-1]) if _is_role(t, words)), default=-1)
+        if last_role >= 0:
+            # "der Essener AfD-Vorsitzende Stefan Keuter": the role and what qualifies it come before the name.
+            roles, name = roles + name[: last_role + 1], name[last_role + 1 :]
+        elif name and _is_role(name[-1], words) and not self.organisation(name):
+            roles, name = roles + name[-1:], []  # "die Stuttgarter Sportdirektorin": a role, no name
+        if name:
+            return self.name_after(
+                tokens, name, roles, j, article=article, after_cue=after_cue, strict=strict
+            )
+        if roles:
+            return self.role_after(tokens, i, roles, definite=definite)
+        return None
+
+    def skip_adverbs(self, tokens: list[str]) -> int:
+        """ "erklärte bereits 2017 der damalige Kassenwart …": adverbs and dates before the subject (not a
+        preposition: "schreibt auf Facebook" names where, not who). Where the subject starts."""
+        words, i = self.words, 0
+        while i < 3 and i + 1 < len(tokens) and (tokens[i][:1].islower() or tokens[i].isdigit()):
+            lowered = tokens[i].lower()
+            if self.is_article(tokens[i]) or lowered in words.pronouns or lowered in words.prepositions:
+                break
+            i += 1
+        if i and not (
+            self.is_article(tokens[i]) or self.is_name_word(tokens[i]) or _is_role(tokens[i], words)
+        ):
+            return 0
+        return i
+
+    def head_of_phrase(self, tokens: list[str], i: int) -> tuple[int, bool, bool, list[str]]:
+        """Articles, roles and adjectives before a name: where the name starts, whether an article (a
+        definite one) came first, and the roles."""
+        words, language = self.words, self.language
+        article = definite = False
+        adjectives = 0
+        roles: list[str] = []
         while i < len(tokens):
             token = tokens[i]
             if roles and token.lower() in LINKS.get(language, set()):
@@ -409,41 +451,49 @@ class Reader:
             else:
                 break
             i += 1
-        name, j = self.name_from(tokens, i)
-        last_role = max((n for n, t in enumerate(name[:-1]) if _is_role(t, words)), default=-1)
-        if last_role >= 0:
-            # "der Essener AfD-Vorsitzende Stefan Keuter": the role and what qualifies it come before the name.
-            roles, name = roles + name[: last_role + 1], name[last_role + 1 :]
-        elif name and _is_role(name[-1], words) and not self.organisation(name):
-            roles, name = roles + name[-1:], []  # "die Stuttgarter Sportdirektorin": a role, no name
-        if name:
-            if article and not roles and language == "de" and not self.organisation(name):
-                if len(name) >= 2 and all(self.is_name_word(t) or _INITIAL.match(t) for t in name[1:]):
-                    # "dem gut informierten Insider Ming-Chi Kuo": the noun before the name says who they are.
-                    return self.speaker(name[1:], name[:1], strict=False)
-                # After an article a German capitalised word is a noun: only an organisation ("die Polizei",
-                # "der Europäische Rechnungshof") speaks, or the phrase in the genitive ("das Ziel der Initiative").
-                return self.genitive(tokens, j)
-            if language != "de" and not after_cue and j < len(tokens) and not _ends_phrase(tokens[j]):
-                return None  # "said Hartley had …": Hartley is what was said about, not who said it
-            # A German noun after "laut" is capitalised like a name ("laut Unterlagen"); after a speech verb
-            # a capitalised word is a name ("sagt Renkema").
-            return self.speaker(name, roles, strict=strict or (after_cue and language == "de"))
-        if roles:
-            owner = self.owner_text(tokens, i)
-            after_owner = self.owner_end
-            if after_owner < len(tokens) and tokens[after_owner] == ",":
-                # "der Kassenwart des Kreisverbandes, Klaus K., in …": a name between commas is the role's
-                # (not "selon un proche de X, Jean-Paul Delevoye se montre …", where it starts the clause).
-                named, end = self.name_from(tokens, after_owner + 1)
-                if named and (end >= len(tokens) or tokens[end] in {",", "."}):
-                    return self.speaker(named, roles, strict=False)
-            if definite and not owner:
-                named = self.named_role(roles[-1])  # "sagt der Anwalt" after "Rechtsanwalt Lutz S." was named
-                if named is not None:
-                    return named
-            return Speaker(name=" ".join(roles) + (f" {owner}" if owner else ""), type=PERSON)
-        return None
+        return i, article, definite, roles
+
+    def name_after(
+        self,
+        tokens: list[str],
+        name: list[str],
+        roles: list[str],
+        j: int,
+        *,
+        article: bool,
+        after_cue: bool,
+        strict: bool,
+    ) -> Speaker | str | None:
+        language = self.language
+        if article and not roles and language == "de" and not self.organisation(name):
+            if len(name) >= 2 and all(self.is_name_word(t) or _INITIAL.match(t) for t in name[1:]):
+                # "dem gut informierten Insider Ming-Chi Kuo": the noun before the name says who they are.
+                return self.speaker(name[1:], name[:1], strict=False)
+            # After an article a German capitalised word is a noun: only an organisation ("die Polizei",
+            # "der Europäische Rechnungshof") speaks, or the phrase in the genitive ("das Ziel der Initiative").
+            return self.genitive(tokens, j)
+        if language != "de" and not after_cue and j < len(tokens) and not _ends_phrase(tokens[j]):
+            return None  # "said Hartley had …": Hartley is what was said about, not who said it
+        # A German noun after "laut" is capitalised like a name ("laut Unterlagen"); after a speech verb
+        # a capitalised word is a name ("sagt Renkema").
+        return self.speaker(name, roles, strict=strict or (after_cue and language == "de"))
+
+    def role_after(self, tokens: list[str], i: int, roles: list[str], *, definite: bool) -> Speaker | None:
+        owner = self.owner_text(tokens, i)
+        after_owner = self.owner_end
+        if after_owner < len(tokens) and tokens[after_owner] == ",":
+            # "der Kassenwart des Kreisverbandes, Klaus K., in …": a name between commas is the role's
+            # (not "selon un proche de X, Jean-Paul Delevoye se montre …", where it starts the clause).
+            named, end = self.name_from(tokens, after_owner + 1)
+            if named and (end >= len(tokens) or tokens[end] in {",", "."}):
+                return self.speaker(named, roles, strict=False)
+        if definite and not owner:
+            named_role = self.named_role(
+                roles[-1]
+            )  # "sagt der Anwalt" after "Rechtsanwalt Lutz S." was named
+            if named_role is not None:
+                return named_role
+        return Speaker(name=" ".join(roles) + (f" {owner}" if owner else ""), type=PERSON)
 
     def named_role(self, role: str) -> Speaker | None:
         """The person the text before named with this role ("Rechtsanwalt Lutz S.", "Sportdirektorin Kim
@@ -463,7 +513,6 @@ class Reader:
     def phrase_before(self, sentence: str, position: int) -> Speaker | str | None:
         """The speaker named right before a verb: "Lucke sagte", "Onwurah said", "Jo Grady, the UCU general
         secretary, said", "Die Polizei teilte mit", "le président Alain Fuchs déclare"."""
-        words, language = self.words, self.language
         tokens = _tokens(sentence[:position])
         if not tokens:
             return None
@@ -478,41 +527,44 @@ class Reader:
             if not ends:
                 return None
         for end in ends:
-            if end and tokens[end - 1].lower() in words.pronouns:
-                if self.clause_start(tokens, end - 1):
-                    return PRONOUN
-                continue
-            name, k = self.name_before(tokens, end)
-            if not name:
-                if end == len(tokens):
-                    return self.role_before(tokens[:end])
-                continue
-            owner_of = k - 1 if k > 0 and self.is_article(tokens[k - 1]) else k
-            if owner_of > 0 and tokens[owner_of - 1].lower() in words.prepositions:
-                # "un responsable présent à l'AG a indiqué": a name after a preposition is not the subject.
-                found = self.role_before(tokens[:end]) if end == len(tokens) else None
-                if found is not None:
-                    return found
-                continue
-            if owner_of >= 2 and tokens[owner_of - 1].lower() in LINKS.get(language, set()):
-                if _is_role(tokens[owner_of - 2], words):
-                    # "a spokesperson for the Department of Health said": the role is the speaker.
-                    return Speaker(name=_join(tokens[owner_of - 2 : end]), type=PERSON)
-            roles = [t for t in tokens[max(0, k - 2) : k] if _is_role(t, words)]
-            while len(name) > 1 and _is_role(name[0], words):
-                roles.append(name[0])  # "FDP-Chef Christian Lindner", "Premierminister Boris Johnson"
-                name, k = name[1:], k + 1
-            preceded_by_article = k > 0 and self.is_article(tokens[k - 1])
-            if language == "de" and preceded_by_article and not roles:
-                if not self.organisation(name) and not _is_role(name[-1], words):
-                    continue  # "Der Bericht zeigt": a noun, not a speaker
-            if len(name) == 1 and _is_role(name[0], words):
-                return Speaker(name=name[0], type=PERSON)
-            if self.clause_start(tokens, k) or roles or preceded_by_article:
-                found = self.speaker(name, roles, strict=k == 0 or language == "de")
-                if found is not None:
-                    return found
+            found = self.subject_ending_at(tokens, end)
+            if found is not _NOT_HERE:
+                return found
         return None
+
+    def subject_ending_at(self, tokens: list[str], end: int) -> Speaker | str | None:
+        """The speaker whose phrase ends at tokens[end] (before the verb, or before an apposition's comma);
+        _NOT_HERE when the next candidate end should be tried."""
+        words, language = self.words, self.language
+        if end and tokens[end - 1].lower() in words.pronouns:
+            return PRONOUN if self.clause_start(tokens, end - 1) else _NOT_HERE
+        name, k = self.name_before(tokens, end)
+        if not name:
+            return self.role_before(tokens[:end]) if end == len(tokens) else _NOT_HERE
+        owner_of = k - 1 if k > 0 and self.is_article(tokens[k - 1]) else k
+        if owner_of > 0 and tokens[owner_of - 1].lower() in words.prepositions:
+            # "un responsable présent à l'AG a indiqué": a name after a preposition is not the subject.
+            found = self.role_before(tokens[:end]) if end == len(tokens) else None
+            return _NOT_HERE if found is None else found
+        if owner_of >= 2 and tokens[owner_of - 1].lower() in LINKS.get(language, set()):
+            if _is_role(tokens[owner_of - 2], words):
+                # "a spokesperson for the Department of Health said": the role is the speaker.
+                return Speaker(name=_join(tokens[owner_of - 2 : end]), type=PERSON)
+        roles = [t for t in tokens[max(0, k - 2) : k] if _is_role(t, words)]
+        while len(name) > 1 and _is_role(name[0], words):
+            roles.append(name[0])  # "FDP-Chef Christian Lindner", "Premierminister Boris Johnson"
+            name, k = name[1:], k + 1
+        preceded_by_article = k > 0 and self.is_article(tokens[k - 1])
+        if language == "de" and preceded_by_article and not roles:
+            if not self.organisation(name) and not _is_role(name[-1], words):
+                return _NOT_HERE  # "Der Bericht zeigt": a noun, not a speaker
+        if len(name) == 1 and _is_role(name[0], words):
+            return Speaker(name=name[0], type=PERSON)
+        if self.clause_start(tokens, k) or roles or preceded_by_article:
+            found = self.speaker(name, roles, strict=k == 0 or language == "de")
+            if found is not None:
+                return found
+        return _NOT_HERE
 
     def role_before(self, tokens: list[str]) -> Speaker | None:
         """A role without a name as the subject: "a spokesperson for the … (UCEA) said", "the officials
