@@ -229,7 +229,7 @@ def find_speaker(sentence: str, *, language: str, before: str = "", after: str =
     found = read.attributed(sentence)
     if found == PRONOUN:
         return read.previous_speaker()
-    if found is not None:
+    if isinstance(found, Speaker):
         return found
     if sentence.strip()[:1] in _QUOTES:
         # A quotation on its own: introduced by the sentence before ("X sagte:") or attributed by the next.
@@ -846,8 +846,13 @@ def authors_of(byline: str, *, language: str) -> list[Speaker]:
         if len(name) < 2 or not any(ch.isalpha() for ch in name) or any(s.name == name for s in found):
             continue
         tokens = _tokens(name)
-        organisation = any(_is_organisation_word(t, words, language) for t in tokens) or any(
-            _is_organisation_word(t, words_for(other), other) for t in tokens for other in ("de", "en", "fr")
+        organisation = (
+            words is not None and any(_is_organisation_word(t, words, language) for t in tokens)
+        ) or any(
+            _is_organisation_word(t, other_words, other)
+            for other in ("de", "en", "fr")
+            if (other_words := words_for(other)) is not None
+            for t in tokens
         )
         found.append(Speaker(name=name, type=ORGANIZATION if organisation else PERSON))
     return found

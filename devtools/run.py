@@ -139,7 +139,7 @@ def supervise(children: list[Child], watched: list[Watched] | None = None, *, ba
         stopping.set()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    dead = None
+    dead: Child | Watched | None = None
     try:
         for child in children:
             try:
@@ -151,7 +151,8 @@ def supervise(children: list[Child], watched: list[Watched] | None = None, *, ba
         if dead is None and banner:
             _emit(banner)
         while dead is None and not stopping.is_set():
-            dead = next((p for p in [*children, *watched] if not p.alive()), None)
+            everyone: list[Child | Watched] = [*children, *watched]
+            dead = next((p for p in everyone if not p.alive()), None)
             if dead is None:
                 stopping.wait(POLL_SECONDS)
     finally:

@@ -193,7 +193,8 @@ def _is_valid_multibyte_utf8(content: bytes) -> bool:
 
 def _guess(content: bytes) -> str:
     best = charset_normalizer.from_bytes(content[:200_000]).best()
-    return _codec(best.encoding) if best is not None and _codec(best.encoding) else "utf-8"
+    codec = _codec(best.encoding) if best is not None else None
+    return codec or "utf-8"
 
 
 def _decode(content: bytes, declared: list[str | None]) -> tuple[str, str]:
@@ -259,7 +260,7 @@ def _pdf_text(content: bytes, max_pages: int, time_budget: float) -> str:
                 raise IngestError(
                     "parse_error", f"The PDF is encrypted and cannot be opened ({exc})."
                 ) from None
-        pages = []
+        pages: list[str] = []
         for index, page in enumerate(reader.pages):
             if index >= max_pages:
                 log.info("PDF truncated to its first %d pages.", max_pages)

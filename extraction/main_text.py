@@ -379,7 +379,7 @@ def extract_article(html: str, *, url: str = "") -> ExtractedArticle:
     descriptions = _declared_descriptions(tree)
     _preclean(tree)
     document = trafilatura.bare_extraction(tree, options=options)  # works on a copy of the tree
-    text = ((document.text if document is not None else "") or "").strip()
+    text = (getattr(document, "text", None) or "").strip()  # None when trafilatura found no text
     lead = _visible_lead(tree, descriptions)
     if lead and lead not in _squash(text):
         text = f"{lead}\n{text}" if text else lead

@@ -403,7 +403,12 @@ def _paragraphs(text: str, language: str) -> list[tuple[int, int]]:
                     _STARTS_LOWER.match(line)
                     or last_word in non_final
                     # inside a wrapped paragraph, a line ending in a lowercase word stops mid-sentence
-                    or (wrapped and last_word[:1].islower() and last.end(1) == len(previous.rstrip()))
+                    or (
+                        wrapped
+                        and last is not None
+                        and last_word[:1].islower()
+                        and last.end(1) == len(previous.rstrip())
+                    )
                 )
             if joins:
                 blocks[-1] = (blocks[-1][0], end)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
+from typing import cast
 
 import redis
 from django.conf import settings
@@ -87,7 +88,8 @@ def collect() -> str:
         "Messages taken by workers, not yet acknowledged.",
         [({}, unacked)],
     )
-    run_samples, count_by_task = [], {}
+    run_samples: list[tuple[dict, float]] = []
+    count_by_task: dict[str, int] = {}
     for field, value in sorted(runs.items()):
         task, _, state = field.decode().rpartition("|")
         run_samples.append(({"task": task, "state": state}, int(value)))
@@ -142,7 +144,10 @@ class PrometheusRenderer(renderers.BaseRenderer):
 
 
 class MetricsView(APIView):
-    authentication_classes = [MetricsTokenAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+    authentication_classes = [
+        MetricsTokenAuthentication,
+        *cast(list[type[authentication.BaseAuthentication]], api_settings.DEFAULT_AUTHENTICATION_CLASSES),
+    ]
     permission_classes = [IsStaffOrMetricsToken]
     renderer_classes = [PrometheusRenderer]
     throttle_classes = []  # scrapers poll on a schedule; failed tokens are still throttled by the auth class

@@ -11,6 +11,7 @@ handlers by factcheck/celery.py; no model imports, so it is safe to import befor
 
 from __future__ import annotations
 
+import contextvars
 import inspect
 import logging
 import logging.config
@@ -37,7 +38,7 @@ CONTEXT_HEADER = "factcheck_context"
 ID_PARAMETERS = ("article_id", "claim_id")
 
 _clients: dict[str, redis.Redis] = {}
-_started: dict[str, tuple[float, object]] = {}  # task id -> (monotonic start, log context token)
+_started: dict[str, tuple[float, contextvars.Token]] = {}  # task id -> (monotonic start, log context token)
 
 
 def redis_client() -> redis.Redis:

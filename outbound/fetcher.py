@@ -225,7 +225,7 @@ def is_blocked_address(ip: IPAddress, policy: FetchPolicy) -> bool:
             embedded = ip.sixtofour
         if embedded is not None:
             return is_blocked_address(embedded, policy)
-        blocked = _BLOCKED_V6
+        blocked: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = _BLOCKED_V6
     else:
         blocked = _BLOCKED_V4
     if any(ip in net for net in blocked):
@@ -357,7 +357,7 @@ def validate_url(url: str, policy: FetchPolicy) -> str:
 
 def _system_resolver(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def _resolve(
