@@ -17,7 +17,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from factcheck.envfile import eval_data_dir, load_env_file
+from factcheck.envfile import eval_data_dir, generated_secret_key, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_env_file()
@@ -48,7 +48,11 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-PRODUCTION = env("FACTCHECK_ENV", "development") == "production"
+# Where it runs: "production" (enforced: secret key, DEBUG off, secure cookies, HSTS), "development" (what
+# `make run` sets: DEBUG on unless DEBUG says otherwise) or unset (neither: DEBUG off unless asked for).
+FACTCHECK_ENV = env("FACTCHECK_ENV")
+PRODUCTION = FACTCHECK_ENV == "production"
+DEVELOPMENT = FACTCHECK_ENV == "development"
 
 # Embedded servers (devtools/embedded.py) listen on these ports when the URLs are unset.
 EMBEDDED_DATA_DIR = Path(env("FACTCHECK_DATA_DIR", str(BASE_DIR / ".data")))
@@ -59,7 +63,8 @@ EMBEDDED_REDIS_PORT = env_int("FACTCHECK_EMBEDDED_REDIS_PORT", 63799)
 FACTCHECK_EVAL_DATA_DIR = eval_data_dir(env("FACTCHECK_EVAL_DATA_DIR"))
 
 SECRET_KEY = env("SECRET_KEY")
-DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+# The technical 500 page only where a developer asked for it (FACTCHECK_ENV=development, or DEBUG=1).
+DEBUG = env_bool("DEBUG", default=DEVELOPMENT)
 if PRODUCTION:
     # Production must be configured on purpose: no default secret, no debug pages.
     if not SECRET_KEY or len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
@@ -69,7 +74,18 @@ if PRODUCTION:
     if DEBUG:
         raise ImproperlyConfigured("DEBUG must be off in production.")
 elif not SECRET_KEY:
-    SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
+    # No key written in the source: a random one, made once per checkout in the data folder.
+    try:
+        SECRET_KEY = generated_secret_key(EMBEDDED_DATA_DIR)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is not set and no key could be kept in {EMBEDDED_DATA_DIR} ({exc}); "
+            "set SECRET_KEY (50+ random characters) or FACTCHECK_DATA_DIR."
+        ) from exc
+# Error reports (the debug page, mails to ADMINS) mask passwords inside URLs and DSNs too, in settings,
+# request data and local variables, not only settings whose names say KEY/TOKEN/PASS (factcheck/reporting.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "factcheck.reporting.CredentialFilter"
+DEFAULT_EXCEPTION_REPORTER = "factcheck.reporting.CredentialReporter"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -97,6 +113,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files from gunicorn, no separate web server
     "factcheck.middleware.RequestContextMiddleware",  # request/article/claim ids for the logs
     "factcheck.middleware.BadQueryMiddleware",  # NUL in a query, bad admin filter values: 400, not 500
+    "factcheck.middleware.ContentSecurityPolicyMiddleware",  # on the admin and the API docs
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
