@@ -17,6 +17,7 @@ from django.db.models import F, Q
 
 from checkworthiness.claimfinder import find_claims
 from checkworthiness.speakers import BEFORE_CHARS, find_speaker
+from claims import leases
 from claims.archive import ArchiveProvider
 from claims.matching import link_article_claims, match_keys
 from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Snapshot, Source
@@ -57,6 +58,7 @@ def fetch_article(*, article_id: int) -> bool:
         to=ArticleStatus.FETCHING,
         where=Q(attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS),
         attempts=F("attempts") + 1,
+        lease_expires_at=leases.expiry(),  # renewed by the task while it runs (claims/leases.py)
     )
     if not started:  # deleted, another delivery already moved it on, or attempts used up
         fail_exhausted_article(article_id=article_id, status=ArticleStatus.FETCHING)
@@ -81,6 +83,7 @@ def fetch_article(*, article_id: int) -> bool:
             from_=ArticleStatus.FETCHING,
             to=ArticleStatus.EXTRACTING,
             attempts=0,  # counted per stage: extraction starts with all its attempts
+            lease_expires_at=leases.expiry(),  # this delivery goes on to extract under the same lease
             final_url=response.final_url,
             http_status=response.status,
             content_type=response.content_type,
@@ -124,6 +127,7 @@ def extract_article(*, article_id: int) -> list[int]:
         to=ArticleStatus.EXTRACTING,
         where=Q(attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS),
         attempts=F("attempts") + 1,
+        lease_expires_at=leases.expiry(),  # renewed by the task while it runs (claims/leases.py)
     )
     if not started:  # deleted, another delivery already moved it on, or attempts used up
         fail_exhausted_article(article_id=article_id, status=ArticleStatus.EXTRACTING)
@@ -262,6 +266,7 @@ def gather_sources(*, claim_id: int) -> bool:
         to=ClaimStatus.PENDING,
         where=Q(attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS),
         attempts=F("attempts") + 1,
+        lease_expires_at=leases.expiry(),  # renewed by the task while it runs (claims/leases.py)
     )
     if not started:  # another delivery finished it just now, or its attempts are used up
         give_up_on_claim(claim_id=claim_id)

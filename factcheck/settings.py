@@ -294,7 +294,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-stale-articles": {
         "task": "claims.tasks.sweep_stale_articles_task",
-        "schedule": env_float("FACTCHECK_SWEEP_INTERVAL", 60.0),
+        "schedule": env_float("FACTCHECK_SWEEP_INTERVAL", 30.0),
     },
     "sweep-webhooks": {
         "task": "publishing.tasks.sweep_webhooks_task",
@@ -346,6 +346,10 @@ FACTCHECK_WEBHOOK_SWEEP_OVERDUE = env_float("FACTCHECK_WEBHOOK_SWEEP_OVERDUE", 6
 FACTCHECK_SOURCES_PER_CLAIM = env_int("FACTCHECK_SOURCES_PER_CLAIM", 5)
 FACTCHECK_SOURCES_DEADLINE = env_float("FACTCHECK_SOURCES_DEADLINE", 60.0)
 FACTCHECK_STALE_AFTER_SECONDS = env_int("FACTCHECK_STALE_AFTER_SECONDS", 900)
+# A running stage holds a lease on its row, renewed every third of this by the worker running it; the sweeper
+# re-publishes a stage whose lease ran out (its worker was killed), so it runs again within about
+# lease + sweep interval + queue wait (docs/reliability.md F11), while a slow stage keeps renewing it.
+FACTCHECK_LEASE_SECONDS = env_int("FACTCHECK_LEASE_SECONDS", 60)
 FACTCHECK_MAX_PIPELINE_ATTEMPTS = env_int("FACTCHECK_MAX_PIPELINE_ATTEMPTS", 5)
 
 # --- Review -----------------------------------------------------------------------------------
