@@ -36,13 +36,13 @@ def main() -> None:
     manifest = json.loads((Path(args.pages) / "manifest.json").read_text(encoding="utf-8"))
     texts = []
     for entry in manifest:
+        if args.limit and len(texts) >= args.limit:
+            break
         article = extract_article(
             (Path(args.pages) / entry["file"]).read_bytes().decode("utf-8", errors="replace")
         )
         if article.text:
             texts.append((article.text, article.language, article.title))
-    if args.limit:
-        texts = texts[: args.limit]
     encoder = get_encoder()
     segment_language = {lang: lang if lang in ("de", "en", "fr") else "en" for _, lang, _ in texts}
 
