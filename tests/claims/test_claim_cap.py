@@ -4,7 +4,11 @@ the API reach both. The page is one written for these tests, served on loopback 
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -129,3 +133,16 @@ def test_the_admin_filters_claims_below_the_cut_and_marks_them_on_the_article_pa
     article_page = browser.get(reverse("admin:claims_article_change", args=[article.pk])).content.decode()
     assert article_page.count("below the cut</span>") == len(below)
     assert f"{len(below)} more are below the cut" in article_page
+
+
+def test_the_migration_ranks_stored_claims_and_marks_undecided_ones_past_the_cap(settings):
+    settings.FACTCHECK_CLAIMS_PER_ARTICLE = 2
+    migration = importlib.import_module("claims.migrations.0009_claim_rank_below_cut")
+    article = make_article()
+    scores = [0.4, 0.9, 0.7, 0.2]
+    claims = [make_claim(article, start=i * 100, score=score) for i, score in enumerate(scores)]
+    Claim.objects.filter(pk=claims[3].pk).update(verdict_label="verified")  # decided: stays offered
+    with connection.schema_editor() as editor:
+        migration.rank_existing(django_apps, editor)
+    stored = {c.pk: (c.rank, c.below_cut) for c in Claim.objects.filter(article=article)}
+    assert [stored[c.pk] for c in claims] == [(3, True), (1, False), (2, False), (4, False)]
