@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
+from functools import lru_cache
 
 _PRINT_HEADER = re.compile(
     r"^\s*\d{1,2}[./]\d{1,2}[./]\d{2,4},?\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?(?:\s|$)"
@@ -57,17 +58,19 @@ def pdf_pages_to_text(pages: list[str]) -> str:
     pages_lines = [_drop_footnotes(lines) for lines in pages_lines]
     lengths = [len(line) for lines in pages_lines for line in lines if len(line) >= 20]
     typical = statistics.median(lengths) if lengths else 0
-    text = ""
+    parts: list[str] = []  # joined once at the end: text grown line by line would be copied every time
+    previous = ""
     for lines in pages_lines:
         if not lines:
             continue
-        page = _join_lines(lines, typical)
-        if text:
-            last_line = text.rsplit("\n", 1)[-1]
-            text = _glue(text, page, _separator(last_line, page, typical, paragraph="\n\n"))
-        else:
-            text = page
-    return text
+        for index, line in enumerate(lines):
+            if previous:
+                paragraph = "\n\n" if index == 0 else "\n"
+                _glue(parts, line, _separator(previous, line, typical, paragraph=paragraph))
+            else:
+                parts.append(line)
+            previous = line
+    return "".join(parts)
 
 
 def is_print_furniture(line: str) -> bool:
@@ -109,20 +112,24 @@ def _note_number(line: str) -> str | None:
     return match.group("digits") or match.group("super").translate(_SUPER_TO_DIGIT)
 
 
-def _is_called(number: str, body: str) -> bool:
-    """True when the page's text calls note `number`: glued to a word ("Einrichtungen1") or superscript."""
+@lru_cache(maxsize=256)
+def _call_pattern(number: str) -> re.Pattern[str]:
+    """A call of note `number` in the text: glued to a word ("Einrichtungen1") or as a superscript."""
     superscript = number.translate(str.maketrans("1234567890", _SUPERSCRIPTS))
-    return superscript in body or re.search(rf"[^\W\d_]{{2}}[.,;:!?\"“”»)]?{number}(?!\d)", body) is not None
+    return re.compile(rf"{superscript}|[^\W\d_]{{2}}[.,;:!?\"“”»)]?{number}(?!\d)")
 
 
 def _drop_footnotes(lines: list[str]) -> list[str]:
     """Drop the notes at the foot of a page (from the first note the page calls, in its lower half, down)
     and their call numbers in the text ("Präsidentin1 der" becomes "Präsidentin der")."""
+    body = "\n".join(lines)
+    offset = sum(len(line) + 1 for line in lines[: len(lines) // 2])
     for index in range(len(lines) // 2, len(lines)):
         number = _note_number(lines[index])
-        if number and _is_called(number, "\n".join(lines[:index])):
+        if number and _call_pattern(number).search(body, 0, offset):
             notes = {_note_number(line) for line in lines[index:]} - {None}
             return [_drop_calls(line, notes) for line in lines[:index]]
+        offset += len(lines[index]) + 1
     return lines
 
 
@@ -146,14 +153,9 @@ def _separator(previous: str, following: str, typical: float, *, paragraph: str 
     return paragraph
 
 
-def _glue(text: str, line: str, separator: str) -> str:
+def _glue(parts: list[str], line: str, separator: str) -> None:
+    """Append `line` after the separator; the last part is the line before it."""
     if separator == "" and _STARTS_LOWER.match(line):
-        return text[:-1] + line  # "Bundes-\nregierung": a hyphenation, mended
-    return text + separator + line  # "Corona-\nPandemie": the hyphen belongs to the word
-
-
-def _join_lines(lines: list[str], typical: float) -> str:
-    text = lines[0]
-    for previous, line in zip(lines, lines[1:], strict=False):
-        text = _glue(text, line, _separator(previous, line, typical))
-    return text
+        parts[-1] = parts[-1][:-1]  # "Bundes-\nregierung": a hyphenation, mended
+    parts.append(separator)  # "Corona-\nPandemie" ("" but the hyphen stays): part of the word
+    parts.append(line)
