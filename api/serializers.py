@@ -183,6 +183,8 @@ class ClaimSerializer(CurrentVerdictMixin, serializers.ModelSerializer):
             "language",
             "speaker",
             "score",
+            "rank",
+            "below_cut",
             "status",
             "verdict",
             "version",

