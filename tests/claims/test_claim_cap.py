@@ -137,7 +137,7 @@ def test_the_admin_filters_claims_below_the_cut_and_marks_them_on_the_article_pa
 
 def test_the_migration_ranks_stored_claims_and_marks_undecided_ones_past_the_cap(settings):
     settings.FACTCHECK_CLAIMS_PER_ARTICLE = 2
-    migration = importlib.import_module("claims.migrations.0009_claim_rank_below_cut")
+    migration = importlib.import_module("claims.migrations.0010_claim_rank_below_cut")
     article = make_article()
     scores = [0.4, 0.9, 0.7, 0.2]
     claims = [make_claim(article, start=i * 100, score=score) for i, score in enumerate(scores)]

@@ -21,7 +21,7 @@ def rank_existing(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("claims", "0008_claim_speaker"),
+        ("claims", "0009_stage_leases"),
     ]
 
     operations = [
