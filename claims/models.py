@@ -124,6 +124,11 @@ class Article(models.Model):
         "message that kills its worker every time ends as too_many_attempts instead of looping.",
     )
     notes = models.TextField(blank=True, help_text="Why the article has no claims, when it has none.")
+    claim_reviews = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Published fact-checks (schema.org ClaimReview) embedded in the page.",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -343,6 +348,11 @@ class Source(models.Model):
     stance = models.CharField(max_length=16, choices=Stance.choices, default=Stance.UNCLEAR)
     stance_reason = models.TextField(blank=True)
     rating = models.CharField(max_length=255, blank=True, help_text="A published fact-check's own rating.")
+    claim_reviews = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Published fact-checks (schema.org ClaimReview) embedded in the page.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
