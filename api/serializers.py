@@ -229,7 +229,7 @@ class SearchStorySerializer(serializers.Serializer):
     providers = ProviderOutcomeSerializer(many=True)
 
 
-class RatingSerializer(serializers.Serializer):
+class ClaimReviewRatingSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="reviewRating.alternateName: the rating in words, e.g. “False”.")
     value = serializers.CharField(help_text="reviewRating.ratingValue, as the page wrote it (may be empty).")
     best = serializers.CharField(help_text="reviewRating.bestRating (may be empty).")
@@ -240,7 +240,7 @@ class PublishedFactCheckSerializer(serializers.Serializer):
     claim_reviewed = serializers.CharField(
         help_text="ClaimReview.claimReviewed: the claim as the checker wrote it."
     )
-    rating = RatingSerializer()
+    rating = ClaimReviewRatingSerializer()
     author = serializers.CharField(help_text="ClaimReview.author: who published the fact-check.")
     url = serializers.CharField(help_text="ClaimReview.url, or the page it was found on when it names none.")
     date_published = serializers.CharField(help_text="ClaimReview.datePublished as written (may be empty).")
