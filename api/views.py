@@ -140,7 +140,8 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
             Prefetch("verdicts", queryset=latest, to_attr="verdict_history")
         )
         if self.action == "retrieve":
-            queryset = queryset.prefetch_related("sources")
+            queryset = queryset.prefetch_related("sources").select_related("article")
+            queryset = queryset.defer("article__text", "article__search_vector")
         if self.action == "claimreview":
             queryset = queryset.select_related("article")
         return queryset

@@ -9,6 +9,7 @@ class ClaimsConfig(AppConfig):
         # Models can only be imported once the app registry is ready.
         from django.conf import settings
 
+        import claims.archive  # noqa: F401  registers the archive evidence provider (its weight, its name)
         import encoder
         from claims.metrics import collect_articles
         from factcheck.metrics import register

@@ -131,6 +131,11 @@ class Article(models.Model):
         help_text="Set while a worker runs the fetch or extraction and renewed by it (claims/leases.py); "
         "past it, the worker is gone and the sweeper re-publishes the stage.",
     )
+    claim_reviews = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Published fact-checks (schema.org ClaimReview) embedded in the page.",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -370,6 +375,11 @@ class Source(models.Model):
     stance = models.CharField(max_length=16, choices=Stance.choices, default=Stance.UNCLEAR)
     stance_reason = models.TextField(blank=True)
     rating = models.CharField(max_length=255, blank=True, help_text="A published fact-check's own rating.")
+    claim_reviews = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Published fact-checks (schema.org ClaimReview) embedded in the page.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

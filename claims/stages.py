@@ -220,6 +220,7 @@ def extract_article(*, article_id: int) -> list[int]:
             text=extracted.text,
             search_vector=search_vector(extracted.title, extracted.text, extracted.language),
             notes=notes,
+            claim_reviews=extracted.claim_reviews,
         )
         if not won:
             return []
@@ -333,6 +334,7 @@ def gather_sources(*, claim_id: int) -> bool:
                         stance=s.stance,
                         stance_reason=s.stance_reason,
                         rating=s.rating,
+                        claim_reviews=s.claim_reviews,
                     )
                     for rank, s in enumerate(result.sources[: settings.FACTCHECK_SOURCES_PER_CLAIM], start=1)
                 ],

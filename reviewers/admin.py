@@ -18,6 +18,7 @@ from django.utils.safestring import mark_safe
 
 from claims.admin import ArticleAdmin, SnapshotInline
 from claims.models import Article, Claim, VerdictLabel
+from claims.published import published_fact_checks
 from claims.search_story import search_story
 from factcheck.admin_base import RecordAdmin
 from reviewers import queues
@@ -489,6 +490,7 @@ def claim_page_context(claim: Claim, user) -> dict:
         "search": search_story(claim, (s.provider for s in sources)),
         "ranked_sources": [s for s in sources if not s.rating],
         "fact_checks": [s for s in sources if s.rating],
+        "embedded_fact_checks": published_fact_checks(article, sources),
         "matches": [(m, m.matched, m.matched.newest[0] if m.matched.newest else None) for m in matches],
         "history": history,
         "newest": newest,
