@@ -18,10 +18,13 @@ import copy
 import time
 
 from django.conf import settings
+from django.db.models import OuterRef
+from django.utils.translation import gettext_lazy as _
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 
 from api.throttling import AuthFailureThrottle, UserRateThrottle, check
+from reviewers.roles import forget_roles, remember_roles, roles_column
 
 # token key -> (monotonic expiry, user, token). Bounded: cleared whole when full (a refill costs one
 # lookup per active token).
@@ -56,16 +59,35 @@ class ThrottledTokenAuthentication(TokenAuthentication):
         else:
             if self.lock.locked(self.request):
                 raise Throttled(wait=self.lock.wait())
-            user, token = super().authenticate_credentials(key)  # raises for a wrong token or inactive user
+            user, token = self.lookup(key)  # raises for a wrong token or inactive user
             ttl = settings.FACTCHECK_TOKEN_CACHE_SECONDS
             if ttl > 0:
                 if len(_valid_tokens) >= MAX_CACHED_TOKENS:
                     _valid_tokens.clear()
-                _valid_tokens[key] = (now + ttl, user, token)
+                remembered_user = copy.copy(user)
+                forget_roles(remembered_user)  # roles are read per request: a revoked one counts at once
+                _valid_tokens[key] = (now + ttl, remembered_user, token)
         # Copies per request: whatever a request caches on its user (permissions, groups) stays with it.
         user, token = copy.copy(user), copy.copy(token)
         token.user = user
         return user, token
+
+    def lookup(self, key):
+        """The token, its user and the user's roles in one query (the roles are cached on the user, for
+        as long as the token is remembered: a role granted or revoked counts within the same time)."""
+        try:
+            token = (
+                self.get_model()
+                .objects.select_related("user")
+                .annotate(role_names=roles_column(OuterRef("user_id")))
+                .get(key=key)
+            )
+        except self.get_model().DoesNotExist:
+            raise AuthenticationFailed(_("Invalid token.")) from None
+        if not token.user.is_active:
+            raise AuthenticationFailed(_("User inactive or deleted."))
+        remember_roles(token.user, token.role_names)
+        return token.user, token
 
     def check_lock_and_count(self, user) -> None:
         """One round trip: 429 if the address is over its failure budget; else count the request against

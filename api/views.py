@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
@@ -129,6 +130,13 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_class(self):
         return ClaimDetailSerializer if self.action == "retrieve" else ClaimSerializer
+
+    def get_permissions(self):
+        if self.action == "verdict":
+            # record_verdict enforces who may decide (reviewers/roles.py), reading the roles with the
+            # locked claim when the token lookup did not: asking here first would cost a statement.
+            return [IsAuthenticated()]
+        return super().get_permissions()
 
     def get_queryset(self):
         if self.action in PLAIN_CLAIM_ACTIONS:
