@@ -17,7 +17,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from api.claimreview import ClaimReviewSerializer, claim_review
+from api.claimreview import ClaimReviewSerializer, claim_review, newest_final
 from api.conditional import conditional_response
 from api.exceptions import PreconditionFailed
 from api.feed import (
@@ -280,20 +280,23 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
                 ClaimReviewSerializer, description="schema.org ClaimReview JSON-LD."
             ),
             **NOT_MODIFIED,
-            404: OpenApiResponse(ErrorSerializer, description="No such claim, or no verdict yet."),
+            404: OpenApiResponse(
+                ErrorSerializer, description="No such claim, or no final verdict yet (code no_verdict)."
+            ),
             **ERRORS,
         },
     )
     @action(detail=True, methods=["get"], url_path="claimreview", pagination_class=None)
     def claimreview(self, request, pk=None):
-        """schema.org ClaimReview for the claim's current verdict."""
+        """schema.org ClaimReview for the claim's newest final verdict (a provisional or escalated one is
+        not published: until one is final, 404)."""
         claim = self.get_object()
-        history = claim.verdict_history
-        if not history:
-            raise NotFound("This claim has no verdict yet.", code="no_verdict")
+        verdict = newest_final(claim.verdict_history)
+        if verdict is None:
+            raise NotFound("This claim has no final verdict yet.", code="no_verdict")
         return conditional_response(
             request,
-            claim_review(claim, history[0], url=request.build_absolute_uri()),
+            claim_review(claim, verdict, url=request.build_absolute_uri()),
             tag=f"claimreview-{claim.pk}",
             content_type="application/ld+json",
         )

@@ -31,7 +31,7 @@ from publishing.models import (
     WebhookSubscription,
     new_message_id,
 )
-from reviewers.models import Verdict
+from reviewers.models import ReviewState, Verdict
 
 # Fetch errors that no retry can fix: the target itself is not acceptable.
 PERMANENT_ERRORS = frozenset(
@@ -144,7 +144,8 @@ def verdict_data(verdict: Verdict, *, superseded_by: Verdict | None = None) -> d
         "sources": verdict.cited_sources,
         "decided_at": verdict.decided_at.isoformat(),
         "claim_version": verdict.claim_version,
-        "state": getattr(verdict, "state", "final"),
+        "state": verdict.state,  # provisional / escalated / final (docs/webhooks.md)
+        "final": verdict.state == ReviewState.FINAL,
         "supersedes": verdict.supersedes_id,
         "superseded_by": superseded_by.pk if superseded_by else None,
     }
