@@ -8,6 +8,7 @@ import time
 import uuid
 
 from factcheck import logging as log_context
+from factcheck.proxies import note_forwarded
 
 log = logging.getLogger("factcheck.request")
 
@@ -26,6 +27,7 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        note_forwarded(request)  # a proxy header with FACTCHECK_NUM_PROXIES=0: `check --deploy` warns
         given = request.headers.get("X-Request-ID", "")
         request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
         token = log_context.bind(request_id=request_id)
