@@ -320,6 +320,9 @@ FACTCHECK_WEBHOOK_TIMEOUT = env_float("FACTCHECK_WEBHOOK_TIMEOUT", 10.0)  # per 
 FACTCHECK_WEBHOOK_SECRET_GRACE = env_int("FACTCHECK_WEBHOOK_SECRET_GRACE", 86400)  # old secret after rotation
 # A token that authenticated within this many seconds still gets in from an address locked by wrong tokens.
 FACTCHECK_KNOWN_TOKEN_SECONDS = env_int("FACTCHECK_KNOWN_TOKEN_SECONDS", 7 * 86400)
+# Fernet keys for webhook secrets at rest, comma-separated: the first encrypts, all decrypt (rotation:
+# docs/webhooks.md). Empty: derived from SECRET_KEY (development).
+FACTCHECK_SECRETS_KEY = env_list("FACTCHECK_SECRETS_KEY")
 FACTCHECK_WEBHOOKS_PER_ACCOUNT = env_int(
     "FACTCHECK_WEBHOOKS_PER_ACCOUNT", 20
 )  # subscriptions each account may create
