@@ -1,4 +1,4 @@
-"""Webhook subscriptions over the API (staff only). The secret is in the answer to POST and to
+"""Webhook subscriptions over the API (the integrations role only, reviewers/roles.py). The secret is in the answer to POST and to
 rotate-secret, and nowhere else."""
 
 from __future__ import annotations
@@ -7,17 +7,19 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 
+from api.permissions import ManagesIntegrations
 from api.serializers import ErrorSerializer
 from publishing import services
 from publishing.models import EventType, WebhookDelivery, WebhookSubscription
 
 ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Invalid input, e.g. code blocked_address."),
+    400: OpenApiResponse(
+        ErrorSerializer, description="Invalid input, e.g. code blocked_address or too_many_subscriptions."
+    ),
     401: OpenApiResponse(ErrorSerializer, description="No or invalid credentials."),
-    403: OpenApiResponse(ErrorSerializer, description="Staff only."),
+    403: OpenApiResponse(ErrorSerializer, description="Not the integrations role."),
     404: OpenApiResponse(ErrorSerializer, description="No such subscription."),
     429: OpenApiResponse(ErrorSerializer, description="Throttled; see Retry-After."),
 }
@@ -108,7 +110,7 @@ class WebhookViewSet(
 ):
     """Webhook subscriptions: signed deliveries of verdict.* and article.* events (Standard Webhooks)."""
 
-    permission_classes = [IsAuthenticated, IsAdminUser]
+    permission_classes = [ManagesIntegrations]
     serializer_class = WebhookSerializer
     queryset = WebhookSubscription.objects.all()
     filterset_class = None

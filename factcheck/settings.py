@@ -347,6 +347,14 @@ FACTCHECK_WEBHOOK_RETRY_BASE = env_float("FACTCHECK_WEBHOOK_RETRY_BASE", 10.0)  
 FACTCHECK_WEBHOOK_RETRY_MAX = env_float("FACTCHECK_WEBHOOK_RETRY_MAX", 3600.0)
 FACTCHECK_WEBHOOK_TIMEOUT = env_float("FACTCHECK_WEBHOOK_TIMEOUT", 10.0)  # per attempt, whole request
 FACTCHECK_WEBHOOK_SECRET_GRACE = env_int("FACTCHECK_WEBHOOK_SECRET_GRACE", 86400)  # old secret after rotation
+# A token that authenticated within this many seconds still gets in from an address locked by wrong tokens.
+FACTCHECK_KNOWN_TOKEN_SECONDS = env_int("FACTCHECK_KNOWN_TOKEN_SECONDS", 7 * 86400)
+# Fernet keys for webhook secrets at rest, comma-separated: the first encrypts, all decrypt (rotation:
+# docs/webhooks.md). Empty: derived from SECRET_KEY (development).
+FACTCHECK_SECRETS_KEY = env_list("FACTCHECK_SECRETS_KEY")
+FACTCHECK_WEBHOOKS_PER_ACCOUNT = env_int(
+    "FACTCHECK_WEBHOOKS_PER_ACCOUNT", 20
+)  # subscriptions each account may create
 FACTCHECK_WEBHOOK_SWEEP_OVERDUE = env_float("FACTCHECK_WEBHOOK_SWEEP_OVERDUE", 60.0)
 FACTCHECK_SOURCES_PER_CLAIM = env_int("FACTCHECK_SOURCES_PER_CLAIM", 5)
 FACTCHECK_SOURCES_DEADLINE = env_float("FACTCHECK_SOURCES_DEADLINE", 60.0)

@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from publishing.secrets_at_rest import EncryptedSecretField
+
 
 class EventType(models.TextChoices):
     VERDICT_CREATED = "verdict.created", "A verdict was recorded"
@@ -34,8 +36,8 @@ class WebhookSubscription(models.Model):
     url = models.CharField("target URL", max_length=2048)
     events = models.JSONField(default=list, help_text="Event types sent to this URL.")
     description = models.CharField(max_length=255, blank=True)
-    secret = models.CharField(max_length=100, editable=False, help_text="Signing secret (whsec_…).")
-    previous_secret = models.CharField(max_length=100, blank=True, editable=False)
+    secret = EncryptedSecretField(editable=False, help_text="Signing secret (whsec_…), encrypted at rest.")
+    previous_secret = EncryptedSecretField(blank=True, editable=False)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     active = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=255, blank=True)
