@@ -83,7 +83,8 @@ def _language(data: dict) -> str:
 
 def decided_matches(text: str, language: str, request) -> list[dict]:
     """The decided claims matching `text`, best first, with their current verdicts."""
-    found = find_matches(text, language=language, limit=CANDIDATES, vector=vectors.text_vector(text))
+    vector = vectors.text_vector(text) if vectors.available() else None  # no pgvector: lexical only
+    found = find_matches(text, language=language, limit=CANDIDATES, vector=vector)
     newest = {
         v.claim_id: v
         for v in Verdict.objects.filter(claim_id__in=[m.claim_id for m in found])
