@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from django.db import connection, transaction
 import encoder
 from claims.models import Claim
 
+logger = logging.getLogger(__name__)
 ARTEFACT = Path(__file__).resolve().parent / "artefacts" / "matching-centre.json"
 DIM = 384  # the column's dimension (migration 0010); vectors of another size are not stored
 VECTOR_THRESHOLD = 0.40  # centred cosine at or above which two claims in different languages say the same
@@ -39,8 +41,13 @@ WARNING = (
 
 @functools.lru_cache(maxsize=1)
 def centre() -> tuple[str, np.ndarray]:
-    """(encoder name, mean vector) of the committed artefact."""
-    data = json.loads(ARTEFACT.read_text(encoding="utf-8"))
+    """(encoder name, mean vector) of the committed artefact; ("", empty) when it is missing, which turns
+    vector matching off (logged once) rather than failing the stages and endpoints that use it."""
+    try:
+        data = json.loads(ARTEFACT.read_text(encoding="utf-8"))
+    except OSError:
+        logger.error("%s is missing: claim matching across languages is off", ARTEFACT)
+        return "", np.zeros(0, dtype=np.float32)
     return data["encoder"], np.asarray(data["centre"], dtype=np.float32)
 
 
@@ -84,7 +91,7 @@ def enable() -> bool:
 def centred(vector: np.ndarray, model: str) -> np.ndarray | None:
     """The vector matching stores and searches with, or None when it was made by another encoder."""
     name, mean = centre()
-    if model != name or vector.shape != mean.shape or mean.shape != (DIM,):
+    if not name or model != name or vector.shape != mean.shape or mean.shape != (DIM,):
         return None
     return encoder.normalise((vector - mean).reshape(1, -1))[0]
 
@@ -102,6 +109,8 @@ def claim_vector(claim: Claim) -> np.ndarray | None:
 
 def text_vector(text: str) -> np.ndarray | None:
     """The centred vector of a text that is not stored (the outsiders' endpoints)."""
+    if not centre()[0]:
+        return None
     enc = encoder.get_encoder()
     return centred(enc.encode([text], kind="query")[0], enc.name)
 
