@@ -149,7 +149,7 @@ def summary(answers, truth) -> dict:
     return out
 
 
-def run(args) -> int:  # noqa: C901 - one benchmark script, read top to bottom
+def run(args) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factcheck.settings")
     import django
 
