@@ -337,6 +337,9 @@ FACTCHECK_FACTCHECKTOOLS_URL = env(
 )
 FACTCHECK_ORGANIZATION_NAME = env("FACTCHECK_ORGANIZATION_NAME", "Example Newsroom Fact-Check Desk")
 FACTCHECK_ORGANIZATION_URL = env("FACTCHECK_ORGANIZATION_URL", "https://factcheck.example.org/")
+# Where this API is served (e.g. https://api.example.org), for the absolute links in webhook bodies that no
+# request carries (claim.matched_verdict's `claimreview`); empty: those links are paths.
+FACTCHECK_PUBLIC_URL = env("FACTCHECK_PUBLIC_URL", "")
 # --- Publishing: the verdict feed and webhooks --------------------------------------------------
 # The feed hides verdicts decided after the start of any transaction still open (minus this margin for
 # clock skew), so a verdict committed late can never land behind a consumer's cursor.
