@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from claims.models import Article, Claim, ClaimStatus, Source, SpeakerType, VerdictLabel
+from claims.published import published_fact_checks
 from claims.search_story import FAILED, FAILURES, FOUND, NOTHING_FOUND, search_story
 from reviewers.models import Verdict
 
@@ -183,6 +184,8 @@ class ClaimSerializer(CurrentVerdictMixin, serializers.ModelSerializer):
             "language",
             "speaker",
             "score",
+            "rank",
+            "below_cut",
             "status",
             "verdict",
             "version",
@@ -232,10 +235,35 @@ class SearchStorySerializer(serializers.Serializer):
     providers = ProviderOutcomeSerializer(many=True)
 
 
+class ClaimReviewRatingSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="reviewRating.alternateName: the rating in words, e.g. “False”.")
+    value = serializers.CharField(help_text="reviewRating.ratingValue, as the page wrote it (may be empty).")
+    best = serializers.CharField(help_text="reviewRating.bestRating (may be empty).")
+    worst = serializers.CharField(help_text="reviewRating.worstRating (may be empty).")
+
+
+class PublishedFactCheckSerializer(serializers.Serializer):
+    claim_reviewed = serializers.CharField(
+        help_text="ClaimReview.claimReviewed: the claim as the checker wrote it."
+    )
+    rating = ClaimReviewRatingSerializer()
+    author = serializers.CharField(help_text="ClaimReview.author: who published the fact-check.")
+    url = serializers.CharField(help_text="ClaimReview.url, or the page it was found on when it names none.")
+    date_published = serializers.CharField(help_text="ClaimReview.datePublished as written (may be empty).")
+    found_on = serializers.ChoiceField(
+        choices=["article", "source"], help_text="Which fetched page carried it."
+    )
+    found_on_url = serializers.CharField(help_text="The URL of that page.")
+    source = serializers.IntegerField(
+        allow_null=True, help_text="The source's id when found on a source page."
+    )
+
+
 class ClaimDetailSerializer(ClaimSerializer):
     sources = SourceSerializer(many=True, read_only=True)
     matches = serializers.SerializerMethodField()
     search = serializers.SerializerMethodField()
+    published_fact_checks = serializers.SerializerMethodField()
 
     class Meta(ClaimSerializer.Meta):
         fields = ClaimSerializer.Meta.fields + [
@@ -246,8 +274,14 @@ class ClaimDetailSerializer(ClaimSerializer):
             "search",
             "sources",
             "matches",
+            "published_fact_checks",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(PublishedFactCheckSerializer(many=True))
+    def get_published_fact_checks(self, claim: Claim) -> list[dict]:
+        """ClaimReview markup embedded in the article or a source page (claims/published.py)."""
+        return published_fact_checks(claim.article, claim.sources.all())
 
     @extend_schema_field(SearchStorySerializer)
     def get_search(self, claim: Claim) -> dict:

@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from api import views
 from api.claimreview import ClaimReviewFeedViewSet
+from api.matches import MatchViewSet, WatchViewSet
 from api.webhooks import WebhookViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -12,6 +13,8 @@ router.register("claims", views.ClaimViewSet, basename="claim")
 router.register("verdicts", views.VerdictFeedViewSet, basename="verdict")
 router.register("claimreviews", ClaimReviewFeedViewSet, basename="claimreview")
 router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("matches", MatchViewSet, basename="match")
+router.register("watches", WatchViewSet, basename="watch")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -131,6 +131,11 @@ class Article(models.Model):
         help_text="Set while a worker runs the fetch or extraction and renewed by it (claims/leases.py); "
         "past it, the worker is gone and the sweeper re-publishes the stage.",
     )
+    claim_reviews = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Published fact-checks (schema.org ClaimReview) embedded in the page.",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -210,6 +215,10 @@ class ClaimQuerySet(models.QuerySet):
             rows = rows.filter(where)
         return rows.update(status=to, updated_at=now, **changes)
 
+    def above_cut(self) -> ClaimQuerySet:
+        """The claims the review queue offers: within their article's cap (FACTCHECK_CLAIMS_PER_ARTICLE)."""
+        return self.filter(below_cut=False)
+
 
 class Claim(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="claims")
@@ -248,6 +257,16 @@ class Claim(models.Model):
         "sentence is the article's own statement or names nobody.",
     )
     speaker_type = models.CharField(max_length=16, choices=SpeakerType.choices, blank=True)
+
+    rank = models.PositiveIntegerField(
+        default=0,
+        help_text="Place among the article's claims by score (1 = most check-worthy; 0 = not ranked yet).",
+    )
+    below_cut = models.BooleanField(
+        default=False,
+        help_text="Ranked past the per-article cap (FACTCHECK_CLAIMS_PER_ARTICLE): kept and searchable, but "
+        "not offered by the review queue.",
+    )
 
     status = models.CharField(max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
     provider_reports = models.JSONField(default=list, help_text="What each source provider did.")
@@ -356,6 +375,11 @@ class Source(models.Model):
     stance = models.CharField(max_length=16, choices=Stance.choices, default=Stance.UNCLEAR)
     stance_reason = models.TextField(blank=True)
     rating = models.CharField(max_length=255, blank=True, help_text="A published fact-check's own rating.")
+    claim_reviews = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Published fact-checks (schema.org ClaimReview) embedded in the page.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -203,6 +203,8 @@ def extract_article(*, article_id: int) -> list[int]:
         )
         for c in candidates
     ]
+    ranks = rank_by_score(candidates)
+    cap = settings.FACTCHECK_CLAIMS_PER_ARTICLE
     with transaction.atomic():
         won = Article.objects.transition(
             article_id,
@@ -218,6 +220,7 @@ def extract_article(*, article_id: int) -> list[int]:
             text=extracted.text,
             search_vector=search_vector(extracted.title, extracted.text, extracted.language),
             notes=notes,
+            claim_reviews=extracted.claim_reviews,
         )
         if not won:
             return []
@@ -239,8 +242,10 @@ def extract_article(*, article_id: int) -> list[int]:
                     embedding_model=encoder.name,
                     speaker_name=speaker.name[:255] if speaker else "",
                     speaker_type=speaker.type if speaker else "",
+                    rank=rank,
+                    below_cut=bool(cap) and rank > cap,
                 )
-                for c, vector, speaker in zip(candidates, vectors, speakers, strict=True)
+                for c, vector, speaker, rank in zip(candidates, vectors, speakers, ranks, strict=True)
             ],
             ignore_conflicts=True,
         )
@@ -248,6 +253,15 @@ def extract_article(*, article_id: int) -> list[int]:
     return list(
         Claim.objects.filter(article_id=article_id, status=ClaimStatus.PENDING).values_list("pk", flat=True)
     )
+
+
+def rank_by_score(candidates: list) -> list[int]:
+    """Each candidate's place by score within its article (1 = best; ties go to the earlier sentence)."""
+    order = sorted(range(len(candidates)), key=lambda i: (-candidates[i].score, candidates[i].start))
+    ranks = [0] * len(candidates)
+    for place, index in enumerate(order, start=1):
+        ranks[index] = place
+    return ranks
 
 
 def gather_sources(*, claim_id: int) -> bool:
@@ -320,6 +334,7 @@ def gather_sources(*, claim_id: int) -> bool:
                         stance=s.stance,
                         stance_reason=s.stance_reason,
                         rating=s.rating,
+                        claim_reviews=s.claim_reviews,
                     )
                     for rank, s in enumerate(result.sources[: settings.FACTCHECK_SOURCES_PER_CLAIM], start=1)
                 ],

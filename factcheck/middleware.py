@@ -11,6 +11,7 @@ from django.db import DataError
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 
 from factcheck import logging as log_context
+from factcheck.proxies import note_forwarded
 
 log = logging.getLogger("factcheck.request")
 
@@ -30,6 +31,7 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        note_forwarded(request)  # a proxy header with FACTCHECK_NUM_PROXIES=0: `check --deploy` warns
         given = request.headers.get("X-Request-ID", "")
         request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
         token = log_context.bind(request_id=request_id)

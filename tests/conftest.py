@@ -33,6 +33,15 @@ ARTIFACTS = REPO / "test-artifacts"
 QUEUES = ("ingest", "sources", "webhooks")
 
 
+# --- tests/pgvector_cases run only in the pytest process tests/claims/test_vector_matching.py starts ---------
+def pytest_ignore_collect(collection_path, config):
+    from tests.support.pgvector import CASES_VARIABLE
+
+    if collection_path.name == "pgvector_cases" and not os.environ.get(CASES_VARIABLE):
+        return True
+    return None
+
+
 # --- Redis databases: this session's broker database is claimed, so no other suite takes it -----------
 @pytest.fixture(scope="session", autouse=True)
 def claimed_broker_database():
