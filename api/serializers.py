@@ -11,6 +11,10 @@ from claims.published import published_fact_checks
 from claims.search_story import FAILED, FAILURES, FOUND, NOTHING_FOUND, search_story
 from reviewers.models import Verdict
 
+# PostgreSQL's bigint: versions and ids beyond it are refused (400) or never match (412/404); they never
+# reach the database, which would answer with an error (a 500).
+MAX_BIGINT = 2**63 - 1
+
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
@@ -180,6 +184,8 @@ class ClaimSerializer(CurrentVerdictMixin, serializers.ModelSerializer):
             "language",
             "speaker",
             "score",
+            "rank",
+            "below_cut",
             "status",
             "verdict",
             "version",
@@ -298,10 +304,13 @@ class VerdictInputSerializer(serializers.Serializer):
     label = serializers.ChoiceField(choices=VerdictLabel.choices)
     rationale = serializers.CharField(max_length=20000, allow_blank=False, trim_whitespace=True)
     sources = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=100
+        child=serializers.IntegerField(min_value=1, max_value=MAX_BIGINT), required=False, max_length=100
     )
     version = serializers.IntegerField(
-        required=False, min_value=0, help_text="The claim version you decided on (alternative to If-Match)."
+        required=False,
+        min_value=0,
+        max_value=MAX_BIGINT,
+        help_text="The claim version you decided on (alternative to If-Match).",
     )
     override = serializers.BooleanField(
         required=False,

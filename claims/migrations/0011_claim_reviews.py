@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("claims", "0008_claim_speaker"),
+        ("claims", "0010_claim_rank_below_cut"),
     ]
 
     operations = [

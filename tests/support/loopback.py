@@ -24,6 +24,7 @@ from tests.support.host import ALLOW_NETWORK, HOST
 class Request:
     def __init__(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         parts = urlsplit(handler.path)
+        self.received = time.monotonic()
         self.method = method
         self.path = parts.path
         self.query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
