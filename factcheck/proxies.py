@@ -18,7 +18,7 @@ _noted = False  # once per process
 
 
 def num_proxies() -> int:
-    return int(settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0)
+    return int(str(settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0))
 
 
 def _redis() -> redis.Redis:
@@ -54,9 +54,11 @@ def check_num_proxies(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
         return []
     if proxy is None:
         return []
+    if isinstance(proxy, bytes):
+        proxy = proxy.decode()
     return [
         checks.Warning(
-            f"Requests arrived with X-Forwarded-For (from {proxy.decode() or 'a proxy'}) while "
+            f"Requests arrived with X-Forwarded-For (from {proxy or 'a proxy'}) while "
             "FACTCHECK_NUM_PROXIES is 0: every client is throttled as the proxy's address.",
             hint="Set FACTCHECK_NUM_PROXIES to the number of trusted proxies in front (docs/deployment.md).",
             id="factcheck.W001",
