@@ -34,6 +34,7 @@ from api.filters import ArticleFilter, ClaimFilter, VerdictFilter
 from api.pagination import CreatedCursorPagination, IdCursorPagination, KeysetPagination
 from api.permissions import ReadOnlyUnlessEditor
 from api.serializers import (
+    MAX_BIGINT,
     ActivitySerializer,
     ArticleSerializer,
     ArticleSubmitSerializer,
@@ -147,7 +148,8 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
             Prefetch("verdicts", queryset=latest, to_attr="verdict_history")
         )
         if self.action == "retrieve":
-            queryset = queryset.prefetch_related("sources")
+            queryset = queryset.prefetch_related("sources").select_related("article")
+            queryset = queryset.defer("article__text", "article__search_vector")
         if self.action == "claimreview":
             queryset = queryset.select_related("article")
         return queryset
@@ -198,7 +200,8 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
             match = CLAIM_ETAG.match(if_match.strip())
             if not match or int(match.group(1)) != claim_id:
                 raise PreconditionFailed("If-Match does not name this claim.")
-            expected = int(match.group(2))
+            # A version beyond 64 bits was never any claim's: compared as -1, it is stale (412), not a 500.
+            expected = int(match.group(2)) if int(match.group(2)) <= MAX_BIGINT else -1
         try:
             verdict = review_services.record_verdict(
                 claim=claim_id,

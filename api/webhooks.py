@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from api.permissions import ManagesIntegrations
 from api.serializers import ErrorSerializer
 from publishing import services
-from publishing.models import EventType, WebhookDelivery, WebhookSubscription
+from publishing.models import SUBSCRIBABLE, WebhookDelivery, WebhookSubscription
 
 ERRORS = {
     400: OpenApiResponse(
@@ -52,9 +52,9 @@ class WebhookWithSecretSerializer(WebhookSerializer):
 class WebhookInputSerializer(serializers.Serializer):
     url = serializers.CharField(max_length=2048, help_text="http(s) URL; internal addresses are refused.")
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=EventType.choices),
+        child=serializers.ChoiceField(choices=SUBSCRIBABLE),
         min_length=1,
-        max_length=len(EventType.values),
+        max_length=len(SUBSCRIBABLE),
     )
     description = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
@@ -62,9 +62,9 @@ class WebhookInputSerializer(serializers.Serializer):
 class WebhookUpdateSerializer(WebhookInputSerializer):
     url = serializers.CharField(max_length=2048, required=False)
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=EventType.choices),
+        child=serializers.ChoiceField(choices=SUBSCRIBABLE),
         min_length=1,
-        max_length=len(EventType.values),
+        max_length=len(SUBSCRIBABLE),
         required=False,
     )
     active = serializers.BooleanField(required=False, help_text="Re-enable after a 410, or pause deliveries.")
@@ -112,7 +112,7 @@ class WebhookViewSet(
 
     permission_classes = [ManagesIntegrations]
     serializer_class = WebhookSerializer
-    queryset = WebhookSubscription.objects.all()
+    queryset = WebhookSubscription.objects.filter(watch__isnull=True)  # a watch's target is its owner's
     filterset_class = None
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 

@@ -8,6 +8,8 @@ when FACTCHECK_NUM_PROXIES is set; the note expires after a week (a fixed deploy
 
 from __future__ import annotations
 
+from typing import cast
+
 import redis
 from django.conf import settings
 from django.core import checks
@@ -18,7 +20,11 @@ _noted = False  # once per process
 
 
 def num_proxies() -> int:
-    return int(str(settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0))
+    return int(cast(int | None, settings.REST_FRAMEWORK.get("NUM_PROXIES")) or 0)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _redis() -> redis.Redis:
@@ -54,11 +60,9 @@ def check_num_proxies(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
         return []
     if proxy is None:
         return []
-    if isinstance(proxy, bytes):
-        proxy = proxy.decode()
     return [
         checks.Warning(
-            f"Requests arrived with X-Forwarded-For (from {proxy or 'a proxy'}) while "
+            f"Requests arrived with X-Forwarded-For (from {_text(proxy) or 'a proxy'}) while "
             "FACTCHECK_NUM_PROXIES is 0: every client is throttled as the proxy's address.",
             hint="Set FACTCHECK_NUM_PROXIES to the number of trusted proxies in front (docs/deployment.md).",
             id="factcheck.W001",

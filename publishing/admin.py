@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 
 from factcheck.admin_base import ReadOnlyAdmin
 from publishing import services
-from publishing.models import EventType, WebhookDelivery, WebhookMessage, WebhookSubscription
+from publishing.models import SUBSCRIBABLE, WebhookDelivery, WebhookMessage, WebhookSubscription
 from reviewers.roles import can_manage_integrations
 
 
@@ -44,7 +44,7 @@ class DeliveryInline(admin.TabularInline):
 
 
 class SubscriptionForm(forms.ModelForm):
-    events = forms.MultipleChoiceField(choices=EventType.choices, widget=forms.CheckboxSelectMultiple)
+    events = forms.MultipleChoiceField(choices=SUBSCRIBABLE, widget=forms.CheckboxSelectMultiple)
 
     class Meta:
         model = WebhookSubscription

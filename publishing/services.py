@@ -24,6 +24,7 @@ from outbound.fetcher import FetchError, FetchPolicy, fetch, validate_url
 from outbound.policy import allow_hint, fetch_policy
 from publishing import signing
 from publishing.models import (
+    SUBSCRIBABLE,
     EventType,
     MessageStatus,
     WebhookDelivery,
@@ -54,10 +55,11 @@ def check_target(url: str) -> str:
 
 
 def check_events(events: list[str]) -> list[str]:
-    unknown = sorted(set(events) - set(EventType.values))
+    allowed = [value for value, _label in SUBSCRIBABLE]
+    unknown = sorted(set(events) - set(allowed))
     if not events or unknown:
         raise ValidationError(
-            f"Events must be a non-empty list of {', '.join(EventType.values)}.", code="invalid_events"
+            f"Events must be a non-empty list of {', '.join(allowed)}.", code="invalid_events"
         )
     return sorted(set(events))
 

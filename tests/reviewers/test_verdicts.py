@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 
 import pytest
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, InternalError, connection, transaction
+from django.db import IntegrityError, InternalError, ProgrammingError, connection, transaction
 from django.db.models.deletion import ProtectedError
 
 from claims.models import Claim
@@ -314,6 +315,51 @@ def test_a_held_claim_and_webhook_subscribers_add_only_their_own_writes(reviewer
         verdict.pk,
         claim.text,
     )
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["TRUNCATE reviewers_verdict", "TRUNCATE claims_claim CASCADE", "TRUNCATE claims_article CASCADE"],
+)
+def test_the_database_refuses_to_truncate_the_verdicts(reviewer, statement):
+    """Row triggers do not fire on TRUNCATE: a statement trigger refuses it, also when it comes by CASCADE
+    (reviewers 0007). The suite's own flush is allowed by a session setting, turned off here."""
+    verdict = record_verdict(claim=make_claim(), reviewer=reviewer, label="verified", rationale="x")
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending FK checks of this test's transaction
+        with pytest.raises(IntegrityError, match="append-only: TRUNCATE"), transaction.atomic():
+            cursor.execute("SET LOCAL factcheck.allow_verdict_truncate = off")
+            cursor.execute(statement)
+    assert Verdict.objects.filter(pk=verdict.pk).exists()
+
+
+def test_an_application_role_that_does_not_own_the_table_cannot_disable_the_triggers(reviewer):
+    """The deployment of docs/deployment.md: migrations as the owner, the application as a role with
+    SELECT/INSERT on the verdict table. That role can add verdicts but neither disable the triggers nor
+    TRUNCATE (nor set the flush escape: TRUNCATE needs a privilege it does not have)."""
+    claim = make_claim()
+    verdict = record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="x")
+    role = f"factcheck_app_test_{os.getpid()}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+        cursor.execute(f"GRANT SELECT, INSERT ON reviewers_verdict TO {role}")
+        cursor.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+        cursor.execute(f"SET ROLE {role}")
+        try:
+            cursor.execute("SELECT count(*) FROM reviewers_verdict")
+            assert cursor.fetchone()[0] == 1
+            for statement in (
+                "ALTER TABLE reviewers_verdict DISABLE TRIGGER reviewers_verdict_append_only",
+                "ALTER TABLE reviewers_verdict DISABLE TRIGGER ALL",
+                "TRUNCATE reviewers_verdict",
+                "DROP TRIGGER reviewers_verdict_no_truncate ON reviewers_verdict",
+            ):
+                with pytest.raises(ProgrammingError, match="must be owner|permission denied"):
+                    with transaction.atomic():
+                        cursor.execute(statement)
+        finally:
+            cursor.execute("RESET ROLE")
+    assert Verdict.objects.filter(pk=verdict.pk).exists()
 
 
 @pytest.mark.django_db(transaction=True)
