@@ -117,8 +117,8 @@ class ClockTimestamp(Func):
 
 
 def _locked_claim(claim_id: int, reviewer):
-    """The claim with who holds it and its newest verdicts (each a JSON array of _HISTORY_FIELDS: a
-    quarter of the ORM's compile time of JSONObject), in one statement.
+    """The claim with who holds it and its newest verdicts (each a JSON array of _HISTORY_FIELDS: about
+    half the ORM's compile time of JSONObject), in one statement.
 
     Run after the claim's UPDATE: under READ COMMITTED a statement reads the snapshot taken when it
     started, so only a statement that starts once we hold the row lock sees what the transaction we

@@ -42,9 +42,10 @@ from tests.support.host import ALLOW_NETWORK
 pytestmark = pytest.mark.slow
 
 CREATE_TOKEN = (
-    "from django.contrib.auth.models import User\n"
+    "from django.contrib.auth.models import Group, User\n"
     "from rest_framework.authtoken.models import Token\n"
-    "user = User.objects.create_user('loader', is_staff=True)\n"
+    "user = User.objects.create_user('loader')\n"
+    "user.groups.add(Group.objects.get(name='reviewers'))  # submitting needs a role, staff grants nothing\n"
     "print(Token.objects.create(user=user).key)\n"
 )
 
