@@ -80,6 +80,7 @@ def test_recording_a_verdict_costs_only_the_services_statements(reviewer):
         "SELECT claims_claim",
         "INSERT reviewers_verdict",
         "INSERT publishing_webhookmessage",
+        "SELECT publishing_watch",  # any active watch? (publishing/watches.py; none: nothing more)
     ], statements
     verdict = Verdict.objects.get(claim=claim)
     assert first.json() == {

@@ -256,10 +256,10 @@ def statements_of_a_verdict(claim, reviewer) -> tuple[list[str], Verdict]:
     return summary(statements), verdict
 
 
-def test_recording_a_verdict_costs_four_statements_however_long_the_history(reviewer, second_reviewer):
+def test_recording_a_verdict_costs_five_statements_however_long_the_history(reviewer, second_reviewer):
     """The conditional UPDATE (which reads the user's roles too), the holder and the history (one
-    statement, after the lock), the INSERT and the outbox INSERT (nobody subscribed: it writes no row):
-    the same four on a claim with no verdict or with 25."""
+    statement, after the lock), the INSERT, the outbox INSERT (nobody subscribed: it writes no row) and
+    whether any watch exists (none: no matching): the same five on a claim with no verdict or with 25."""
     fresh, decided = make_claim(), make_claim()
     for i in range(25):
         decided.refresh_from_db()
@@ -275,6 +275,7 @@ def test_recording_a_verdict_costs_four_statements_however_long_the_history(revi
             "SELECT claims_claim",
             "INSERT reviewers_verdict",
             "INSERT publishing_webhookmessage",
+            "SELECT publishing_watch",  # any active watch? (publishing/watches.py; none: nothing more)
         ], statements
         assert verdict.claim_version == claim.version
         assert verdict.supersedes == previous
@@ -301,6 +302,7 @@ def test_a_held_claim_and_webhook_subscribers_add_only_their_own_writes(reviewer
         "INSERT reviewers_verdict",
         "UPDATE reviewers_assignment",
         "INSERT publishing_webhookmessage",
+        "SELECT publishing_watch",  # any active watch? (publishing/watches.py; none: nothing more)
     ], statements
     assert not Assignment.objects.open().filter(claim=claim).exists()
     assert WebhookMessage.objects.filter(event_type=EventType.VERDICT_CREATED).count() == 3
