@@ -8,10 +8,13 @@ class ClaimsConfig(AppConfig):
     def ready(self) -> None:
         # Models can only be imported once the app registry is ready.
         from django.conf import settings
+        from django.core import checks
 
         import encoder
         from claims.metrics import collect_articles
+        from factcheck.dbbudget import check_connection_budget
         from factcheck.metrics import register
 
         register(collect_articles)
+        checks.register(check_connection_budget)
         encoder.configure(spec=settings.FACTCHECK_ENCODER, threads=settings.FACTCHECK_ENCODER_THREADS)
