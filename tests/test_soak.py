@@ -26,8 +26,7 @@ from rest_framework.authtoken.models import Token
 from claims.models import Article
 from factcheck.dbbudget import connection_budget
 from reviewers.roles import REVIEWERS
-from tests.conftest import WorkerProcess, purge_queues, worker_env
-from tests.support.loopback import LoopbackServer, Request, Response
+from tests.conftest import worker_env
 from tests.support.soak import Sampler, run_clients
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,7 +36,7 @@ CLIENTS = 4
 POLL_SECONDS = 0.3  # each client polls each of its 5 articles every 0.3 s: ~13 requests/s in all
 SOAK_SECONDS = 60.0
 WEB_PROCESSES = 2
-WORKER_CONCURRENCY = 2
+WORKER_CONCURRENCY = 2  # the session's worker (tests/conftest.py)
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Harbour report {n}</title></head>
 <body><article><h1>Harbour report {n}</h1>
@@ -47,19 +46,6 @@ an increase of {rise} percent on the previous year.</p>
 </article></body></html>"""
 
 
-class NewsSite(LoopbackServer):
-    """GET /report-<n>.html: a short article with one checkable claim (so that 20 of them finish within a
-    minute on a shared 2-core machine)."""
-
-    def route(self, request: Request) -> Response:
-        name = request.path.strip("/")
-        if not (name.startswith("report-") and name.endswith(".html") and name[7:-5].isdigit()):
-            return 404, {"Content-Type": "text/plain"}, b"not found"
-        n = int(name[7:-5])
-        body = PAGE.format(n=n, tonnes=40 + n, rise=3 + n % 7).encode()
-        return 200, {"Content-Type": "text/html; charset=utf-8"}, body
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -67,34 +53,20 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def news_site() -> Iterator[NewsSite]:
-    server = NewsSite().start()
-    yield server
-    server.stop()
+def news_pages(page_server) -> Iterator[list[str]]:
+    """ARTICLES short articles with one checkable claim each (so that 20 of them finish within a minute on a
+    shared 2-core machine), served by the session's page server, which the session's worker may fetch from."""
+    run = time.time_ns()
+    names = [f"soak-{run}-{n}.html" for n in range(ARTICLES)]
+    for n, name in enumerate(names):
+        page_server.extra[name] = PAGE.format(n=n, tonnes=40 + n, rise=3 + n % 7).encode()
+    yield [page_server.url(name) for name in names]
+    for name in names:
+        page_server.extra.pop(name, None)
 
 
 @pytest.fixture
-def soak_worker(celery_worker, news_site) -> Iterator[WorkerProcess]:
-    """A worker of its own that may fetch from news_site; the session's worker (which may not) is stopped
-    meanwhile, so that it cannot take these articles, and started again afterwards."""
-    celery_worker.stop()
-    purge_queues()
-    env = worker_env(
-        extra={"FACTCHECK_FETCH_ALLOW_PORTS": str(news_site.port), "FACTCHECK_PROVIDERS": "archive"}
-    )
-    worker = WorkerProcess(
-        env, ARTIFACTS / "soak-worker.log", concurrency=WORKER_CONCURRENCY, queues=("ingest", "sources")
-    ).start()
-    try:
-        yield worker
-    finally:
-        worker.stop()
-        purge_queues()
-        celery_worker.start()
-
-
-@pytest.fixture
-def web_server(news_site) -> Iterator[str]:
+def web_server(page_server) -> Iterator[str]:
     """gunicorn with gunicorn.conf.py, as `make run` and the compose file start it."""
     port = free_port()
     env = worker_env(
@@ -102,7 +74,7 @@ def web_server(news_site) -> Iterator[str]:
             "GUNICORN_BIND": f"127.0.0.1:{port}",
             "WEB_CONCURRENCY": str(WEB_PROCESSES),
             "FACTCHECK_THROTTLE_USER": "1000000/min",
-            "FACTCHECK_FETCH_ALLOW_PORTS": str(news_site.port),
+            "FACTCHECK_FETCH_ALLOW_PORTS": str(page_server.port),
         }
     )
     log = (ARTIFACTS / "soak-gunicorn.log").open("ab")
@@ -131,17 +103,16 @@ def web_server(news_site) -> Iterator[str]:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_twenty_articles_polled_for_a_minute_get_no_5xx_finish_and_stay_within_the_connection_budget(
-    soak_worker, web_server, news_site
+    celery_worker, web_server, news_pages
 ):
     user = User.objects.create(username="soak-client")
     user.groups.add(Group.objects.get_or_create(name=REVIEWERS)[0])
     token = Token.objects.create(user=user).key
     db = settings.DATABASES["default"]
     dsn = f"host={db['HOST']} port={db['PORT']} user={db['USER']} password={db['PASSWORD'] or ''} dbname={db['NAME']}"
-    sampler = Sampler(dsn, db["NAME"], [soak_worker.process.pid], interval=0.25)
+    sampler = Sampler(dsn, db["NAME"], [celery_worker.process.pid], interval=0.25)
     sampler.start()
-    run = time.time_ns()
-    urls = [f"{news_site.base_url}/report-{n}.html?run={run}" for n in range(ARTICLES)]
+    urls = news_pages
 
     def stop_when(tally, elapsed: float) -> bool:
         return elapsed >= SOAK_SECONDS and (len(tally.finished) >= ARTICLES or elapsed >= SOAK_SECONDS + 60)
@@ -152,7 +123,7 @@ def test_twenty_articles_polled_for_a_minute_get_no_5xx_finish_and_stay_within_t
     sampler.stop.set()
     sampler.join(timeout=10)
 
-    # The processes on this database: gunicorn, the soak worker, and this test process (one connection,
+    # The processes on this database: gunicorn, the session's worker, and this test process (one connection,
     # within the reserve); beat does not run here, but stays in the budget as it would in make run.
     budget = connection_budget(
         {"WEB_CONCURRENCY": str(WEB_PROCESSES), "FACTCHECK_WORKER_POOLS": str(WORKER_CONCURRENCY)}
@@ -161,7 +132,7 @@ def test_twenty_articles_polled_for_a_minute_get_no_5xx_finish_and_stay_within_t
     assert tally.errors == [], tally.errors[:5]
     assert elapsed >= SOAK_SECONDS
     assert tally.requests / elapsed >= 10, (tally.requests, elapsed)
-    assert len(tally.finished) == ARTICLES, (tally.finished, soak_worker.log()[-3000:])
+    assert len(tally.finished) == ARTICLES, (tally.finished, celery_worker.log()[-3000:])
     assert Article.objects.filter(status="ready").count() == ARTICLES
     assert sampler.connections, "the sampler read nothing"
     assert 0 < sampler.peak_connections <= budget.server, (sampler.peak_connections, budget)
