@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from django.core.checks import Warning as CheckWarning
 
-CHECK_ID = "factcheck.W001"
+CHECK_ID = "factcheck.W002"
 
 
 def _int(environ: dict[str, str], name: str, default: int) -> int:
