@@ -179,12 +179,10 @@ def score_sentences(text: str, *, language: str, title: str = "") -> list[Scored
     vectors: dict[int, np.ndarray] = {}
     if kept:
         vectors = dict(zip(kept, encode_sentences([sentences[i].text for i in kept]), strict=True))
-    matrix = (
-        np.stack([vectors.get(i, model.baseline_vector) for i in range(len(sentences))])
-        if sentences
-        else None
-    )
-    probabilities = model.probabilities(matrix, features) if matrix is not None else []
+    probabilities: list[float] = []
+    if sentences:
+        matrix = np.stack([vectors.get(i, model.baseline_vector) for i in range(len(sentences))])
+        probabilities = model.probabilities(matrix, features).tolist()
     scored: list[ScoredSentence] = []
     for i, sentence in enumerate(sentences):
         model_score = float(probabilities[i])

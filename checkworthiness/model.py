@@ -19,7 +19,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -27,9 +27,8 @@ from checkworthiness.signals import detect_signals, signal_features
 
 MODEL_VERSION = "checkworthiness-v3"
 MODEL_PATH = Path(__file__).resolve().parent / "artefacts" / f"{MODEL_VERSION}.json"
-ENCODER_KIND = (
-    "query"  # the prefix the claim vectors are stored with (claims/stages.py), so one pass serves both
-)
+# the prefix the claim vectors are stored with (claims/stages.py), so one encoder pass serves both
+ENCODER_KIND: Literal["query"] = "query"
 VECTOR_SCALE = 10.0  # unit vectors' components are ~0.05; scaled so one L2 penalty suits vectors and signals
 FACTOR_FLOOR = 0.1  # contributions smaller than this are not named in the explanation
 
