@@ -152,6 +152,9 @@ def test_a_quoted_stance_scores_below_a_reported_fact():
     assert stance.model_score < fact.model_score
 
 
+# Every sentence that may be a claim on ~100 pages goes through the encoder (v3): minutes on a loaded 2-core
+# machine, more than the suite's default per-test limit.
+@pytest.mark.timeout(1800)
 @pytest.mark.usefixtures("eval_data")
 def test_no_claim_on_the_shared_news_pages_contains_their_known_boilerplate():
     """Every news page of ../shared/data/pages, through main-text and claim extraction: none of the
