@@ -136,7 +136,19 @@ _INSTRUCTION_AFTER_MARKER = {
     "de": re.compile(r"^[a-zäöü]\w*en\b"),
 }
 
-LEXICON_SIGNALS = ("attribution", "comparison", "causal", "hedge", "opinion", "first_person", "second_person")
+LEXICON_SIGNALS = (
+    "attribution",
+    "comparison",
+    "causal",
+    "hedge",
+    "opinion",
+    "first_person",
+    "second_person",
+    # what the definition says is not a claim: forecasts and modal verbs, teasers, the outlet describing itself
+    "forecast",
+    "promotion",
+    "self_description",
+)
 SIGNAL_NAMES = (
     "number",
     "percent",

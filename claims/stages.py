@@ -192,7 +192,10 @@ def extract_article(*, article_id: int) -> list[int]:
         ).strip()
 
     encoder = get_encoder()
-    vectors = encoder.encode([c.text for c in candidates], kind="query")
+    # The claim finder encoded every candidate sentence to score it ("query" kind): store those vectors.
+    vectors = [
+        c.vector if c.vector is not None else encoder.encode([c.text], kind="query")[0] for c in candidates
+    ]
     language = extracted.language or "en"
     speakers = [
         find_speaker(

@@ -1,6 +1,6 @@
 """Training and evaluation of the check-worthiness model (development only: needs scikit-learn).
 
-`train()` fits the heads that checkworthiness/model.py scores with; `evaluate_rows()` measures a model on
+`train()` fits the v3 model that checkworthiness/model.py scores with; `evaluate_rows()` measures a model on
 labelled sentences. The `train_checkworthiness` and `evaluate_checkworthiness` commands call these.
 """
 
@@ -9,13 +9,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from checkworthiness.claimfinder import exclusion_reason
-from checkworthiness.model import MODEL_PATH, MODEL_VERSION, features_for, get_model, sigmoid
+from checkworthiness.model import (
+    ENCODER_KIND,
+    MODEL_PATH,
+    MODEL_VERSION,
+    VECTOR_SCALE,
+    feature_names,
+    get_model,
+)
 from checkworthiness.signals import detect_signals
 from extraction.segmentation import split_sentences
 
@@ -46,36 +53,135 @@ def read_ct22_zip(path: Path, split: str) -> list[tuple[str, int]]:
     return rows
 
 
-def _best_f1_threshold(probabilities, labels) -> tuple[float, float]:
-    best = (0.0, 0.5)
-    for threshold in [i / 100 for i in range(5, 96)]:
-        tp = sum(1 for p, y in zip(probabilities, labels, strict=True) if p >= threshold and y)
-        fp = sum(1 for p, y in zip(probabilities, labels, strict=True) if p >= threshold and not y)
-        fn = sum(1 for p, y in zip(probabilities, labels, strict=True) if p < threshold and y)
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-        if f1 > best[0]:
-            best = (f1, threshold)
-    return best
+# How much one labelled news sentence counts against one CheckThat! sentence, the L2 strength, and the share
+# of core news sentences the news threshold must keep: chosen by cross-validation (docs/quality.md).
+NEWS_WEIGHT = 3.0
+C_VALUE = 0.1
+NEWS_RECALL_TARGET = 0.95
+FOLDS = 5
+# Encoding is the cost of training (~7 sentences/s on the shared 2-core machine): the first N sentences of a
+# seeded shuffle of CheckThat! train, and of each CLEF 2022 tweet set (0: all).
+CHECKTHAT_LIMIT = 3000
+TWEET_LIMIT = 500
+DUTCH_SPANISH = (("CT22_dutch_1A_checkworthy.zip", "nl"), ("CT22_spanish_1A_checkworthy.zip", "es"))
 
 
-# How much one labelled news sentence counts against one CheckThat! sentence in the signals head (chosen
-# by leave-one-article-out cross-validation on the tuning articles; see docs/quality.md).
-NEWS_WEIGHT = 10.0
-LEXICAL_FOLDS = 5
+@dataclass
+class Row:
+    text: str
+    label: int
+    language: str
+    weight: float
+    source: str  # "checkthat_train", "checkthat_dev", "ct22_nl", "ct22_es", "news"
+    group: str  # rows of one news article share a group, so a fold never sees part of an article
+    core: bool = False
 
 
-def _stratified_folds(labels: list[int], folds: int, seed: int) -> list[int]:
-    """Assign every row to a fold, keeping the class balance; deterministic for a seed."""
+def training_rows(
+    data_dir: Path,
+    news_rows: list[tuple[str, int, str, float, str]],
+    *,
+    seed: int,
+    checkthat_limit: int = 0,
+    tweet_limit: int = 0,
+) -> list[Row]:
+    """Every training sentence: CheckThat! 2024 English train+dev, CLEF 2022 Dutch/Spanish train, news."""
     import random
 
-    rng = random.Random(seed)
-    assignment = [0] * len(labels)
-    for value in (0, 1):
-        rows = [i for i, y in enumerate(labels) if y == value]
-        rng.shuffle(rows)
-        for position, row in enumerate(rows):
-            assignment[row] = position % folds
-    return assignment
+    english_train = read_checkthat_tsv(data_dir / "clef2024_en_train.tsv")
+    if checkthat_limit:
+        # a seeded shuffle, then the first N: a larger N keeps every sentence of a smaller one
+        english_train = random.Random(seed).sample(english_train, len(english_train))[:checkthat_limit]
+    rows = [Row(t, y, "en", 1.0, "checkthat_train", f"t{i}") for i, (t, y) in enumerate(english_train)]
+    dev = read_checkthat_tsv(data_dir / "clef2024_en_dev.tsv")
+    rows += [Row(t, y, "en", 1.0, "checkthat_dev", f"d{i}") for i, (t, y) in enumerate(dev)]
+    for name, language in DUTCH_SPANISH:
+        if (data_dir / name).exists():
+            tweets = read_ct22_zip(data_dir / name, "train")
+            if tweet_limit:
+                tweets = random.Random(seed).sample(tweets, len(tweets))[:tweet_limit]
+            rows += [
+                Row(t, y, language, 1.0, f"ct22_{language}", f"{language}{i}")
+                for i, (t, y) in enumerate(tweets)
+            ]
+    for text, label, language, weight, page in news_rows:
+        rows.append(
+            Row(text, label, language, NEWS_WEIGHT * weight, "news", page, core=label == 1 and weight == 1.0)
+        )
+    return rows
+
+
+def featurise(rows: list[Row], vectors, vectoriser=None):
+    """[VECTOR_SCALE * vector, binary signal features] as one dense matrix; the vectoriser is fitted if None."""
+    import numpy as np
+    from sklearn.feature_extraction import DictVectorizer
+
+    dicts = [dict.fromkeys(feature_names(detect_signals(r.text, r.language), r.text), 1.0) for r in rows]
+    if vectoriser is None:
+        vectoriser = DictVectorizer(sparse=False, sort=True).fit(dicts)
+    signals = vectoriser.transform(dicts)
+    return np.hstack([VECTOR_SCALE * np.asarray(vectors, dtype=np.float64), signals]), vectoriser
+
+
+def _classifier(c_value: float, seed: int):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c_value, class_weight="balanced", max_iter=5000, random_state=seed)
+
+
+def out_of_fold_margins(x, rows: list[Row], *, c_value: float, seed: int):
+    """Margins of every row from a model that did not see it (or any sentence of its article)."""
+    import numpy as np
+    from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+
+    y = np.array([r.label for r in rows])
+    folds = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
+    return cross_val_predict(
+        _classifier(c_value, seed),
+        x,
+        y,
+        groups=[r.group for r in rows],
+        cv=folds,
+        method="decision_function",
+        params={"sample_weight": np.array([r.weight for r in rows])},
+    )
+
+
+def platt(margins, labels, seed: int) -> tuple[float, float]:
+    """Sigmoid calibration of margins (what CalibratedClassifierCV(method="sigmoid") fits)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    fitted = LogisticRegression(C=1e4, max_iter=1000, random_state=seed)
+    fitted.fit(np.asarray(margins).reshape(-1, 1), np.asarray(labels))
+    return float(fitted.coef_[0][0]), float(fitted.intercept_[0])
+
+
+def best_f1_threshold(probabilities, labels) -> tuple[float, float]:
+    """(F1, threshold) maximising F1 of the positive class (scikit-learn's precision-recall curve)."""
+    import numpy as np
+    from sklearn.metrics import precision_recall_curve
+
+    precision, recall, thresholds = precision_recall_curve(np.asarray(labels), np.asarray(probabilities))
+    f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-12)
+    best = int(np.argmax(f1))
+    return float(f1[best]), round(float(thresholds[best]), 4)
+
+
+def news_threshold(probabilities, rows: list[Row], target: float = NEWS_RECALL_TARGET) -> dict[str, float]:
+    """The highest cut that keeps `target` of the core news sentences; its precision (core+acceptable share)."""
+    import numpy as np
+
+    p = np.asarray(probabilities)
+    core = np.array([r.core for r in rows])
+    positive = np.array([r.label == 1 for r in rows])
+    cut = float(np.quantile(p[core], 1.0 - target, method="lower")) if core.any() else 0.5
+    kept = p >= cut
+    return {
+        "threshold": round(cut, 4),
+        "recall_core": round(float((kept & core).sum() / max(core.sum(), 1)), 4),
+        "precision": round(float((kept & positive).sum() / max(kept.sum(), 1)), 4),
+    }
 
 
 def train(
@@ -85,201 +191,106 @@ def train(
     seed: int = 13,
     log=print,
     news_rows: list[tuple[str, int, str, float, str]] | None = None,
+    cache_dir: Path | None = None,
+    checkthat_limit: int = CHECKTHAT_LIMIT,
+    tweet_limit: int = TWEET_LIMIT,
+    c_value: float = C_VALUE,
 ) -> dict[str, Any]:
-    """Train all heads reproducibly (fixed seed, deterministic solver) and write the JSON artefact.
+    """Train the v3 model reproducibly (fixed seed, deterministic solver) and write the JSON artefact.
 
-    Lexical head: weights from CheckThat! 2024 English train+dev; Platt calibration and the CheckThat!
-    threshold from out-of-fold scores of the dev rows (5-fold cross-validation over train+dev, so dev is
-    never scored by a model that saw it). Signals and universal heads: weights from English train (plus, for
-    the signals head, the labelled tuning news sentences `news_rows` = (text, label, language, weight, page),
-    and for the universal head Dutch and Spanish CheckThat! 2022 tweets), calibration from English dev.
-    The devtest split is never touched here.
+    Out-of-fold margins (5 folds, stratified, news articles kept whole) give the Platt calibration, the
+    CheckThat! threshold (best F1 on the dev rows) and the news threshold (tuning articles); the final model
+    is fitted on every row. The devtest split and the held-out articles are never read here.
     """
-    # scikit-learn is a development dependency: import it here so the runtime never needs it.
     import numpy as np
-    from scipy.sparse import csr_matrix
-    from sklearn.linear_model import LogisticRegression
 
-    english_train = read_checkthat_tsv(data_dir / "clef2024_en_train.tsv")
-    english_dev = read_checkthat_tsv(data_dir / "clef2024_en_dev.tsv")
-    tweets = []
-    for name, language in (
-        ("CT22_dutch_1A_checkworthy.zip", "nl"),
-        ("CT22_spanish_1A_checkworthy.zip", "es"),
-    ):
-        if (data_dir / name).exists():
-            tweets += [(t, y, language) for t, y in read_ct22_zip(data_dir / name, "train")]
-    log(f"english train={len(english_train)} dev={len(english_dev)} tweets(nl+es)={len(tweets)}")
+    from encoder import get_encoder
+    from training.encoding_cache import encode_cached
 
-    def matrix(rows, head, vocabulary=None, min_df=1):
-        feature_lists = [features_for(text, language, head) for text, _, language in rows]
-        if vocabulary is None:
-            counts: dict[str, int] = {}
-            for feats in feature_lists:
-                for f in set(feats):
-                    counts[f] = counts.get(f, 0) + 1
-            vocabulary = {f: i for i, f in enumerate(sorted(f for f, c in counts.items() if c >= min_df))}
-        data, indices, indptr = [], [], [0]
-        for feats in feature_lists:
-            unique = set(feats)
-            scale = 1.0 / math.sqrt(len(unique)) if unique else 0.0
-            cols = sorted(vocabulary[f] for f in unique if f in vocabulary)
-            indices += cols
-            data += [scale] * len(cols)
-            indptr.append(len(indices))
-        shape = (len(rows), len(vocabulary))
-        return csr_matrix((np.array(data), np.array(indices), np.array(indptr)), shape=shape), vocabulary
-
-    news_rows = news_rows or []
-    english = [(t, y, "en") for t, y in english_train]
-    news = [(t, y, language) for t, y, language, _, _ in news_rows]
-    configs = {
-        "lexical": (english + [(t, y, "en") for t, y in english_dev], 2, 4.0, None),
-        "signals": (
-            english + news,
-            1,
-            1.0,
-            [1.0] * len(english) + [NEWS_WEIGHT * w for *_, w, _ in news_rows],
-        ),
-        "universal": (english + tweets, 1, 1.0, None),
+    rows = training_rows(
+        data_dir, news_rows or [], seed=seed, checkthat_limit=checkthat_limit, tweet_limit=tweet_limit
+    )
+    counts = {
+        source: sum(1 for r in rows if r.source == source) for source in dict.fromkeys(r.source for r in rows)
     }
-    dev_rows = [(t, y, "en") for t, y in english_dev]
-    y_dev = np.array([y for _, y, _ in dev_rows])
-    heads: dict[str, Any] = {}
-    report: dict[str, Any] = {}
-
-    def fit(x, y, c_value, weights=None):
-        classifier = LogisticRegression(C=c_value, class_weight="balanced", max_iter=3000, random_state=seed)
-        return classifier.fit(x, y, sample_weight=None if weights is None else np.array(weights))
-
-    for head, (rows, min_df, c_value, weights) in configs.items():
-        x_train, vocabulary = matrix(rows, head, min_df=min_df)
-        y_train = np.array([y for _, y, _ in rows])
-        classifier = fit(x_train, y_train, c_value, weights)
-        if head == "lexical":
-            # Dev is part of the training data: score each dev row with the fold model that did not see it.
-            folds = _stratified_folds(list(y_train), LEXICAL_FOLDS, seed)
-            margins = np.zeros(len(rows))
-            for fold in range(LEXICAL_FOLDS):
-                inside = np.array([f != fold for f in folds])
-                fold_x, fold_vocabulary = matrix(
-                    [r for r, m in zip(rows, inside, strict=True) if m], head, min_df=2
-                )
-                fold_model = fit(fold_x, y_train[inside], c_value)
-                held_x, _ = matrix(
-                    [r for r, m in zip(rows, inside, strict=True) if not m], head, fold_vocabulary
-                )
-                margins[~inside] = fold_model.decision_function(held_x)
-            margins = margins[len(english) :]
-        else:
-            x_dev, _ = matrix(dev_rows, head, vocabulary)
-            margins = classifier.decision_function(x_dev)
-        platt = LogisticRegression(C=1e4, max_iter=1000, random_state=seed)
-        platt.fit(margins.reshape(-1, 1), y_dev)
-        a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
-        probabilities = [sigmoid(a * m + b) for m in margins]
-        f1, threshold = _best_f1_threshold(probabilities, list(y_dev))
-        names = sorted(vocabulary, key=vocabulary.get)
-        weights = {
-            name: round(float(w), 4)
-            for name, w in zip(names, classifier.coef_[0], strict=True)
-            if abs(w) >= 0.01
-        }
-        heads[head] = {
-            "intercept": round(float(classifier.intercept_[0]), 6),
-            "weights": weights,
-            "calibration": [round(a, 6), round(b, 6)],
-            "dev_f1": round(f1, 4),
-            "dev_threshold": threshold,
-            "features": len(weights),
-        }
-        report[head] = {"dev_f1": round(f1, 4), "threshold": threshold, "features": len(weights)}
-        log(f"{head}: features={len(weights)} dev F1={f1:.4f} at threshold {threshold}")
-        if head == "signals" and news_rows:
-            report["signals_news_cv"] = _news_cross_validation(
-                rows[: len(english)], news_rows, matrix, fit, (a, b), log
-            )
+    log(f"rows: {json.dumps(counts)}")
+    vectors = encode_cached([r.text for r in rows], kind=ENCODER_KIND, cache_dir=cache_dir, log=log)
+    x, vectoriser = featurise(rows, vectors)
+    y = np.array([r.label for r in rows])
+    margins = out_of_fold_margins(x, rows, c_value=c_value, seed=seed)
+    a, b = platt(margins, y, seed)
+    probabilities = 1.0 / (1.0 + np.exp(-(a * margins + b)))
+    dev = [i for i, r in enumerate(rows) if r.source == "checkthat_dev"]
+    dev_f1, checkthat_cut = best_f1_threshold(probabilities[dev], y[dev])
+    news = [i for i, r in enumerate(rows) if r.source == "news"]
+    news_cut = news_threshold(probabilities[news], [rows[i] for i in news]) if news else {"threshold": 0.5}
+    report = {
+        "rows": counts,
+        "dev_oof_f1": round(dev_f1, 4),
+        "checkthat_threshold": checkthat_cut,
+        "news_oof": news_cut,
+    }
+    log(f"out-of-fold: CheckThat! dev F1 {dev_f1:.4f} at {checkthat_cut}; tuning news {json.dumps(news_cut)}")
+    final = _classifier(c_value, seed).fit(x, y, sample_weight=np.array([r.weight for r in rows]))
+    dim = vectors.shape[1]
+    weights = final.coef_[0]
     artefact = {
         "version": MODEL_VERSION,
-        "checkthat_threshold": heads["lexical"]["dev_threshold"],
-        "metadata": {
-            "trained_with": "python manage.py train_checkworthiness (scikit-learn LogisticRegression, "
-            f"lbfgs, class_weight=balanced, seed={seed})",
-            "data": {
-                "weights": "CLEF-2024 CheckThat! Task 1 English train (clef2024_en_train.tsv), plus its dev "
-                "split for the lexical head; CLEF-2022 CheckThat! Task 1A Dutch and Spanish tweets, train "
-                "splits (universal head only); eval/claims-dev tuning articles, "
-                f"{len(news_rows)} sentences weighted {NEWS_WEIGHT} (signals head only)",
-                "calibration_and_threshold": "clef2024_en_dev.tsv (lexical head: out-of-fold scores of a "
-                f"{LEXICAL_FOLDS}-fold cross-validation over train+dev)",
-                "never_used_for_training": "clef2024_en_devtest.tsv; eval/claims-dev held-out articles",
-            },
-            "heads": {"lexical": "en", "signals": "de, fr", "universal": "other languages"},
+        "encoder": get_encoder().name,
+        "encoder_kind": ENCODER_KIND,
+        "intercept": round(float(final.intercept_[0]), 6),
+        "vector_weights": [round(float(w), 5) for w in weights[:dim]],
+        "signal_weights": {
+            name: round(float(w), 4) for name, w in zip(vectoriser.feature_names_, weights[dim:], strict=True)
         },
-        "heads": heads,
+        "mean_vector": [round(float(v), 5) for v in vectors.mean(axis=0)],
+        "calibration": [round(a, 6), round(b, 6)],
+        "checkthat_threshold": checkthat_cut,
+        "news_threshold": news_cut["threshold"],
+        "metadata": _metadata(seed, c_value, counts, report),
     }
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(artefact, ensure_ascii=False, sort_keys=True, indent=0), encoding="utf-8")
     return report
 
 
-def _news_cross_validation(english_rows, news_rows, matrix, fit, calibration, log) -> dict[str, Any]:
-    """Leave one tuning article out: fit the signals head without it, score its sentences, report per language.
-
-    Sentences here are the ones the exclusion rules let through, so figures approximate evaluate_claims.
-    """
-    import numpy as np
-
-    from_default = 0.15  # the default article threshold; the report says how it fares
-    a, b = calibration
-    pages = sorted({page for *_, page in news_rows})
-    probabilities = [0.0] * len(news_rows)
-    for page in pages:
-        inside = [row for row in news_rows if row[4] != page]
-        rows = english_rows + [(t, y, language) for t, y, language, _, _ in inside]
-        weights = [1.0] * len(english_rows) + [NEWS_WEIGHT * w for *_, w, _ in inside]
-        x, vocabulary = matrix(rows, "signals")
-        model = fit(x, np.array([y for _, y, _ in rows]), 1.0, weights)
-        held = [i for i, row in enumerate(news_rows) if row[4] == page]
-        x_held, _ = matrix([(news_rows[i][0], 0, news_rows[i][2]) for i in held], "signals", vocabulary)
-        for i, margin in zip(held, model.decision_function(x_held), strict=True):
-            probabilities[i] = sigmoid(a * margin + b)
-    report: dict[str, Any] = {}
-    for language in sorted({row[2] for row in news_rows}):
-        idx = [i for i, row in enumerate(news_rows) if row[2] == language]
-        core = [i for i in idx if news_rows[i][1] == 1 and news_rows[i][3] == 1.0]
-        kept = [i for i in idx if probabilities[i] >= from_default]
-        recall = sum(1 for i in core if probabilities[i] >= from_default) / len(core) if core else 0.0
-        precision = sum(1 for i in kept if news_rows[i][1] == 1) / len(kept) if kept else 0.0
-        report[language] = {
-            "sentences": len(idx),
-            "recall_core": round(recall, 3),
-            "precision": round(precision, 3),
-        }
-    log(f"signals head, leave-one-article-out on tuning news at {from_default}: {json.dumps(report)}")
-    return report
+def _metadata(seed: int, c_value: float, counts: dict[str, int], report: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "trained_with": "python manage.py train_checkworthiness (scikit-learn LogisticRegression, lbfgs, "
+        f"C={c_value}, class_weight=balanced, seed={seed}; Platt scaling on {FOLDS}-fold out-of-fold margins)",
+        "features": f"{ENCODER_KIND!r} vectors of the shared encoder (x{VECTOR_SCALE}) + binary signal features",
+        "data": {
+            "weights": "CLEF-2024 CheckThat! Task 1 English train (clef2024_en_train.tsv) and dev "
+            "(clef2024_en_dev.tsv); CLEF-2022 CheckThat! Task 1A Dutch and Spanish tweets, train splits; "
+            f"eval/claims-dev tuning articles, {counts.get('news', 0)} sentences weighted {NEWS_WEIGHT}",
+            "calibration_and_threshold": "out-of-fold margins of all rows (calibration); dev rows (CheckThat! "
+            f"threshold, OOF F1 {report['dev_oof_f1']}); tuning-article rows (news threshold, "
+            f"{NEWS_RECALL_TARGET:.0%} of core sentences kept)",
+            "never_used_for_training": "clef2024_en_devtest.tsv; CLEF-2022 dev and dev_test splits; "
+            "eval/claims-dev held-out articles",
+        },
+        "rows": counts,
+    }
 
 
 def evaluate_rows(
-    rows: list[tuple[str, int]], *, language: str = "en", threshold: float | None = None
+    rows: list[tuple[str, int]], *, language: str = "en", threshold: float | None = None, vectors=None
 ) -> dict:
     """Score labelled sentences and return precision, recall and F1 of the positive class."""
+    from sklearn.metrics import precision_recall_fscore_support
+
     model = get_model()
     if threshold is None:
         threshold = model.checkthat_threshold
-    tp = fp = fn = 0
-    for text, label in rows:
-        predicted = model.score(text, language) >= threshold
-        tp += predicted and label
-        fp += predicted and not label
-        fn += (not predicted) and label
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    scores = model.score_batch([t for t, _ in rows], language, vectors=vectors)
+    predicted = [int(p >= threshold) for p in scores]
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        [y for _, y in rows], predicted, average="binary", zero_division=0
+    )
     return {
-        "precision": round(precision, 4),
-        "recall": round(recall, 4),
-        "f1": round(f1, 4),
+        "precision": round(float(precision), 4),
+        "recall": round(float(recall), 4),
+        "f1": round(float(f1), 4),
         "n": len(rows),
         "threshold": threshold,
         "language": language,
