@@ -16,4 +16,5 @@ def provider_config() -> ProviderConfig:
         factchecktools_key=settings.FACTCHECK_FACTCHECKTOOLS_KEY,
         factchecktools_url=settings.FACTCHECK_FACTCHECKTOOLS_URL,
         max_results=settings.FACTCHECK_SOURCES_PER_CLAIM,
+        rerank_k=settings.FACTCHECK_EVIDENCE_RERANK_K,
     )
