@@ -127,6 +127,19 @@ class _VectorCache:
 _sentence_vectors = _VectorCache(SENTENCE_CACHE)
 
 
+def export_sentence_vectors() -> dict[str, np.ndarray]:
+    """The cached sentence vectors (training and evaluation save them to skip re-encoding in a later run)."""
+    with _sentence_vectors._lock:
+        return dict(_sentence_vectors._data)
+
+
+def import_sentence_vectors(vectors: dict[str, np.ndarray]) -> None:
+    """Warm the cache with vectors this encoder computed earlier (same results, less CPU)."""
+    _sentence_vectors.size = max(_sentence_vectors.size, len(vectors) + SENTENCE_CACHE)
+    with _sentence_vectors._lock:
+        _sentence_vectors._data.update(vectors)
+
+
 def encode_sentences(sentences: Sequence[str]) -> dict[str, np.ndarray]:
     """Unit vectors of evidence sentences (encoder "passage" side), each distinct sentence encoded once."""
     return _sentence_vectors.get_many(sentences)

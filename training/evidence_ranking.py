@@ -18,9 +18,11 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -128,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--read-pages", type=int, default=10)
     parser.add_argument("--k", type=int, default=50, help="lexical candidates the encoder reads (train)")
     parser.add_argument("--ks", default="20,30,50", help="K values compared on dev")
+    parser.add_argument("--claims", type=int, default=0, help="N claims of each part (seed 0); 0 = all")
+    parser.add_argument("--vectors", type=Path, default=None, help="sentence vectors to start from / save")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factcheck.settings")
@@ -137,11 +141,19 @@ def main(argv: list[str] | None = None) -> int:
     from eval.climate_split import data_path, rows_of
     from eval.evidence_eval import load
     from evidence.ranking import MODEL_PATH, RankingModel
+    from training import vectors
 
     rows = load(data_path())
     started = time.monotonic()
-    train = collect(rows_of(rows, "train"), read_pages=args.read_pages)
-    dev = collect(rows_of(rows, "dev"), read_pages=args.read_pages)
+    if args.vectors:
+        print(f"{vectors.load(args.vectors)} sentence vectors loaded from {args.vectors}")
+
+    def part(name: str) -> list[dict]:
+        chosen = rows_of(rows, name)
+        return random.Random(0).sample(chosen, args.claims) if 0 < args.claims < len(chosen) else chosen
+
+    train = collect(part("train"), read_pages=args.read_pages)
+    dev = collect(part("dev"), read_pages=args.read_pages)
     print(
         f"pages read for {len(train)} train and {len(dev)} dev claims in {time.monotonic() - started:.0f} s"
     )
@@ -151,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     lexical = RankingModel({"kind": "lexical"})
     rrf = RankingModel({"kind": "rrf", "k": 60})
+    if args.vectors:
+        vectors.save(args.vectors)
     print(f"dev hit@5  lexical only            {hit_at_5(dev, k=0, model=lexical):.3f}")
     print(f"dev hit@5  RRF (k=60), K={args.k}       {hit_at_5(dev, k=args.k, model=rrf):.3f}")
     best = None
@@ -164,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     chosen = RankingModel(best[1])
     for k in [int(v) for v in args.ks.split(",") if v]:
         print(f"dev hit@5  logistic C={best[1]['C']} K={k:<4}  {hit_at_5(dev, k=k, model=chosen):.3f}")
+    if args.vectors:
+        print(f"{vectors.save(args.vectors)} sentence vectors saved to {args.vectors}")
     print("weights:", dict(zip(best[1]["features"], best[1]["coef"], strict=True)))
     if args.write:
         spec = {**best[1], "trained_on": "Climate-FEVER train part (eval/climate-fever-split.json)"}

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -59,6 +61,8 @@ def choose_threshold(probabilities: np.ndarray, y: np.ndarray) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claims", type=int, default=0, help="N claims of each part (seed 0); 0 = all")
+    parser.add_argument("--vectors", type=Path, default=None, help="sentence vectors to start from / save")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
     from sklearn.linear_model import LogisticRegression
@@ -66,11 +70,21 @@ def main(argv: list[str] | None = None) -> int:
     from eval.climate_split import data_path, rows_of
     from eval.evidence_eval import load
     from evidence.stance import CLASSES, MODEL_PATH, SIGNALS
+    from training import vectors
 
     started = time.monotonic()
     rows = load(data_path())
-    x_train, y_train = pairs(rows_of(rows, "train"))
-    x_dev, y_dev = pairs(rows_of(rows, "dev"))
+    if args.vectors:
+        print(f"{vectors.load(args.vectors)} sentence vectors loaded from {args.vectors}")
+
+    def part(name: str) -> list[dict]:
+        chosen = rows_of(rows, name)
+        return random.Random(0).sample(chosen, args.claims) if 0 < args.claims < len(chosen) else chosen
+
+    x_train, y_train = pairs(part("train"))
+    x_dev, y_dev = pairs(part("dev"))
+    if args.vectors:
+        print(f"{vectors.save(args.vectors)} sentence vectors saved to {args.vectors}")
     print(f"pairs: train {len(y_train)}, dev {len(y_dev)}; encoded in {time.monotonic() - started:.0f} s")
     best = None
     for c in (0.1, 0.3, 1.0, 3.0):
