@@ -43,7 +43,7 @@ PROVIDER_WEIGHTS: dict[str, float] = {
 DEFAULT_WEIGHT = 0.8
 FACTCHECK_MATCH = 0.3  # a published fact-check at or above this relevance is ranked first
 MIN_PASSAGE_SCORE = 0.05  # below this lexical score a passage says nothing about the claim
-RERANK_K = 50  # default of FACTCHECK_EVIDENCE_RERANK_K: passages per claim the encoder reads
+RERANK_K = 0  # default of FACTCHECK_EVIDENCE_RERANK_K: passages per claim the encoder reads (0: none)
 MODEL_PATH = Path(__file__).with_name("artefacts") / "ranking-v1.json"
 FEATURES = (
     "lexical",

@@ -280,8 +280,11 @@ class StanceModel:
 
 
 @lru_cache(maxsize=1)
-def stance_model() -> StanceModel:
-    """The committed model (evidence/artefacts/stance-v1.json)."""
+def stance_model() -> StanceModel | None:
+    """The committed model (evidence/artefacts/stance-v1.json), or None while none has been trained: then
+    the explainable rules alone give the stance (rule_stance), as before the model."""
+    if not MODEL_PATH.exists():
+        return None
     return StanceModel(json.loads(MODEL_PATH.read_text(encoding="utf-8")))
 
 
@@ -310,6 +313,8 @@ def passage_stance(
     the most confident decided sentence wins. (`terms` is accepted for callers that have it; the model
     reads sentences.)"""
     model = model or stance_model()
+    if model is None:
+        return rule_stance(claim_text, passage, language=language, terms=terms)
     sentences = split_sentences(passage) or [passage]
     vectors = encode_sentences(sentences)
     claim_vector = encode_claim(claim_text)

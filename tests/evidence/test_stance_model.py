@@ -17,11 +17,9 @@ from evidence.stance import (
 
 
 def _model(threshold: float, bias: tuple[float, float, float]) -> StanceModel:
-    committed = stance_model().spec
-    width = len(committed["coef"][0])
-    return StanceModel(
-        {**committed, "coef": [[0.0] * width] * 3, "intercept": list(bias), "threshold": threshold}
-    )
+    width = 4 * 384 + len(SIGNALS)  # u, v, |u−v|, u·v of the 384-dimensional encoder, then the signals
+    spec = {"classes": list(CLASSES), "signals": list(SIGNALS), "coef": [[0.0] * width] * 3}
+    return StanceModel({**spec, "intercept": list(bias), "threshold": threshold})
 
 
 def test_the_committed_artefact_loads_with_a_threshold_that_abstains():
@@ -65,7 +63,9 @@ def test_the_most_confident_sentence_of_a_passage_speaks():
 
 def test_signals_name_what_a_reviewer_can_check():
     row = signals(
-        "Unemployment rose to 12 percent in 2020.", "Unemployment fell to 5.7 percent in 2019.", language="en"
+        "Unemployment rises to 12 percent in 2020.",
+        "Unemployment falls to 5.7 percent in 2019.",
+        language="en",
     )
     named = dict(zip(SIGNALS, row, strict=True))
     assert named["figures_differ"] == 1.0 and named["dates_differ"] == 1.0 and named["antonym"] == 1.0
