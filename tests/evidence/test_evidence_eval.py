@@ -12,7 +12,6 @@ SAMPLE = 60  # claims drawn with seed 0; 39 of them have SUPPORTS/REFUTES eviden
 HIT_AT_5_FLOOR = 0.3  # measured 0.46 on this sample (0.46 on --sample 200); 0.372 before the OR query
 
 
-@pytest.mark.timeout(900)  # the encoder reads each claim's lexical top 50 passages: minutes under load
 @pytest.mark.usefixtures("eval_data")
 def test_evidence_evaluation_on_a_sample_finds_gold_evidence(capsys, settings):
     assert DEFAULT_DATA == settings.FACTCHECK_EVAL_DATA_DIR / "evidence" / "climate-fever.jsonl"
