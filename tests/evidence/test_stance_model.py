@@ -10,6 +10,7 @@ from evidence.stance import (
     StanceModel,
     pair_features,
     passage_stance,
+    rule_stance,
     signals,
     stance_hint,
     stance_model,
@@ -22,11 +23,12 @@ def _model(threshold: float, bias: tuple[float, float, float]) -> StanceModel:
     return StanceModel({**spec, "intercept": list(bias), "threshold": threshold})
 
 
-def test_the_committed_artefact_loads_with_a_threshold_that_abstains():
-    model = stance_model()
-    assert tuple(model.spec["classes"]) == CLASSES
-    assert 0.34 < model.threshold < 1.0
-    assert model.coef.shape == (3, 4 * 384 + len(SIGNALS))
+def test_without_a_trained_artefact_the_explainable_rules_give_the_stance():
+    assert stance_model() is None  # none committed yet (docs/evidence-quality.md)
+    claim = "The Eiffel Tower was completed in 1925."
+    passage = "The Eiffel Tower was completed in 1889 for the fair."
+    assert passage_stance(claim, passage, language="en") == rule_stance(claim, passage, language="en")
+    assert passage_stance(claim, passage, language="en")[0] == "refutes"
 
 
 def test_below_the_threshold_the_stance_is_unclear():
