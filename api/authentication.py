@@ -1,5 +1,7 @@
 """Token authentication that throttles guessing: too many wrong tokens from one address get 429 with
-Retry-After before any further token is even looked up (RELIABILITY A5).
+Retry-After before any further unknown token is even looked up (RELIABILITY A5). Tokens that
+authenticated lately (FACTCHECK_KNOWN_TOKEN_SECONDS, kept in Redis as an HMAC) still get in from a locked
+address, so a stranger's wrong tokens cannot lock out the valid clients sharing its address.
 
 Valid tokens are remembered in the process for FACTCHECK_TOKEN_CACHE_SECONDS, so a client polling the
 feed does not cost a database lookup per request (docs/benchmarks.md, P5). Revoking a token (deleting it, or
@@ -7,9 +9,9 @@ deactivating or deleting its user) therefore takes effect within that many secon
 0 turns the cache off. Only tokens that were valid are remembered: a wrong token is looked up every time
 (and counted against its address).
 
-With a remembered token the account is known before anything is asked of Redis, so the address's
-failure budget is checked and the request counted against the account's budget (UserRateThrottle, if
-the view has it) in one round trip; the throttle then uses that outcome.
+With a remembered token the account is known before anything is asked of Redis, so the request is
+counted against the account's budget (UserRateThrottle, if the view has it) in one round trip; the
+throttle then uses that outcome.
 """
 
 from __future__ import annotations
@@ -18,10 +20,19 @@ import copy
 import time
 
 from django.conf import settings
+from django.db.models import OuterRef
+from django.utils.translation import gettext_lazy as _
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 
-from api.throttling import AuthFailureThrottle, UserRateThrottle, check
+from api.throttling import (
+    AuthFailureThrottle,
+    UserRateThrottle,
+    check,
+    known_valid_token,
+    remember_valid_token,
+)
+from reviewers.roles import forget_roles, remember_roles, roles_column
 
 # token key -> (monotonic expiry, user, token). Bounded: cleared whole when full (a refill costs one
 # lookup per active token).
@@ -52,39 +63,53 @@ class ThrottledTokenAuthentication(TokenAuthentication):
         remembered = _valid_tokens.get(key)
         if remembered is not None and remembered[0] > now:
             user, token = remembered[1], remembered[2]
-            self.check_lock_and_count(user)
+            self.count(user)  # a valid token: the address's failure budget does not apply to it
         else:
-            if self.lock.locked(self.request):
+            if self.lock.locked(self.request) and not known_valid_token(key):
                 raise Throttled(wait=self.lock.wait())
-            user, token = super().authenticate_credentials(key)  # raises for a wrong token or inactive user
+            user, token = self.lookup(key)  # raises for a wrong token or inactive user
+            remember_valid_token(key)
             ttl = settings.FACTCHECK_TOKEN_CACHE_SECONDS
             if ttl > 0:
                 if len(_valid_tokens) >= MAX_CACHED_TOKENS:
                     _valid_tokens.clear()
-                _valid_tokens[key] = (now + ttl, user, token)
+                remembered_user = copy.copy(user)
+                forget_roles(remembered_user)  # roles are read per request: a revoked one counts at once
+                _valid_tokens[key] = (now + ttl, remembered_user, token)
         # Copies per request: whatever a request caches on its user (permissions, groups) stays with it.
         user, token = copy.copy(user), copy.copy(token)
         token.user = user
         return user, token
 
-    def check_lock_and_count(self, user) -> None:
-        """One round trip: 429 if the address is over its failure budget; else count the request against
-        the account's budget when the view throttles accounts, leaving the outcome for its throttle."""
-        lock = self.lock.lock_window(self.request, record=False)
+    def lookup(self, key):
+        """The token, its user and the user's roles in one query (the roles are cached on the user, for
+        as long as the token is remembered: a role granted or revoked counts within the same time)."""
+        try:
+            token = (
+                self.get_model()
+                .objects.select_related("user")
+                .annotate(role_names=roles_column(OuterRef("user_id")))
+                .get(key=key)
+            )
+        except self.get_model().DoesNotExist:
+            raise AuthenticationFailed(_("Invalid token.")) from None
+        if not token.user.is_active:
+            raise AuthenticationFailed(_("User inactive or deleted."))
+        remember_roles(token.user, token.role_names)
+        return token.user, token
+
+    def count(self, user) -> None:
+        """One round trip at most: count the request against the account's budget when the view
+        throttles accounts, leaving the outcome for its throttle."""
         view = (self.request.parser_context or {}).get("view")
         counts_users = view is not None and any(
             issubclass(c, UserRateThrottle) for c in view.throttle_classes
         )
         budget = UserRateThrottle().window_for(user) if counts_users else None
-        windows = [w for w in (lock, budget) if w is not None]
-        if not windows:
+        if budget is None:
             return
-        refused, wait = check(*windows)
-        if refused is not None and refused is lock:
-            self.lock.wait_seconds = wait
-            raise Throttled(wait=self.lock.wait())
-        if budget is not None:
-            self.request.user_window_checked = (refused is None, wait)
+        refused, wait = check(budget)
+        self.request.user_window_checked = (refused is None, wait)
 
     def keyword_in(self, request) -> bool:
         header = request.META.get("HTTP_AUTHORIZATION", "")

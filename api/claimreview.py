@@ -1,4 +1,8 @@
-"""schema.org ClaimReview JSON-LD: per claim (its current verdict) and as a keyset-paginated feed.
+"""schema.org ClaimReview JSON-LD: per claim (its newest final verdict) and as a keyset-paginated feed.
+
+Only what is settled is published (issue 16.2): a verdict that awaits a second review (`provisional`) or
+a lead (`escalated`) under FACTCHECK_REVIEWS_REQUIRED is never a ClaimReview; the claim keeps showing its
+newest final verdict, or none. The verdict feed and the webhooks say the state of every verdict instead.
 
 Rating scale (documented in docs/api.md): disputed = 1 (worstRating), unsupported = 2, verified = 3
 (bestRating); the label itself is the rating's `alternateName`. The author is the organisation named by
@@ -9,6 +13,7 @@ its speaker (checkworthiness/speakers.py); the article's byline and publisher ar
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
@@ -22,7 +27,7 @@ from api.pagination import KeysetPagination
 from api.serializers import ErrorSerializer
 from checkworthiness.speakers import authors_of
 from claims.models import Claim, SpeakerType, VerdictLabel
-from reviewers.models import Verdict
+from reviewers.models import ReviewState, Verdict
 
 RATING = {VerdictLabel.DISPUTED: 1, VerdictLabel.UNSUPPORTED: 2, VerdictLabel.VERIFIED: 3}
 WORST_RATING, BEST_RATING = 1, 3
@@ -85,6 +90,19 @@ def claim_review(claim: Claim, verdict: Verdict, *, url: str) -> dict:
         "itemReviewed": item,
         "inLanguage": claim.language or article.language,
     }
+
+
+def settled(verdicts):
+    """The newest final verdict of each claim among `verdicts`: what ClaimReview publishes."""
+    newer_final = Verdict.objects.filter(
+        claim=OuterRef("claim"), state=ReviewState.FINAL, claim_version__gt=OuterRef("claim_version")
+    )
+    return verdicts.filter(state=ReviewState.FINAL).exclude(Exists(newer_final))
+
+
+def newest_final(history: list[Verdict]) -> Verdict | None:
+    """The newest final verdict in a claim's history (newest first), None when nothing is settled."""
+    return next((v for v in history if v.state == ReviewState.FINAL), None)
 
 
 # --------------------------------------------------------------------------- the feed
@@ -161,14 +179,14 @@ class ClaimReviewPageSerializer(KeysetLinksSerializer):
 
 @extend_schema(tags=["verdicts"])
 class ClaimReviewFeedViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """schema.org ClaimReview for every claim's current verdict, in decision order (keyset pages)."""
+    """schema.org ClaimReview for every claim's newest final verdict, in decision order (keyset pages)."""
 
     filterset_class = VerdictFilter
     pagination_class = None
     serializer_class = ClaimReviewSerializer
 
     def get_queryset(self):
-        current = Verdict.objects.filter(superseded_by__isnull=True).select_related("claim__article")
+        current = settled(Verdict.objects.all()).select_related("claim__article")
         return below_horizon(current).defer("claim__article__text", "claim__article__search_vector")
 
     @extend_schema(
@@ -191,8 +209,9 @@ class ClaimReviewFeedViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             401: OpenApiResponse(ErrorSerializer, description="No or invalid credentials."),
             429: OpenApiResponse(ErrorSerializer, description="Throttled; see Retry-After."),
         },
-        description="ClaimReview JSON-LD of each claim's current verdict. A claim decided again moves to the "
-        "end of the feed with its new verdict; `updated_since` picks up what changed since a time.",
+        description="ClaimReview JSON-LD of each claim's newest final verdict (provisional and escalated "
+        "verdicts are never published). A claim settled again moves to the end of the feed with its new "
+        "verdict; `updated_since` picks up what changed since a time.",
     )
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())

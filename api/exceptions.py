@@ -12,6 +12,7 @@ from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from reviewers.roles import INTEGRATIONS, LEADS, has_role
 from reviewers.services import VersionConflict
 
 
@@ -28,9 +29,10 @@ class PayloadTooLarge(exceptions.APIException):
 
 
 def may_see_hints(request) -> bool:
-    """Hints name settings and so tell how the network is set up: staff, or development (DEBUG), only."""
+    """Hints name settings and so tell how the network is set up: leads and integrations (who set things
+    up), or development (DEBUG), only. Staff status alone does not count."""
     user = getattr(request, "user", None)
-    return settings.DEBUG or bool(user is not None and user.is_staff)
+    return settings.DEBUG or bool(user is not None and has_role(user, LEADS, INTEGRATIONS))
 
 
 def exception_handler(exc, context):

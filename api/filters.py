@@ -47,10 +47,14 @@ class ClaimFilter(django_filters.FilterSet):
     language = django_filters.CharFilter()
     updated_since = SinceFilter(field_name="updated_at", lookup_expr="gte")
     q = django_filters.CharFilter(method="filter_text", max_length=500, help_text="Words the claim contains.")
+    below_cut = django_filters.BooleanFilter(
+        help_text="true: only claims ranked past their article's cap (kept, not offered for review); "
+        "false: only claims within it."
+    )
 
     class Meta:
         model = Claim
-        fields = ["article", "status", "verdict", "language", "updated_since", "q"]
+        fields = ["article", "status", "verdict", "language", "updated_since", "q", "below_cut"]
 
     def filter_verdict(self, queryset, name, value):
         return queryset.filter(verdict_label="" if value == "none" else value)

@@ -1,11 +1,14 @@
+"""The API's permission classes: each asks reviewers.roles, the one place the rules live (the admin and
+/metrics ask it too). Staff status alone grants nothing here."""
+
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from reviewers.roles import LEADS, REVIEWERS, has_role
+from reviewers.roles import can_manage_integrations, can_write_api
 
 
 class ReadOnlyUnlessEditor(BasePermission):
-    """Everyone authenticated may read; writing needs the reviewers or leads role (or staff).
-    Consumers' tokens are read-only."""
+    """Everyone authenticated may read; writing needs the reviewers or leads role. Consumers' and
+    integrations' tokens are read-only here."""
 
     message = "Your account may read but not change anything here."
 
@@ -14,4 +17,13 @@ class ReadOnlyUnlessEditor(BasePermission):
             return False
         if request.method in SAFE_METHODS:
             return True
-        return request.user.is_staff or has_role(request.user, REVIEWERS, LEADS)
+        return can_write_api(request.user)
+
+
+class ManagesIntegrations(BasePermission):
+    """Webhook subscriptions: the integrations role (or a superuser) only."""
+
+    message = "Only accounts with the integrations role manage webhooks."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and can_manage_integrations(request.user))

@@ -7,8 +7,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from claims.models import Article, Claim, ClaimStatus, Source, SpeakerType, VerdictLabel
+from claims.published import published_fact_checks
 from claims.search_story import FAILED, FAILURES, FOUND, NOTHING_FOUND, search_story
 from reviewers.models import Verdict
+
+# PostgreSQL's bigint: versions and ids beyond it are refused (400) or never match (412/404); they never
+# reach the database, which would answer with an error (a 500).
+MAX_BIGINT = 2**63 - 1
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -179,6 +184,8 @@ class ClaimSerializer(CurrentVerdictMixin, serializers.ModelSerializer):
             "language",
             "speaker",
             "score",
+            "rank",
+            "below_cut",
             "status",
             "verdict",
             "version",
@@ -228,10 +235,35 @@ class SearchStorySerializer(serializers.Serializer):
     providers = ProviderOutcomeSerializer(many=True)
 
 
+class ClaimReviewRatingSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="reviewRating.alternateName: the rating in words, e.g. “False”.")
+    value = serializers.CharField(help_text="reviewRating.ratingValue, as the page wrote it (may be empty).")
+    best = serializers.CharField(help_text="reviewRating.bestRating (may be empty).")
+    worst = serializers.CharField(help_text="reviewRating.worstRating (may be empty).")
+
+
+class PublishedFactCheckSerializer(serializers.Serializer):
+    claim_reviewed = serializers.CharField(
+        help_text="ClaimReview.claimReviewed: the claim as the checker wrote it."
+    )
+    rating = ClaimReviewRatingSerializer()
+    author = serializers.CharField(help_text="ClaimReview.author: who published the fact-check.")
+    url = serializers.CharField(help_text="ClaimReview.url, or the page it was found on when it names none.")
+    date_published = serializers.CharField(help_text="ClaimReview.datePublished as written (may be empty).")
+    found_on = serializers.ChoiceField(
+        choices=["article", "source"], help_text="Which fetched page carried it."
+    )
+    found_on_url = serializers.CharField(help_text="The URL of that page.")
+    source = serializers.IntegerField(
+        allow_null=True, help_text="The source's id when found on a source page."
+    )
+
+
 class ClaimDetailSerializer(ClaimSerializer):
     sources = SourceSerializer(many=True, read_only=True)
     matches = serializers.SerializerMethodField()
     search = serializers.SerializerMethodField()
+    published_fact_checks = serializers.SerializerMethodField()
 
     class Meta(ClaimSerializer.Meta):
         fields = ClaimSerializer.Meta.fields + [
@@ -242,8 +274,14 @@ class ClaimDetailSerializer(ClaimSerializer):
             "search",
             "sources",
             "matches",
+            "published_fact_checks",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(PublishedFactCheckSerializer(many=True))
+    def get_published_fact_checks(self, claim: Claim) -> list[dict]:
+        """ClaimReview markup embedded in the article or a source page (claims/published.py)."""
+        return published_fact_checks(claim.article, claim.sources.all())
 
     @extend_schema_field(SearchStorySerializer)
     def get_search(self, claim: Claim) -> dict:
@@ -266,10 +304,13 @@ class VerdictInputSerializer(serializers.Serializer):
     label = serializers.ChoiceField(choices=VerdictLabel.choices)
     rationale = serializers.CharField(max_length=20000, allow_blank=False, trim_whitespace=True)
     sources = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=100
+        child=serializers.IntegerField(min_value=1, max_value=MAX_BIGINT), required=False, max_length=100
     )
     version = serializers.IntegerField(
-        required=False, min_value=0, help_text="The claim version you decided on (alternative to If-Match)."
+        required=False,
+        min_value=0,
+        max_value=MAX_BIGINT,
+        help_text="The claim version you decided on (alternative to If-Match).",
     )
     override = serializers.BooleanField(
         required=False,

@@ -15,6 +15,8 @@ Rates are read when a request comes in, not when DRF was imported, so settings o
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import time
 import uuid
@@ -133,8 +135,31 @@ class UserRateThrottle(WindowRateThrottle, throttling.UserRateThrottle):
         return allowed
 
 
+def _token_mark(key: str) -> str:
+    """The Redis key saying a token was valid lately: an HMAC of it, never the token itself."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), key.encode(), hashlib.sha256).hexdigest()[:40]
+    return f"{KEY_PREFIX}known:{digest}"
+
+
+def remember_valid_token(key: str) -> None:
+    """Note that `key` authenticated (for FACTCHECK_KNOWN_TOKEN_SECONDS): a locked address still lets it in."""
+    try:
+        _windows_script().registered_client.set(
+            _token_mark(key), 1, ex=max(1, int(settings.FACTCHECK_KNOWN_TOKEN_SECONDS))
+        )
+    except redis.RedisError:
+        pass  # it only means a locked address would refuse this token too, as before
+
+
+def known_valid_token(key: str) -> bool:
+    return bool(_windows_script().registered_client.exists(_token_mark(key)))
+
+
 class AuthFailureThrottle(WindowRateThrottle):
-    """Counts wrong credentials per client address; once over budget, every token attempt gets 429."""
+    """Counts wrong credentials per client address; once over budget, tokens this service has not seen
+    valid lately get 429 without being looked up (so guessing stops). Tokens that did authenticate
+    lately (remember_valid_token) still get in: a stranger's wrong tokens from the same address (a NAT,
+    the proxy) cannot lock out the valid clients behind it."""
 
     scope = "auth_failure"
 

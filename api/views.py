@@ -13,10 +13,11 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from api.claimreview import ClaimReviewSerializer, claim_review
+from api.claimreview import ClaimReviewSerializer, claim_review, newest_final
 from api.conditional import conditional_response
 from api.exceptions import PreconditionFailed
 from api.feed import (
@@ -33,6 +34,7 @@ from api.filters import ArticleFilter, ClaimFilter, VerdictFilter
 from api.pagination import CreatedCursorPagination, IdCursorPagination, KeysetPagination
 from api.permissions import ReadOnlyUnlessEditor
 from api.serializers import (
+    MAX_BIGINT,
     ActivitySerializer,
     ArticleSerializer,
     ArticleSubmitSerializer,
@@ -130,6 +132,13 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return ClaimDetailSerializer if self.action == "retrieve" else ClaimSerializer
 
+    def get_permissions(self):
+        if self.action == "verdict":
+            # record_verdict enforces who may decide (reviewers/roles.py), reading the roles with the
+            # locked claim when the token lookup did not: asking here first would cost a statement.
+            return [IsAuthenticated()]
+        return super().get_permissions()
+
     def get_queryset(self):
         if self.action in PLAIN_CLAIM_ACTIONS:
             # The services read what they need (once the claim is locked, for writes).
@@ -139,7 +148,8 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
             Prefetch("verdicts", queryset=latest, to_attr="verdict_history")
         )
         if self.action == "retrieve":
-            queryset = queryset.prefetch_related("sources")
+            queryset = queryset.prefetch_related("sources").select_related("article")
+            queryset = queryset.defer("article__text", "article__search_vector")
         if self.action == "claimreview":
             queryset = queryset.select_related("article")
         return queryset
@@ -190,7 +200,8 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
             match = CLAIM_ETAG.match(if_match.strip())
             if not match or int(match.group(1)) != claim_id:
                 raise PreconditionFailed("If-Match does not name this claim.")
-            expected = int(match.group(2))
+            # A version beyond 64 bits was never any claim's: compared as -1, it is stale (412), not a 500.
+            expected = int(match.group(2)) if int(match.group(2)) <= MAX_BIGINT else -1
         try:
             verdict = review_services.record_verdict(
                 claim=claim_id,
@@ -272,20 +283,23 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
                 ClaimReviewSerializer, description="schema.org ClaimReview JSON-LD."
             ),
             **NOT_MODIFIED,
-            404: OpenApiResponse(ErrorSerializer, description="No such claim, or no verdict yet."),
+            404: OpenApiResponse(
+                ErrorSerializer, description="No such claim, or no final verdict yet (code no_verdict)."
+            ),
             **ERRORS,
         },
     )
     @action(detail=True, methods=["get"], url_path="claimreview", pagination_class=None)
     def claimreview(self, request, pk=None):
-        """schema.org ClaimReview for the claim's current verdict."""
+        """schema.org ClaimReview for the claim's newest final verdict (a provisional or escalated one is
+        not published: until one is final, 404)."""
         claim = self.get_object()
-        history = claim.verdict_history
-        if not history:
-            raise NotFound("This claim has no verdict yet.", code="no_verdict")
+        verdict = newest_final(claim.verdict_history)
+        if verdict is None:
+            raise NotFound("This claim has no final verdict yet.", code="no_verdict")
         return conditional_response(
             request,
-            claim_review(claim, history[0], url=request.build_absolute_uri()),
+            claim_review(claim, verdict, url=request.build_absolute_uri()),
             tag=f"claimreview-{claim.pk}",
             content_type="application/ld+json",
         )

@@ -1,4 +1,4 @@
-"""Webhook subscriptions over the API (staff only). The secret is in the answer to POST and to
+"""Webhook subscriptions over the API (the integrations role only, reviewers/roles.py). The secret is in the answer to POST and to
 rotate-secret, and nowhere else."""
 
 from __future__ import annotations
@@ -7,17 +7,19 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 
+from api.permissions import ManagesIntegrations
 from api.serializers import ErrorSerializer
 from publishing import services
-from publishing.models import EventType, WebhookDelivery, WebhookSubscription
+from publishing.models import SUBSCRIBABLE, WebhookDelivery, WebhookSubscription
 
 ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Invalid input, e.g. code blocked_address."),
+    400: OpenApiResponse(
+        ErrorSerializer, description="Invalid input, e.g. code blocked_address or too_many_subscriptions."
+    ),
     401: OpenApiResponse(ErrorSerializer, description="No or invalid credentials."),
-    403: OpenApiResponse(ErrorSerializer, description="Staff only."),
+    403: OpenApiResponse(ErrorSerializer, description="Not the integrations role."),
     404: OpenApiResponse(ErrorSerializer, description="No such subscription."),
     429: OpenApiResponse(ErrorSerializer, description="Throttled; see Retry-After."),
 }
@@ -50,9 +52,9 @@ class WebhookWithSecretSerializer(WebhookSerializer):
 class WebhookInputSerializer(serializers.Serializer):
     url = serializers.CharField(max_length=2048, help_text="http(s) URL; internal addresses are refused.")
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=EventType.choices),
+        child=serializers.ChoiceField(choices=SUBSCRIBABLE),
         min_length=1,
-        max_length=len(EventType.values),
+        max_length=len(SUBSCRIBABLE),
     )
     description = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
@@ -60,9 +62,9 @@ class WebhookInputSerializer(serializers.Serializer):
 class WebhookUpdateSerializer(WebhookInputSerializer):
     url = serializers.CharField(max_length=2048, required=False)
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=EventType.choices),
+        child=serializers.ChoiceField(choices=SUBSCRIBABLE),
         min_length=1,
-        max_length=len(EventType.values),
+        max_length=len(SUBSCRIBABLE),
         required=False,
     )
     active = serializers.BooleanField(required=False, help_text="Re-enable after a 410, or pause deliveries.")
@@ -108,9 +110,9 @@ class WebhookViewSet(
 ):
     """Webhook subscriptions: signed deliveries of verdict.* and article.* events (Standard Webhooks)."""
 
-    permission_classes = [IsAuthenticated, IsAdminUser]
+    permission_classes = [ManagesIntegrations]
     serializer_class = WebhookSerializer
-    queryset = WebhookSubscription.objects.all()
+    queryset = WebhookSubscription.objects.filter(watch__isnull=True)  # a watch's target is its owner's
     filterset_class = None
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 

@@ -58,6 +58,7 @@ from checkworthiness.claimfinder import find_claims  # noqa: E402
 from claims import stages  # noqa: E402
 from claims.models import Article, ArticleStatus, Claim  # noqa: E402
 from claims.search import search_vector  # noqa: E402
+from encoder import get_encoder, to_bytes  # noqa: E402
 from extraction.decoding import IngestError, to_document  # noqa: E402
 from extraction.main_text import extract_article, extract_plain_text  # noqa: E402
 from outbound.fetcher import fetch  # noqa: E402
@@ -162,7 +163,8 @@ class Worker:
 
 # --- the two sides -----------------------------------------------------------------------------------
 def straight_line(url: str) -> int:
-    """Fetch, decode, extract, find claims, one INSERT + one bulk INSERT. Returns the claim count."""
+    """Fetch, decode, extract, find claims and their vectors, one INSERT + one bulk INSERT. Returns the claim
+    count."""
     response = fetch(url, policy=fetch_policy())
     try:
         document = to_document(response.content, response.content_type, response.charset or None)
@@ -176,6 +178,8 @@ def straight_line(url: str) -> int:
         extracted.text, language=extracted.language, title=extracted.title,
         threshold=settings.FACTCHECK_CHECKWORTHINESS_THRESHOLD,
     ) if extracted.text.strip() else []  # fmt: skip
+    encoder = get_encoder()  # loaded once per process, as in the worker
+    vectors = encoder.encode([c.text for c in candidates], kind="query")
     with transaction.atomic():
         article = Article.objects.create(
             url=url, canonical_url=url, final_url=response.final_url, http_status=response.status,
@@ -190,8 +194,8 @@ def straight_line(url: str) -> int:
             [
                 Claim(article=article, text=c.text, start=c.start, end=c.end, spans=[list(s) for s in c.spans],
                       context=c.context, language=c.language, score=c.score, signals=c.signals,
-                      fingerprint=fingerprint(c.text))
-                for c in candidates
+                      fingerprint=fingerprint(c.text), embedding=to_bytes(vector), embedding_model=encoder.name)
+                for c, vector in zip(candidates, vectors, strict=True)
             ]
         )  # fmt: skip
     zlib.compress(response.content, 6)  # ours keeps a compressed snapshot; the cost belongs on both sides

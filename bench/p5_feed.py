@@ -167,6 +167,7 @@ def populate(dsn: str, n: int) -> None:
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     cur = conn.cursor()
+    cur.execute("SET factcheck.allow_verdict_truncate = on")  # a scratch database (reviewers 0007)
     cur.execute(
         "TRUNCATE reviewers_verdict, claims_source, claims_claim, claims_article, "
         "authtoken_token, auth_user_groups, auth_user CASCADE"

@@ -2,15 +2,15 @@
 
 Both go through the same in-process Django client and middleware stack, one claim per POST (so history
 lookups stay the size they are in real use):
-- ours: the DRF action — token auth, permission, throttles, serializer validation, record_verdict()
-        (conditional UPDATE … RETURNING of the claim's version with the user's roles, the holder and the
-        history in one statement, the four-eyes checks, INSERT of the verdict, release of the claim's
-        assignment if someone held it, the verdict_recorded signal with its one outbox INSERT … SELECT),
-        response serializer;
+- ours: the DRF action — token auth, permission, throttles, serializer validation, record_verdict() in
+        ORM code (the conditional UPDATE with F() that locks the claim, the claim with its holder, history
+        and the user's roles in one statement after the lock, the four-eyes checks, INSERT of the
+        verdict, release of the claim's assignment if someone held it, the verdict_recorded signal with
+        the outbox: the subscriptions, then one bulk_create), response serializer;
 - raw:  a plain Django view: json.loads, one transaction with the same conditional UPDATE … RETURNING and
         the INSERT of the verdict row, orjson response. No auth (the floor).
 Blocks of --posts / --pairs POSTs alternate (raw, ours, raw, ours, …); reported: median per-block ratio of
-the per-POST times, absolute medians, and ours' SQL statements per POST. Target: ≤ 1.5×.
+the per-POST times, absolute medians, and ours' SQL statements per POST. Target: ≤ 3× (issue 15.4).
 
 Needs a private, migrated database (see bench/p3_ingest.py for the setup):
     .venv/bin/python -m bench.p6_verdicts [--posts 10000] [--pairs 20]

@@ -6,6 +6,8 @@
   its own, the same pages and rounds, reporting its own VmRSS/VmHWM after each round.
 - P4 (evidence fan-out): gather_evidence() over 50 candidate sources (2% hanging) --rounds times in a
   process of its own vs the asyncio.gather floor of bench/p4_fanout.py in another.
+Every side has the text encoder loaded (one copy per process, as in a worker): the straight-line script
+computes the claims' vectors as the extract stage does, and both P4 processes load it before the first round.
 Target: peak RSS ≤ 1.5× the baseline's, and no growth over repeats (RSS after the last round vs after the
 first, which includes the one-time model loads). psutil is not installed: /proc/<pid>/status it is.
 
@@ -36,6 +38,7 @@ from bench.p3_ingest import (
     straight_line,
     through_api,
 )
+from encoder import get_encoder
 from tests.support.host import HOST
 from tests.support.pages import PageServer, manifest
 
@@ -65,6 +68,7 @@ def run_side(args) -> None:
             print(json.dumps({"round": r, **memory_kb_self()}), flush=True)
         return
     ours = args.side == "p4-ours"
+    get_encoder().encode(["warm-up"], kind="query")  # both sides hold the encoder, as a worker does
     for r, elapsed in enumerate(p4_rounds(p4_fanout, ours, args.rounds)):
         print(json.dumps({"round": r, "seconds": round(elapsed, 3), **memory_kb_self()}), flush=True)
 

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from checkworthiness.language_gate import not_language
 from checkworthiness.model import get_model, head_for
 from checkworthiness.signals import detect_signals
 from extraction.segmentation import Sentence, split_sentences
@@ -147,7 +148,7 @@ def score_sentences(text: str, *, language: str, title: str = "") -> list[Scored
     for sentence in split_sentences(text, language=segment_language):
         signals = detect_signals(sentence.text, language)
         model_score = model.score(sentence.text, language, signals)
-        excluded = exclusion_reason(sentence, signals, title=title)
+        excluded = exclusion_reason(sentence, signals, title=title) or not_language(sentence.text, language)
         score = min(model_score, _EXCLUDED_SCORE_CAP) if excluded else model_score
         scored.append(ScoredSentence(sentence, round(score, 4), round(model_score, 4), signals, excluded))
     return scored

@@ -12,13 +12,15 @@ from django.db.models import F
 
 from claims.models import Article, ArticleStatus
 from claims.search import search_config
-from evidence.providers.base import Candidate
+from evidence.providers.base import Candidate, EvidenceProvider
 
 MAX_TERMS = 12
 
 
-class ArchiveProvider:
+class ArchiveProvider(EvidenceProvider):
     name = "archive"
+    weight = 1.0
+    built_by_caller = True  # reads the database and leaves out the article being checked
 
     def __init__(self, *, exclude_article_id: int | None = None, max_results: int = 5) -> None:
         self.exclude_article_id = exclude_article_id

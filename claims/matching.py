@@ -19,10 +19,20 @@ import json
 import logging
 from dataclasses import dataclass
 
+import numpy as np
 from django.db import connection, transaction
 
+from claims import vectors
 from claims.models import Claim, ClaimMatch
-from textkit.similarity import MATCH_THRESHOLD, ClaimKey, band_keys, fingerprint, similarity
+from textkit.similarity import (
+    MATCH_THRESHOLD,
+    ClaimKey,
+    band_keys,
+    cross_lingual_veto,
+    fingerprint,
+    similarity,
+)
+from textkit.terms import normalize_language
 
 logger = logging.getLogger(__name__)
 
@@ -49,21 +59,57 @@ def find_matches(
     before_id: int = 2**63 - 1,
     limit: int = MAX_MATCHES,
     threshold: float = MATCH_THRESHOLD,
+    vector: np.ndarray | None = None,
 ) -> list[Match]:
-    """Earlier claims that say what `text` says, most similar first (read-only; one indexed statement)."""
+    """Earlier claims that say what `text` says, most similar first (read-only; one indexed statement, and
+    one more for claims in other languages when `vector` — the text's centred vector, claims/vectors.py — is
+    given and the server has pgvector)."""
     key = ClaimKey.of(text, language)
     row = {"claim_id": before_id, "article_id": exclude_article_id, "fp": fingerprint(text)}
     row["keys"] = band_keys(key.shingles)
     matches = []
-    for _claim_id, claim_id, other_text, other_language, exact in _candidates([row]):
+    for _claim_id, claim_id, other_text, other_language, exact in _candidates(
+        [row], max(limit, MAX_CANDIDATES)
+    ):
         if exact:
             matches.append(Match(claim_id, 1.0))
             continue
         score, _veto = similarity(key, ClaimKey.of(other_text, other_language or language))
         if score >= threshold:
             matches.append(Match(claim_id, score))
-    matches.sort(key=lambda m: (-m.similarity, m.claim_id))
-    return matches[:limit]
+    if vector is not None and vectors.available():
+        rows = [(before_id, exclude_article_id, vector)]
+        for _claim_id, claim_id, other_text, other_language, cosine in vectors.candidates(rows, limit):
+            if _same_across_languages(text, language, other_text, other_language, cosine):
+                matches.append(Match(claim_id, round(float(cosine), 4)))
+    return _best(matches, limit)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A text as matching compares it: its language and its centred vector (None: lexical only)."""
+
+    text: str
+    language: str
+    vector: np.ndarray | None = None
+
+
+def pair_score(new: Probe, earlier: Probe, threshold: float = MATCH_THRESHOLD) -> float:
+    """The score at which two texts match as claim matching decides it, 0.0 when they do not: the same
+    normalised text 1.0; the same language the lexical similarity (with its vetoes); other languages the
+    centred cosine (with the figure and negation vetoes)."""
+    if fingerprint(new.text) == fingerprint(earlier.text):
+        return 1.0
+    mine, theirs = normalize_language(new.language or "en"), normalize_language(earlier.language or "en")
+    if mine == theirs:
+        score = similarity(ClaimKey.of(new.text, mine), ClaimKey.of(earlier.text, theirs))[0]
+        return score if score >= threshold else 0.0
+    if new.vector is None or earlier.vector is None:
+        return 0.0
+    cosine = float(np.dot(new.vector, earlier.vector))
+    if _same_across_languages(new.text, mine, earlier.text, theirs, cosine):
+        return round(cosine, 4)
+    return 0.0
 
 
 # The candidates of many claims in one statement (one per article, whatever its number of claims:
@@ -96,13 +142,13 @@ SELECT q.claim_id, m.id, m.text, m.language, m.exact
 """
 
 
-def _candidates(rows: list[dict]) -> list[tuple]:
+def _candidates(rows: list[dict], limit: int = MAX_CANDIDATES) -> list[tuple]:
     """(claim_id, candidate id, text, language, exact) for each row of claim_id, article_id, fp, keys."""
     # Without JIT: the plan's cost counts 100 claims × 10 keys × 200 rows, well above jit_above_cost, and
     # compiling costs far more than the statement itself (the matched rows are few).
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute(_BATCH_CANDIDATES_SQL, {"rows": json.dumps(rows), "limit": MAX_CANDIDATES})
+        cursor.execute(_BATCH_CANDIDATES_SQL, {"rows": json.dumps(rows), "limit": limit})
         return cursor.fetchall()
 
 
@@ -111,10 +157,13 @@ def link_matching_claims(*, claim_ids: list[int], threshold: float = MATCH_THRES
 
     A constant number of statements however many claims: one read, one candidate query for all of them
     (after a SET LOCAL), one INSERT (plus one UPDATE for claims stored before matching existed, which get
-    their keys first).
+    their keys first). Where the server has pgvector (claims/vectors.py): one UPDATE storing the claims'
+    vectors and one nearest-neighbour query more, for claims that say the same in another language.
     """
     claims = list(
-        Claim.objects.filter(pk__in=claim_ids).only("pk", "article_id", "text", "language", "match_keys")
+        Claim.objects.filter(pk__in=claim_ids).only(
+            "pk", "article_id", "text", "language", "match_keys", "embedding", "embedding_model"
+        )
     )
     missing = [c for c in claims if not c.match_keys]
     for claim in missing:
@@ -123,6 +172,29 @@ def link_matching_claims(*, claim_ids: list[int], threshold: float = MATCH_THRES
         Claim.objects.bulk_update(missing, ["match_keys"])
     if not claims:
         return 0
+    found = _lexical_matches(claims, threshold)
+    if vectors.available():
+        for claim_id, matches in _vector_matches(claims).items():
+            found.setdefault(claim_id, []).extend(matches)
+    links = [
+        ClaimMatch(claim_id=claim_id, matched_id=m.claim_id, similarity=m.similarity)
+        for claim_id, matches in found.items()
+        for m in _best(matches)
+    ]
+    ClaimMatch.objects.bulk_create(links, ignore_conflicts=True)
+    return len(links)
+
+
+def _best(matches: list[Match], limit: int = MAX_MATCHES) -> list[Match]:
+    """One match per earlier claim (its best score), most similar first."""
+    best: dict[int, Match] = {}
+    for m in matches:
+        if m.claim_id not in best or m.similarity > best[m.claim_id].similarity:
+            best[m.claim_id] = m
+    return sorted(best.values(), key=lambda m: (-m.similarity, m.claim_id))[:limit]
+
+
+def _lexical_matches(claims: list[Claim], threshold: float) -> dict[int, list[Match]]:
     rows = [
         {"claim_id": c.pk, "article_id": c.article_id, "fp": fingerprint(c.text), "keys": c.match_keys}
         for c in claims
@@ -149,13 +221,34 @@ def link_matching_claims(*, claim_ids: list[int], threshold: float = MATCH_THRES
                 score = scores[pair] = similarity(keys[claim_id], other)[0]
         if score >= threshold:
             found.setdefault(claim_id, []).append(Match(other_id, score))
-    links = [
-        ClaimMatch(claim_id=claim_id, matched_id=m.claim_id, similarity=m.similarity)
-        for claim_id, matches in found.items()
-        for m in sorted(matches, key=lambda m: (-m.similarity, m.claim_id))[:MAX_MATCHES]
-    ]
-    ClaimMatch.objects.bulk_create(links, ignore_conflicts=True)
-    return len(links)
+    return found
+
+
+def _vector_matches(claims: list[Claim]) -> dict[int, list[Match]]:
+    """Earlier claims in another language whose centred vectors are close (after storing these claims')."""
+    centred = {c.pk: v for c in claims if (v := vectors.claim_vector(c)) is not None}
+    vectors.store(centred)
+    by_id = {c.pk: c for c in claims}
+    rows = [(pk, by_id[pk].article_id, v) for pk, v in centred.items()]
+    found: dict[int, list[Match]] = {}
+    for claim_id, other_id, other_text, other_language, cosine in vectors.candidates(rows):
+        claim = by_id[claim_id]
+        if _same_across_languages(claim.text, claim.language, other_text, other_language, cosine):
+            found.setdefault(claim_id, []).append(Match(other_id, round(float(cosine), 4)))
+    return found
+
+
+def _same_across_languages(
+    text: str, language: str, other_text: str, other_language: str, cosine: float
+) -> bool:
+    """A vector candidate is a match when it is in another language (the lexical keys, with their vetoes,
+    judge claims in the same one), close enough, and neither figures nor negation differ."""
+    if cosine < vectors.VECTOR_THRESHOLD:
+        return False
+    mine, theirs = normalize_language(language or "en"), normalize_language(other_language or "en")
+    if mine == theirs:
+        return False
+    return not cross_lingual_veto(ClaimKey.of(text, mine), ClaimKey.of(other_text, theirs))
 
 
 def link_article_claims(*, article_id: int) -> int:

@@ -69,6 +69,7 @@ class ArticleQuerySet(models.QuerySet):
         receiver's outbox row commits or rolls back with the move.
         """
         now = timezone.now()
+        changes.setdefault("lease_expires_at", None)  # a move ends the stage's lease unless it starts one
         rows = self.filter(pk=article_id, status__in=_statuses(from_))
         if where is not None:
             rows = rows.filter(where)
@@ -124,6 +125,17 @@ class Article(models.Model):
         "message that kills its worker every time ends as too_many_attempts instead of looping.",
     )
     notes = models.TextField(blank=True, help_text="Why the article has no claims, when it has none.")
+    lease_expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set while a worker runs the fetch or extraction and renewed by it (claims/leases.py); "
+        "past it, the worker is gone and the sweeper re-publishes the stage.",
+    )
+    claim_reviews = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Published fact-checks (schema.org ClaimReview) embedded in the page.",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -197,10 +209,15 @@ class ClaimQuerySet(models.QuerySet):
         now = timezone.now()
         if to in (ClaimStatus.SOURCED, ClaimStatus.SOURCES_FAILED):
             changes.setdefault("sourced_at", now)
+        changes.setdefault("lease_expires_at", None)  # a move ends the search's lease unless it starts one
         rows = self.filter(status__in=_statuses(from_))
         if where is not None:
             rows = rows.filter(where)
         return rows.update(status=to, updated_at=now, **changes)
+
+    def above_cut(self) -> ClaimQuerySet:
+        """The claims the review queue offers: within their article's cap (FACTCHECK_CLAIMS_PER_ARTICLE)."""
+        return self.filter(below_cut=False)
 
 
 class Claim(models.Model):
@@ -241,12 +258,27 @@ class Claim(models.Model):
     )
     speaker_type = models.CharField(max_length=16, choices=SpeakerType.choices, blank=True)
 
+    rank = models.PositiveIntegerField(
+        default=0,
+        help_text="Place among the article's claims by score (1 = most check-worthy; 0 = not ranked yet).",
+    )
+    below_cut = models.BooleanField(
+        default=False,
+        help_text="Ranked past the per-article cap (FACTCHECK_CLAIMS_PER_ARTICLE): kept and searchable, but "
+        "not offered by the review queue.",
+    )
+
     status = models.CharField(max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
     provider_reports = models.JSONField(default=list, help_text="What each source provider did.")
     attempts = models.PositiveSmallIntegerField(
         default=0, help_text="Source searches started for this claim; bounded like Article.attempts."
     )
     sourced_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set while a worker searches this claim's sources and renewed by it (claims/leases.py).",
+    )
 
     # The current verdict, denormalised for filters and queues; the verdict rows are the record.
     verdict_label = models.CharField(max_length=16, choices=VerdictLabel.choices, blank=True)
@@ -343,6 +375,11 @@ class Source(models.Model):
     stance = models.CharField(max_length=16, choices=Stance.choices, default=Stance.UNCLEAR)
     stance_reason = models.TextField(blank=True)
     rating = models.CharField(max_length=255, blank=True, help_text="A published fact-check's own rating.")
+    claim_reviews = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Published fact-checks (schema.org ClaimReview) embedded in the page.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

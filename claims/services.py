@@ -231,12 +231,41 @@ def finish_article_if_complete(*, article_id: int) -> bool:
         return Article.objects.transition(article_id, from_=ArticleStatus.SOURCING, to=ArticleStatus.READY)
 
 
+def sweep_expired_leases() -> int:
+    """Re-publish every stage whose worker stopped renewing its lease (claims/leases.py): killed, or its
+    machine gone. The lease is cleared by the same conditional UPDATE, so of two sweepers one publishes,
+    and the stage is published once per lost worker; the delivery that starts it takes a new lease (and
+    counts the attempt). Returns how many stages were published."""
+    now = timezone.now()
+    published = 0
+    running = [ArticleStatus.FETCHING, ArticleStatus.EXTRACTING]
+    expired = Article.objects.filter(status__in=running, lease_expires_at__lt=now)
+    for article_id, status, lease in expired.values_list("pk", "status", "lease_expires_at"):
+        if Article.objects.filter(pk=article_id, status=status, lease_expires_at=lease).update(
+            lease_expires_at=None, status_changed_at=now
+        ):
+            log.warning("article %s: its %s lease ran out; published again", article_id, status)
+            fetching = status == ArticleStatus.FETCHING
+            queue.publish(messages.FETCH_ARTICLE if fetching else messages.EXTRACT_ARTICLE, article_id)
+            published += 1
+    claims = Claim.objects.filter(status=ClaimStatus.PENDING, lease_expires_at__lt=now)
+    for claim_id, lease in claims.values_list("pk", "lease_expires_at"):
+        if Claim.objects.filter(pk=claim_id, status=ClaimStatus.PENDING, lease_expires_at=lease).update(
+            lease_expires_at=None
+        ):
+            log.warning("claim %s: its source search lease ran out; published again", claim_id)
+            queue.publish(messages.GATHER_SOURCES, claim_id)
+            published += 1
+    return published
+
+
 def sweep_stale_articles(*, older_than: timedelta | None = None) -> dict[str, int]:
     """Re-publish work that was accepted but has not moved (broker lost it, worker died); fail what
-    exceeded its attempts. Safe to run at any time and concurrently: every stage is idempotent."""
+    exceeded its attempts. Safe to run at any time and concurrently: every stage is idempotent.
+    Stages whose worker died are found sooner, by their lease (sweep_expired_leases)."""
     older_than = older_than or timedelta(seconds=settings.FACTCHECK_STALE_AFTER_SECONDS)
     cutoff = timezone.now() - older_than
-    counts = {"republished": 0, "failed": 0, "finished": 0}
+    counts = {"republished": 0, "failed": 0, "finished": 0, "lease_expired": sweep_expired_leases()}
     for article in Article.objects.stale(older_than=older_than).only("pk", "status", "attempts"):
         if article.attempts >= settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS:
             if fail_exhausted_article(article_id=article.pk, status=article.status):

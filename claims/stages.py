@@ -17,6 +17,7 @@ from django.db.models import F, Q
 
 from checkworthiness.claimfinder import find_claims
 from checkworthiness.speakers import BEFORE_CHARS, find_speaker
+from claims import leases
 from claims.archive import ArchiveProvider
 from claims.matching import link_article_claims, match_keys
 from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Snapshot, Source
@@ -57,6 +58,7 @@ def fetch_article(*, article_id: int) -> bool:
         to=ArticleStatus.FETCHING,
         where=Q(attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS),
         attempts=F("attempts") + 1,
+        lease_expires_at=leases.expiry(),  # renewed by the task while it runs (claims/leases.py)
     )
     if not started:  # deleted, another delivery already moved it on, or attempts used up
         fail_exhausted_article(article_id=article_id, status=ArticleStatus.FETCHING)
@@ -81,6 +83,7 @@ def fetch_article(*, article_id: int) -> bool:
             from_=ArticleStatus.FETCHING,
             to=ArticleStatus.EXTRACTING,
             attempts=0,  # counted per stage: extraction starts with all its attempts
+            lease_expires_at=leases.expiry(),  # this delivery goes on to extract under the same lease
             final_url=response.final_url,
             http_status=response.status,
             content_type=response.content_type,
@@ -124,6 +127,7 @@ def extract_article(*, article_id: int) -> list[int]:
         to=ArticleStatus.EXTRACTING,
         where=Q(attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS),
         attempts=F("attempts") + 1,
+        lease_expires_at=leases.expiry(),  # renewed by the task while it runs (claims/leases.py)
     )
     if not started:  # deleted, another delivery already moved it on, or attempts used up
         fail_exhausted_article(article_id=article_id, status=ArticleStatus.EXTRACTING)
@@ -199,6 +203,8 @@ def extract_article(*, article_id: int) -> list[int]:
         )
         for c in candidates
     ]
+    ranks = rank_by_score(candidates)
+    cap = settings.FACTCHECK_CLAIMS_PER_ARTICLE
     with transaction.atomic():
         won = Article.objects.transition(
             article_id,
@@ -214,6 +220,7 @@ def extract_article(*, article_id: int) -> list[int]:
             text=extracted.text,
             search_vector=search_vector(extracted.title, extracted.text, extracted.language),
             notes=notes,
+            claim_reviews=extracted.claim_reviews,
         )
         if not won:
             return []
@@ -235,8 +242,10 @@ def extract_article(*, article_id: int) -> list[int]:
                     embedding_model=encoder.name,
                     speaker_name=speaker.name[:255] if speaker else "",
                     speaker_type=speaker.type if speaker else "",
+                    rank=rank,
+                    below_cut=bool(cap) and rank > cap,
                 )
-                for c, vector, speaker in zip(candidates, vectors, speakers, strict=True)
+                for c, vector, speaker, rank in zip(candidates, vectors, speakers, ranks, strict=True)
             ],
             ignore_conflicts=True,
         )
@@ -244,6 +253,15 @@ def extract_article(*, article_id: int) -> list[int]:
     return list(
         Claim.objects.filter(article_id=article_id, status=ClaimStatus.PENDING).values_list("pk", flat=True)
     )
+
+
+def rank_by_score(candidates: list) -> list[int]:
+    """Each candidate's place by score within its article (1 = best; ties go to the earlier sentence)."""
+    order = sorted(range(len(candidates)), key=lambda i: (-candidates[i].score, candidates[i].start))
+    ranks = [0] * len(candidates)
+    for place, index in enumerate(order, start=1):
+        ranks[index] = place
+    return ranks
 
 
 def gather_sources(*, claim_id: int) -> bool:
@@ -262,6 +280,7 @@ def gather_sources(*, claim_id: int) -> bool:
         to=ClaimStatus.PENDING,
         where=Q(attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS),
         attempts=F("attempts") + 1,
+        lease_expires_at=leases.expiry(),  # renewed by the task while it runs (claims/leases.py)
     )
     if not started:  # another delivery finished it just now, or its attempts are used up
         give_up_on_claim(claim_id=claim_id)
@@ -315,6 +334,7 @@ def gather_sources(*, claim_id: int) -> bool:
                         stance=s.stance,
                         stance_reason=s.stance_reason,
                         rating=s.rating,
+                        claim_reviews=s.claim_reviews,
                     )
                     for rank, s in enumerate(result.sources[: settings.FACTCHECK_SOURCES_PER_CLAIM], start=1)
                 ],

@@ -21,7 +21,8 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from checkworthiness.model import get_model
-from claims import messages, services, stages
+from claims import leases, messages, services, stages
+from claims.models import Article, Claim
 from encoder import get_encoder
 from extraction.main_text import get_detector
 from factcheck import queue
@@ -64,24 +65,29 @@ def fetch_retry_delay(retries: int, *, retry_after: float | None = None) -> floa
 
 @shared_task(bind=True, **RETRY_ON_DATABASE_ERRORS)
 def fetch_article_task(self, article_id: int) -> None:
-    try:
-        proceed = stages.fetch_article(article_id=article_id)
-    except FetchError as exc:  # only transient ones reach here
-        if self.request.retries >= settings.FACTCHECK_FETCH_MAX_ATTEMPTS - 1:
-            services.fail_article(article_id=article_id, code=exc.code, message=exc.message)
-            return
-        countdown = fetch_retry_delay(self.request.retries, retry_after=exc.retry_after)
-        raise self.retry(exc=exc, countdown=countdown, max_retries=None) from exc
-    if proceed:
-        # Extract in the same delivery: one message and one queue wait fewer per article (docs/benchmarks.md,
-        # P3). A crash from here on leaves the article in `extracting`, which the sweeper re-publishes as
-        # extract_article_task.
-        extract_and_fan_out(article_id)
+    with leases.renewed(Article, article_id):
+        try:
+            proceed = stages.fetch_article(article_id=article_id)
+        except FetchError as exc:  # only transient ones reach here
+            if self.request.retries >= settings.FACTCHECK_FETCH_MAX_ATTEMPTS - 1:
+                services.fail_article(article_id=article_id, code=exc.code, message=exc.message)
+                return
+            countdown = fetch_retry_delay(self.request.retries, retry_after=exc.retry_after)
+            # The retry waits in the broker: the lease covers the wait, so the sweeper does not take it
+            # for a dead worker's and publish the fetch early.
+            leases.extend(Article, article_id, seconds=countdown + settings.FACTCHECK_LEASE_SECONDS)
+            raise self.retry(exc=exc, countdown=countdown, max_retries=None) from exc
+        if proceed:
+            # Extract in the same delivery: one message and one queue wait fewer per article
+            # (docs/benchmarks.md, P3). A crash from here on leaves the article in `extracting` with a
+            # lease that runs out, and the sweeper re-publishes it as extract_article_task.
+            extract_and_fan_out(article_id)
 
 
 @shared_task(**RETRY_ON_DATABASE_ERRORS)
 def extract_article_task(article_id: int) -> None:
-    extract_and_fan_out(article_id)
+    with leases.renewed(Article, article_id):
+        extract_and_fan_out(article_id)
 
 
 def extract_and_fan_out(article_id: int) -> None:
@@ -91,7 +97,8 @@ def extract_and_fan_out(article_id: int) -> None:
 
 @shared_task(**RETRY_ON_DATABASE_ERRORS)
 def gather_sources_task(claim_id: int) -> None:
-    stages.gather_sources(claim_id=claim_id)
+    with leases.renewed(Claim, claim_id):
+        stages.gather_sources(claim_id=claim_id)
 
 
 @shared_task

@@ -179,8 +179,15 @@ def manage(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "manage.py", *args], check=True)
 
 
+def development_environment() -> None:
+    """The configuration of this process and every child: the environment first, then `.env`; and, unless
+    either says otherwise, FACTCHECK_ENV=development, the one mode with DEBUG on by default."""
+    load_env_file()
+    os.environ.setdefault("FACTCHECK_ENV", "development")
+
+
 def main() -> int:
-    load_env_file()  # the same configuration for this process and every child (environment first)
+    development_environment()
     host = os.environ.get("FACTCHECK_HOST", "").strip() or "127.0.0.1"
     port = os.environ.get("FACTCHECK_PORT", "").strip() or "8000"
     base_url = f"http://{host}:{port}"

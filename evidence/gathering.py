@@ -52,6 +52,7 @@ from evidence.ranking import (
     weighted_relevance,
 )
 from evidence.stance import stance_hint
+from extraction.claimreview import claim_reviews
 from extraction.decoding import IngestError, to_document
 from outbound.fetcher import FetchError, fetch
 from outbound.urlnorm import canonicalize_url, same_site
@@ -80,6 +81,7 @@ class RankedSource:
     content_hash: str
     retrieved_at: datetime
     extra: dict[str, Any] = field(default_factory=dict)
+    claim_reviews: list[dict[str, Any]] = field(default_factory=list)  # embedded in the page (ClaimReview)
 
 
 @dataclass
@@ -102,6 +104,7 @@ class PageText:
     content_hash: str = ""
     retrieved_at: datetime | None = None
     error: str = ""
+    claim_reviews: list[dict[str, Any]] = field(default_factory=list)  # extraction/claimreview.py
 
 
 def _sha256(data: bytes) -> str:
@@ -174,6 +177,7 @@ def fetch_page_text(url: str, *, config: ProviderConfig) -> PageText:
             page.text, page.title, page.published_at = extract_evidence_text(
                 document.html or "", url=response.final_url
             )
+            page.claim_reviews = claim_reviews(document.html or "", url=response.final_url)
         except Exception:  # one unreadable page must not cost the claim its other sources
             logger.warning("extraction failed for %s", url, exc_info=True)
             page.error = "parse_error"
@@ -446,6 +450,7 @@ async def gather_evidence(
         analyse_given()
 
     documents: list[tuple[str, Candidate, str, str, datetime]] = []  # key, candidate, text, hash, retrieved
+    reviews: dict[str, list[dict[str, Any]]] = {}  # key -> the ClaimReviews embedded in its page
     now = datetime.now(UTC)
     for key, candidate in candidates.items():
         if candidate.text.strip():
@@ -460,6 +465,7 @@ async def gather_evidence(
             if candidate.published_at is None and page.published_at is not None:
                 candidate.published_at = page.published_at
             documents.append((key, candidate, page.text, page.content_hash, page.retrieved_at or now))
+            reviews[key] = getattr(page, "claim_reviews", [])  # pages cached before the field have none
         elif candidate.snippet.strip():
             # The page could not be read: the search engine's snippet is still evidence, marked as such.
             candidate.extra["fetch_error"] = page.error if page else "not_fetched"
@@ -505,6 +511,7 @@ async def gather_evidence(
                 content_hash=content_hash,
                 retrieved_at=retrieved_at,
                 extra=dict(candidate.extra),
+                claim_reviews=reviews.get(key, []),
             )
         )
     sources.sort(key=lambda s: sort_key(s.provider, s.relevance, s.rating))

@@ -32,15 +32,10 @@ import numpy as np
 
 from encoder import encode
 from evidence.passages import Passage, split_passages
+from evidence.providers.registry import provider_class
 from textkit.terms import ClaimTerms, TextTerms, claim_terms, stem, text_terms, tokenize
 
-PROVIDER_WEIGHTS: dict[str, float] = {
-    "factchecktools": 1.0,
-    "archive": 1.0,
-    "wikipedia": 0.9,
-    "searxng": 0.85,
-}
-DEFAULT_WEIGHT = 0.8
+DEFAULT_WEIGHT = 0.8  # a provider that is not registered (EvidenceProvider.weight is the same default)
 FACTCHECK_MATCH = 0.3  # a published fact-check at or above this relevance is ranked first
 MIN_PASSAGE_SCORE = 0.05  # below this lexical score a passage says nothing about the claim
 RERANK_K = 0  # default of FACTCHECK_EVIDENCE_RERANK_K: passages per claim the encoder reads (0: none)
@@ -362,7 +357,8 @@ def _document_score(passages: list[ScoredPassage], max_passages: int) -> Documen
 
 
 def provider_weight(provider: str) -> float:
-    return PROVIDER_WEIGHTS.get(provider, DEFAULT_WEIGHT)
+    cls = provider_class(provider)
+    return cls.weight if cls is not None else DEFAULT_WEIGHT
 
 
 def weighted_relevance(provider: str, relevance: float) -> float:
@@ -371,7 +367,9 @@ def weighted_relevance(provider: str, relevance: float) -> float:
 
 def sort_key(provider: str, relevance: float, rating: str = "") -> tuple[int, float]:
     """Matching published fact-checks first, then by weighted relevance (descending)."""
-    is_factcheck_match = provider == "factchecktools" and bool(rating) and relevance >= FACTCHECK_MATCH
+    cls = provider_class(provider)
+    publishes = cls is not None and cls.publishes_ratings
+    is_factcheck_match = publishes and bool(rating) and relevance >= FACTCHECK_MATCH
     return (0 if is_factcheck_match else 1, -relevance)
 
 
@@ -388,7 +386,6 @@ __all__ = [
     "semantic_features",
     "DocumentScore",
     "FACTCHECK_MATCH",
-    "PROVIDER_WEIGHTS",
     "ScoredPassage",
     "analyse_document",
     "provider_weight",

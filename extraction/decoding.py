@@ -32,6 +32,8 @@ from typing import Literal
 import charset_normalizer
 import pypdf
 
+from extraction.pdftext import pdf_pages_to_text
+
 __all__ = ["IngestError", "RawDocument", "sniff_html", "to_document"]
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -277,7 +279,7 @@ def _pdf_text(content: bytes, max_pages: int, time_budget: float) -> str:
         raise
     except Exception as exc:
         raise IngestError("parse_error", f"The PDF could not be read ({type(exc).__name__}).") from None
-    return "\n\n".join(p.strip() for p in pages if p.strip())
+    return pdf_pages_to_text(pages)
 
 
 def to_document(

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import trafilatura
 from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
@@ -25,6 +26,8 @@ from trafilatura.metadata import (
 )
 from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
+
+from extraction.claimreview import claim_reviews
 
 SUPPORTED_LANGUAGES = ("de", "en", "fr")
 
@@ -74,6 +77,8 @@ class ExtractedArticle:
     language_note: str
     canonical_url: str
     sitename: str
+    # Published fact-checks embedded in the page (extraction/claimreview.py): the article may be one.
+    claim_reviews: list[dict[str, Any]] = field(default_factory=list)
 
 
 def get_detector():
@@ -384,7 +389,7 @@ def extract_article(html: str, *, url: str = "") -> ExtractedArticle:
     if lead and lead not in _squash(text):
         text = f"{lead}\n{text}" if text else lead
     published_at = published_at or _parse_date(metadata.get("date"))
-    return _finish(
+    article = _finish(
         text,
         title=(metadata.get("title") or "").strip(),
         author=(metadata.get("author") or "").strip(),
@@ -393,6 +398,8 @@ def extract_article(html: str, *, url: str = "") -> ExtractedArticle:
         sitename=(metadata.get("sitename") or "").strip(),
         hint=metadata.get("language") or "",
     )
+    article.claim_reviews = claim_reviews(html, url=url)
+    return article
 
 
 def extract_plain_text(text: str, *, title: str = "") -> ExtractedArticle:

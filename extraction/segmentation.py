@@ -6,6 +6,8 @@ repairs what goes wrong on real pages:
   joined into one paragraph, so a wrap never ends a sentence;
 - abbreviations that precede a number or a lowercase word ("Abs. 2", "Nr. 3", "z. B.", "trim. 2019",
   "p. ex.") and ordinal dates ("15. August") do not end a sentence;
+- a subheading glued to the next sentence by main-text extraction ("Huawei baut eigene Chips Der Konzern
+  hat …") is split off into a paragraph of its own, told by a sentence opener capitalised mid-sentence;
 - quotations: a closing quote („…“ "…" «…» »…« “…”) stays with the sentence it closes, and a reporting
   clause after it (`"…?", sagte X`, `« … ? », a déclaré X`, `"…!" he said`) stays in the same sentence.
 Plain Python, no Django import.
@@ -260,6 +262,35 @@ _DANGLING_OPENING_QUOTE = re.compile(r"(?<=[.!?…])\s+[\"„“«»]$")
 _AFTER_CLOSING_QUOTE_CONTINUES = re.compile(r"^\s*(?:[,;)\]–—-]|[a-zäöüßéèêëàâçîïôûù])")
 
 
+# A subheading glued to the sentence after it: a few words without punctuation, then a word that opens
+# sentences, capitalised where a sentence cannot go on ("Huawei baut eigene Chips Der Konzern hat …",
+# "Prices Keep Rising The index rose …", "Un marché en berne Les ventes ont …"). In English and French the
+# word after the opener must be lowercase (or a number), which keeps "According to The Guardian" whole; in
+# German nouns are capitalised, so names that begin with an article are listed instead.
+_GLUE_OPENERS = {
+    # not "Sie" (the polite "you" is capitalised mid-sentence) nor English "A" ("under Section A of the law")
+    "de": set(
+        "Der Die Das Den Dem Des Ein Eine Einen Einem Einer Er Es Wir Ich Doch Aber Dabei Damit Dies Diese "
+        "Dieser Dieses Laut Nach Seit Im Am Beim Zum Zur Mit Bei Für Trotz Auch Denn Jetzt Nun".split()
+    ),
+    "en": set(
+        "The This These Those It He She They We Its Their His Her But However According After When While "
+        "Last Since Now Yet In On At For".split()
+    ),
+    "fr": set(
+        "Le La Les L Un Une Des Du Il Elle Ils Elles On Nous Ce Cette Ces Cet Mais Selon Dans En Pour Depuis "
+        "Après Lors Pourtant Ainsi Au Aux Son Sa Ses Leur Leurs".split()
+    ),
+}
+_GLUE_WORD = re.compile(r"[^\s'’]+['’]?")
+_GLUE_MAX_HEADING_WORDS = 14
+_GLUE_NAMES = re.compile(
+    r"(?:Die (?:Linke|Grünen|Zeit|Welt|Partei|Presse|Tageszeitung)|Der (?:Spiegel|Standard|Tagesspiegel|"
+    r"Freitag|Bund)|Das (?:Erste|Parlament))\b"
+)
+_TERMINATED = re.compile(r"[.!?…][\"'“”»«)\]]*$")
+
+
 @dataclass(frozen=True)
 class Sentence:
     text: str
@@ -419,22 +450,71 @@ def _paragraphs(text: str, language: str) -> list[tuple[int, int]]:
     return blocks
 
 
+def glued_heading_length(sentence: str, language: str) -> int:
+    """Where the sentence proper starts when a subheading is glued before it (0: nothing glued)."""
+    openers = _GLUE_OPENERS.get(language)
+    if (
+        not openers
+        or not _TERMINATED.search(sentence)
+        or not sentence[:1].isupper()
+        and not sentence[:1].isdigit()
+    ):
+        return 0
+    words = list(_GLUE_WORD.finditer(sentence))
+    for i in range(1, min(len(words) - 4, _GLUE_MAX_HEADING_WORDS + 1)):
+        previous = words[i - 1].group(0)
+        if previous[-1] in '.!?;,…"„“”«»–—':
+            return 0  # a heading has no sentence punctuation, quotation or dateline dash
+        word = words[i].group(0).rstrip("'’")
+        if i < 2 or word not in openers or previous.endswith(":"):
+            continue
+        following = words[i + 1].group(0)
+        if language == "de":
+            if _GLUE_NAMES.match(sentence, words[i].start()):
+                continue
+        elif not (following[:1].islower() or following[:1].isdigit()):
+            continue
+        return words[i].start()
+    return 0
+
+
+def _split_glued_headings(
+    spans: list[tuple[int, int]], paragraph: str, language: str
+) -> list[list[tuple[int, int]]]:
+    """Group a paragraph's sentence spans into paragraphs, a glued subheading being one of its own."""
+    groups: list[list[tuple[int, int]]] = [[]]
+    for start, end in spans:
+        cut = glued_heading_length(paragraph[start:end], language)
+        if cut:
+            heading_end = start + len(paragraph[start : start + cut].rstrip())
+            if groups[-1]:
+                groups.append([])
+            groups[-1].append((start, heading_end))
+            groups.append([(start + cut, end)])
+            continue
+        groups[-1].append((start, end))
+    return [group for group in groups if group]
+
+
 def split_sentences(text: str, *, language: str) -> list[Sentence]:
     """Split text into sentences; every sentence satisfies `text[s.start:s.end] == s.text`."""
     sentences: list[Sentence] = []
-    for paragraph_index, (offset, block_end) in enumerate(_paragraphs(text, language)):
+    paragraph_index = 0
+    for offset, block_end in _paragraphs(text, language):
         original = text[offset:block_end]
         # Line breaks inside a joined paragraph become spaces for pySBD; same length, so offsets still hold.
-        spans = _split_paragraph(original.replace("\n", " "), language)
-        for index, (start, end) in enumerate(spans):
-            sentences.append(
-                Sentence(
-                    text=original[start:end],
-                    start=offset + start,
-                    end=offset + end,
-                    paragraph=paragraph_index,
-                    index_in_paragraph=index,
-                    paragraph_size=len(spans),
+        flat = original.replace("\n", " ")
+        for spans in _split_glued_headings(_split_paragraph(flat, language), flat, language):
+            for index, (start, end) in enumerate(spans):
+                sentences.append(
+                    Sentence(
+                        text=original[start:end],
+                        start=offset + start,
+                        end=offset + end,
+                        paragraph=paragraph_index,
+                        index_in_paragraph=index,
+                        paragraph_size=len(spans),
+                    )
                 )
-            )
+            paragraph_index += 1
     return sentences

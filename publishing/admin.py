@@ -8,7 +8,28 @@ from django.contrib import admin, messages
 
 from factcheck.admin_base import ReadOnlyAdmin
 from publishing import services
-from publishing.models import EventType, WebhookDelivery, WebhookMessage, WebhookSubscription
+from publishing.models import SUBSCRIBABLE, WebhookDelivery, WebhookMessage, WebhookSubscription
+from reviewers.roles import can_manage_integrations
+
+
+class IntegrationsOnly:
+    """The integrations role's pages (reviewers/roles.py: the rule the API's webhooks obey too). Staff
+    status, or another role's admin access, shows nothing here."""
+
+    def has_module_permission(self, request) -> bool:
+        return can_manage_integrations(request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return can_manage_integrations(request.user) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, *args) -> bool:
+        return can_manage_integrations(request.user) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return can_manage_integrations(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return can_manage_integrations(request.user) and super().has_delete_permission(request, obj)
 
 
 class DeliveryInline(admin.TabularInline):
@@ -23,18 +44,25 @@ class DeliveryInline(admin.TabularInline):
 
 
 class SubscriptionForm(forms.ModelForm):
-    events = forms.MultipleChoiceField(choices=EventType.choices, widget=forms.CheckboxSelectMultiple)
+    events = forms.MultipleChoiceField(choices=SUBSCRIBABLE, widget=forms.CheckboxSelectMultiple)
 
     class Meta:
         model = WebhookSubscription
         fields = ["url", "events", "description", "active"]
 
+    created_by = None  # set per request by the admin's get_form
+
     def clean_url(self) -> str:
         return services.check_target(self.cleaned_data["url"])  # ValidationError shows on the field
 
+    def clean(self):
+        if self.instance.pk is None:
+            services.check_quota(self.created_by)  # the API's limit on subscriptions per account
+        return super().clean()
+
 
 @admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(admin.ModelAdmin):
+class WebhookSubscriptionAdmin(IntegrationsOnly, admin.ModelAdmin):
     form = SubscriptionForm
     list_display = ["url", "events", "active", "disabled_reason", "created_at"]
     list_filter = ["active"]
@@ -42,6 +70,11 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     fields = ["url", "events", "description", "active", "disabled_reason", "created_by", "created_at"]
     readonly_fields = ["disabled_reason", "created_by", "created_at"]
     actions = ["rotate_secrets"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.created_by = request.user
+        return form
 
     def save_model(self, request, obj, form, change):
         # Through the services, so the address rules and the secret generation are the API's own.
@@ -72,7 +105,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookMessage)
-class WebhookMessageAdmin(ReadOnlyAdmin):
+class WebhookMessageAdmin(IntegrationsOnly, ReadOnlyAdmin):
     list_display = [
         "msg_id",
         "event_type",
@@ -107,7 +140,7 @@ class WebhookMessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
+class WebhookDeliveryAdmin(IntegrationsOnly, ReadOnlyAdmin):
     list_display = ["message", "attempt", "attempted_at", "status_code", "error", "duration_ms", "succeeded"]
     list_filter = ["succeeded", "error"]
     search_fields = ["message__msg_id", "url"]

@@ -10,9 +10,13 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from publishing.secrets_at_rest import EncryptedSecretField
 
 
 class EventType(models.TextChoices):
@@ -20,6 +24,11 @@ class EventType(models.TextChoices):
     VERDICT_SUPERSEDED = "verdict.superseded", "A verdict was replaced by a newer one"
     ARTICLE_READY = "article.ready", "An article finished its pipeline"
     ARTICLE_FAILED = "article.failed", "An article's pipeline failed"
+    CLAIM_MATCHED_VERDICT = "claim.matched_verdict", "A claim matching a watched text was decided"
+
+
+# What staff may subscribe to at /api/v1/webhooks/; claim.matched_verdict goes only to a watch's own target.
+SUBSCRIBABLE = [c for c in EventType.choices if c[0] != EventType.CLAIM_MATCHED_VERDICT]
 
 
 class SubscriptionQuerySet(models.QuerySet):
@@ -34,8 +43,8 @@ class WebhookSubscription(models.Model):
     url = models.CharField("target URL", max_length=2048)
     events = models.JSONField(default=list, help_text="Event types sent to this URL.")
     description = models.CharField(max_length=255, blank=True)
-    secret = models.CharField(max_length=100, editable=False, help_text="Signing secret (whsec_…).")
-    previous_secret = models.CharField(max_length=100, blank=True, editable=False)
+    secret = EncryptedSecretField(editable=False, help_text="Signing secret (whsec_…), encrypted at rest.")
+    previous_secret = EncryptedSecretField(blank=True, editable=False)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     active = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=255, blank=True)
@@ -127,3 +136,26 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message.msg_id} attempt {self.attempt}"
+
+
+class Watch(models.Model):
+    """A text an outsider wants to hear about (POST /api/v1/watches/): when a claim that matches it — the
+    claim matching of claims/matching.py, in any language — is decided, a `claim.matched_verdict` message
+    goes to the watch's own subscription (its URL and secret)."""
+
+    subscription = models.OneToOneField(WebhookSubscription, on_delete=models.CASCADE, related_name="watch")
+    text = models.TextField()
+    language = models.CharField(max_length=16, help_text="Given, or detected from the text.")
+    fingerprint = models.CharField(max_length=64, db_index=True, help_text="Hash of the normalised text.")
+    match_keys = ArrayField(models.BigIntegerField(), default=list, blank=True, help_text="LSH band keys.")
+    vector = models.BinaryField(
+        null=True, help_text="The text's centred unit vector (claims/vectors.py); null for another encoder."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [GinIndex(fields=["match_keys"], name="watch_match_keys_gin")]
+
+    def __str__(self) -> str:
+        return self.text[:80]

@@ -7,7 +7,7 @@ stays pending in the outbox until the sweeper (sweep_webhooks_task) sends it.
 from __future__ import annotations
 
 from factcheck import queue
-from publishing import services
+from publishing import services, watches
 
 DELIVER = "publishing.tasks.deliver_webhook_task"
 
@@ -19,6 +19,7 @@ def _publish_after_commit(message_ids: list[int]) -> None:
 
 def on_verdict_recorded(sender, *, verdict, superseded=None, **kwargs) -> None:
     _publish_after_commit(services.enqueue_verdict_events(verdict=verdict, superseded=superseded))
+    _publish_after_commit(watches.enqueue_matched_verdicts(verdict=verdict))
 
 
 def on_article_finished(sender, *, article_id: int, status: str, **kwargs) -> None:

@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from claims.models import Article
@@ -24,13 +24,15 @@ from outbound.fetcher import FetchError, FetchPolicy, fetch, validate_url
 from outbound.policy import allow_hint, fetch_policy
 from publishing import signing
 from publishing.models import (
+    SUBSCRIBABLE,
     EventType,
     MessageStatus,
     WebhookDelivery,
     WebhookMessage,
     WebhookSubscription,
+    new_message_id,
 )
-from reviewers.models import Verdict
+from reviewers.models import ReviewState, Verdict
 
 # Fetch errors that no retry can fix: the target itself is not acceptable.
 PERMANENT_ERRORS = frozenset(
@@ -53,18 +55,31 @@ def check_target(url: str) -> str:
 
 
 def check_events(events: list[str]) -> list[str]:
-    unknown = sorted(set(events) - set(EventType.values))
+    allowed = [value for value, _label in SUBSCRIBABLE]
+    unknown = sorted(set(events) - set(allowed))
     if not events or unknown:
         raise ValidationError(
-            f"Events must be a non-empty list of {', '.join(EventType.values)}.", code="invalid_events"
+            f"Events must be a non-empty list of {', '.join(allowed)}.", code="invalid_events"
         )
     return sorted(set(events))
+
+
+def check_quota(account) -> None:
+    """ValidationError when `account` has FACTCHECK_WEBHOOKS_PER_ACCOUNT subscriptions already."""
+    limit = settings.FACTCHECK_WEBHOOKS_PER_ACCOUNT
+    if account is not None and WebhookSubscription.objects.filter(created_by=account).count() >= limit:
+        raise ValidationError(
+            f"An account may have at most {limit} webhook subscriptions; delete one first.",
+            code="too_many_subscriptions",
+        )
 
 
 def create_subscription(
     *, url: str, events: list[str], description: str = "", created_by=None
 ) -> WebhookSubscription:
-    """Register a webhook target with a fresh secret (the caller shows `secret` once)."""
+    """Register a webhook target with a fresh secret (the caller shows `secret` once). At most
+    FACTCHECK_WEBHOOKS_PER_ACCOUNT per creating account (ValidationError too_many_subscriptions)."""
+    check_quota(created_by)
     return WebhookSubscription.objects.create(
         url=check_target(url),
         events=check_events(events),
@@ -131,7 +146,8 @@ def verdict_data(verdict: Verdict, *, superseded_by: Verdict | None = None) -> d
         "sources": verdict.cited_sources,
         "decided_at": verdict.decided_at.isoformat(),
         "claim_version": verdict.claim_version,
-        "state": getattr(verdict, "state", "final"),
+        "state": verdict.state,  # provisional / escalated / final (docs/webhooks.md)
+        "final": verdict.state == ReviewState.FINAL,
         "supersedes": verdict.supersedes_id,
         "superseded_by": superseded_by.pk if superseded_by else None,
     }
@@ -150,28 +166,6 @@ def article_data(article: Article) -> dict:
     }
 
 
-# Every outbox row of a change in one statement, with or without subscribers: one message per (event,
-# active subscription to its type), found by the INSERT itself. The database draws each message id in
-# new_message_id()'s format (msg_ + a random UUID's 32 hex digits; MATERIALIZED: once per row) and splices
-# it into the body, whose other parts are serialised below, so that the body is exactly the canonical
-# JSON of {"data", "id", "timestamp", "type"}: sorted keys, no spaces (tests/publishing pins it).
-OUTBOX_INSERT_SQL = """
-INSERT INTO publishing_webhookmessage
-       (subscription_id, msg_id, event_type, body, status, attempts, next_attempt_at, last_error, created_at)
-WITH message AS MATERIALIZED (
-    SELECT s.id AS subscription_id, e.position, e.type, e.head, e.tail,
-           'msg_' || replace(gen_random_uuid()::text, '-', '') AS msg_id
-      FROM publishing_webhooksubscription s
-      JOIN (VALUES {events}) AS e (position, type, head, tail) ON s.events @> jsonb_build_array(e.type)
-     WHERE s.active
-)
-SELECT subscription_id, msg_id, type, head || msg_id || tail, %s, 0, %s, '', %s
-  FROM message
- ORDER BY position, subscription_id
-RETURNING id
-"""
-
-
 def canonical_json(value) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
@@ -180,21 +174,37 @@ def enqueue_events(events: list[tuple[str, dict]]) -> list[int]:
     """Write one outbox message per (event, active subscription to its type); return their ids.
 
     Call it inside the transaction making the change: the messages exist exactly when the change does.
-    One INSERT, however many events and subscribers (none: it writes nothing).
+    Two statements at most, however many events and subscribers: the subscriptions, then one INSERT
+    (none when nobody subscribed). Each body is the canonical JSON of {"data", "id", "timestamp",
+    "type"}: sorted keys, no spaces (tests/publishing pins it).
     """
     if not events:
         return []
+    wanted = Q()
+    for event_type, _ in events:
+        wanted |= Q(events__contains=[event_type])
+    subscriptions = list(WebhookSubscription.objects.active().filter(wanted).values_list("id", "events"))
     now = timezone.now()
-    timestamp = canonical_json(now.isoformat())
-    rows = []
-    for position, (event_type, data) in enumerate(events):
-        head = f'{{"data":{canonical_json(data)},"id":"'
-        tail = f'","timestamp":{timestamp},"type":{canonical_json(event_type)}}}'
-        rows += [position, event_type, head, tail]
-    sql = OUTBOX_INSERT_SQL.format(events=", ".join(["(%s, %s, %s, %s)"] * len(events)))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*rows, MessageStatus.PENDING, now, now])
-        return [message_id for (message_id,) in cursor.fetchall()]
+    messages = []
+    for event_type, data in events:
+        for subscription_id, subscribed in subscriptions:
+            if event_type in subscribed:
+                msg_id = new_message_id()
+                body = {"data": data, "id": msg_id, "timestamp": now.isoformat(), "type": event_type}
+                messages.append(
+                    WebhookMessage(
+                        subscription_id=subscription_id,
+                        msg_id=msg_id,
+                        event_type=event_type,
+                        body=canonical_json(body),
+                        status=MessageStatus.PENDING,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
+    if not messages:
+        return []
+    return [message.pk for message in WebhookMessage.objects.bulk_create(messages)]
 
 
 def enqueue_event(*, event_type: str, data: dict) -> list[int]:

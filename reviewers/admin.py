@@ -5,6 +5,7 @@ obeys the same rules as the API; nothing here edits a status by hand."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +18,7 @@ from django.utils.safestring import mark_safe
 
 from claims.admin import ArticleAdmin, SnapshotInline
 from claims.models import Article, Claim, VerdictLabel
+from claims.published import published_fact_checks
 from claims.search_story import search_story
 from factcheck.admin_base import RecordAdmin
 from reviewers import queues
@@ -54,6 +56,18 @@ STATE_COLOURS = {
 }
 
 
+def below_cut_badge(claim: Claim) -> str:
+    """A mark for a claim ranked past its article's cap (not offered by the queue); empty otherwise."""
+    if not claim.below_cut:
+        return ""
+    return format_html(
+        ' <span class="badge below-cut" title="Ranked {} in its article, past the cap of {} claims the '
+        'queue offers">below the cut</span>',
+        claim.rank,
+        settings.FACTCHECK_CLAIMS_PER_ARTICLE,
+    )
+
+
 def messages_of(exc: Exception) -> str:
     return " ".join(getattr(exc, "messages", None) or [str(exc)])
 
@@ -69,6 +83,21 @@ class QueueFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() in queues.QUEUES:
             return queues.in_queue(queryset, self.value(), request.user)
+        return queryset
+
+
+class CutFilter(admin.SimpleListFilter):
+    """Claims within their article's cap (offered by the queue) or below it (kept, ranked, not offered)."""
+
+    title = "per-article cap"
+    parameter_name = "cut"
+
+    def lookups(self, request, model_admin):
+        return [("above", "Offered (within the cap)"), ("below", "Below the cut")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("above", "below"):
+            return queryset.filter(below_cut=self.value() == "below")
         return queryset
 
 
@@ -88,6 +117,7 @@ class ClaimAdmin(RecordAdmin):
     list_display_links = ["short_text"]
     list_filter = [
         QueueFilter,
+        CutFilter,
         "language",
         ("article", admin.RelatedOnlyFieldListFilter),
         "verdict_label",
@@ -107,6 +137,8 @@ class ClaimAdmin(RecordAdmin):
         "end",
         "language",
         "score",
+        "rank",
+        "below_cut",
         "signals",
         "status",
         "provider_reports",
@@ -132,10 +164,11 @@ class ClaimAdmin(RecordAdmin):
     @admin.display(description="check-worthiness", ordering="-score")
     def score_bar(self, claim: Claim) -> str:
         return format_html(
-            '<span class="score-bar" title="check-worthiness {}"><span style="width:{}%"></span></span> {}',
+            '<span class="score-bar" title="check-worthiness {}"><span style="width:{}%"></span></span> {}{}',
             f"{claim.score:.2f}",
             round(claim.score * 100),
             f"{claim.score:.2f}",
+            below_cut_badge(claim),
         )
 
     @admin.display(description="article", ordering="article__title")
@@ -457,6 +490,7 @@ def claim_page_context(claim: Claim, user) -> dict:
         "search": search_story(claim, (s.provider for s in sources)),
         "ranked_sources": [s for s in sources if not s.rating],
         "fact_checks": [s for s in sources if s.rating],
+        "embedded_fact_checks": published_fact_checks(article, sources),
         "matches": [(m, m.matched, m.matched.newest[0] if m.matched.newest else None) for m in matches],
         "history": history,
         "newest": newest,
@@ -576,11 +610,28 @@ class ReviewArticleAdmin(ArticleAdmin):
         if article is not None:
             claims = (
                 queues.with_review(Claim.objects.filter(article=article))
-                .only("pk", "text", "score", "status", "provider_reports", "verdict_label", "language")
+                .only(
+                    "pk",
+                    "text",
+                    "score",
+                    "rank",
+                    "below_cut",
+                    "status",
+                    "provider_reports",
+                    "verdict_label",
+                    "language",
+                )
                 .order_by(*queues.ORDER)
             )
             context["article_claims"] = claims[:ARTICLE_CLAIMS_SHOWN]
             context["article_claims_total"] = article.claim_count
+            context["article_claims_cap"] = settings.FACTCHECK_CLAIMS_PER_ARTICLE
+            context["article_claims_below_cut"] = Claim.objects.filter(
+                article=article, below_cut=True
+            ).count()
+            context["article_below_cut_url"] = (
+                reverse("admin:claims_claim_changelist") + f"?article__id__exact={article.pk}&cut=below"
+            )
             context["article_claims_url"] = (
                 reverse("admin:claims_claim_changelist") + f"?article__id__exact={article.pk}"
             )

@@ -26,7 +26,9 @@ class ReviewersConfig(AppConfig):
         # so the permissions exist by then.
         post_migrate.connect(create_roles, sender=self, dispatch_uid="reviewers.create_roles")
         # Models can only be imported once the app registry is ready.
-        from factcheck.metrics import register
+        from factcheck.metrics import allow_readers, register
         from reviewers.metrics import collect_verdicts
+        from reviewers.roles import can_manage_integrations
 
         register(collect_verdicts)
+        allow_readers(can_manage_integrations)

@@ -44,7 +44,8 @@ def in_queue(queryset: QuerySet, name: str, user) -> QuerySet:
     if name == MINE:
         return queryset.filter(assignee_id=user.pk).exclude(review_state=ReviewState.FINAL)
     if name == UNASSIGNED:
-        return queryset.filter(assignee_id__isnull=True, review_state="")
+        # Claims below their article's cap wait in the admin's "below the cut" filter, not in the queue.
+        return queryset.filter(assignee_id__isnull=True, review_state="", below_cut=False)
     if name == SECOND_REVIEW:
         return queryset.filter(review_state=ReviewState.PROVISIONAL)
     if name == ESCALATED:
@@ -61,12 +62,17 @@ def counts(user) -> dict[str, int]:
 
 def next_for(reviewer, *, article_id: int | None = None, language: str | None = None) -> QuerySet:
     """The claims 'take the next claim' may give `reviewer`, best first: for leads disagreements first,
-    then second reviews of other reviewers' verdicts, then claims without a verdict. Claims still
-    waiting for their sources are left until the search has finished."""
+    then second reviews of other reviewers' verdicts, then claims without a verdict within their
+    article's cap (FACTCHECK_CLAIMS_PER_ARTICLE). Claims still waiting for their sources are left until
+    the search has finished."""
     claims = with_review(Claim.objects.exclude(status=ClaimStatus.PENDING)).annotate(
         last_reviewer=last_reviewer()
     )
-    wanted = Q(review_state="") | (Q(review_state=ReviewState.PROVISIONAL) & ~Q(last_reviewer=reviewer.pk))
+    # Unreviewed claims below their article's cap are not offered; one a reviewer chose to decide anyway
+    # still gets its second review.
+    wanted = (Q(review_state="") & Q(below_cut=False)) | (
+        Q(review_state=ReviewState.PROVISIONAL) & ~Q(last_reviewer=reviewer.pk)
+    )
     if can_lead(reviewer):
         wanted |= Q(review_state=ReviewState.ESCALATED)
     claims = claims.filter(wanted, assignee_id__isnull=True)

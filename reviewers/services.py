@@ -5,18 +5,21 @@ rules (see reviewers.roles)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import DateTimeField, Exists, F, Func, JSONField, OuterRef, Subquery
 from django.utils import timezone
 
 from claims import services as claim_services
 from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Source, VerdictLabel
 from reviewers import queues
 from reviewers.models import Assignment, ClaimAction, ClaimEvent, ReviewState, Verdict, VerdictDraft
-from reviewers.roles import ROLES_SQL, can_decide, can_lead, remember_roles, roles_sql_params
+from reviewers.roles import can_decide, can_lead, knows_roles, remember_roles, roles_column
 from reviewers.signals import verdict_recorded
 
 
@@ -87,35 +90,113 @@ def decide_state(*, history: list[Verdict], reviewer_id: int, label: str, lead: 
     return ReviewState.PROVISIONAL
 
 
-# The conditional UPDATE that starts recording a verdict: it locks the claim row (everything after it is
-# serialised per claim), checks the version the caller decided on (NULL: whatever version it is at) and
-# bumps it. RETURNING gives what callers read of the claim (the ETag, webhook payloads; the other columns
-# stay deferred) and, to save a round trip, the deciding user's roles: record_verdict checks them before
-# anything else, and a refusal rolls the UPDATE back. No row: the version was stale, or there is no such
-# claim.
-LOCK_CLAIM_SQL = f"""
-UPDATE claims_claim
-   SET version = version + 1, verdict_label = %(label)s, decided_at = %(now)s, updated_at = %(now)s
- WHERE id = %(claim)s AND (%(expected)s::bigint IS NULL OR version = %(expected)s)
-RETURNING id, article_id, text, language, verdict_label, decided_at, version, ARRAY({ROLES_SQL}) AS roles
-"""
-
-# Who holds the claim, and its history newest first, in one statement. It has to be a statement of its
-# own after the UPDATE: under READ COMMITTED a statement reads the snapshot taken when it started, so only
-# a statement that starts once we hold the row lock sees what the transaction we waited for committed
-# (an assignment made by assign_claim, which takes the same lock). LEFT JOINs: a claim with no holder and
-# no history still yields its one row, whose verdict columns are NULL.
 HISTORY_DEPTH = 20  # decide_state reads the newest run of agreeing verdicts: FACTCHECK_REVIEWS_REQUIRED ≤ 20
-HOLDER_AND_HISTORY_SQL = """
-SELECT a.reviewer_id AS holder_id, v.*
-  FROM claims_claim c
-  LEFT JOIN reviewers_assignment a ON a.claim_id = c.id AND a.released_at IS NULL
-  LEFT JOIN LATERAL (
-        SELECT * FROM reviewers_verdict WHERE claim_id = c.id ORDER BY claim_version DESC LIMIT %(depth)s
-  ) v ON true
- WHERE c.id = %(claim)s
- ORDER BY v.claim_version DESC
-"""
+_HISTORY_FIELDS = (
+    "id",
+    "claim_id",
+    "label",
+    "rationale",
+    "cited_sources",
+    "reviewer_id",
+    "decided_at",
+    "claim_version",
+    "supersedes_id",
+    "state",
+    "override",
+)
+
+
+class ClockTimestamp(Func):
+    """PostgreSQL's clock_timestamp(): the time when the row is written. In an UPDATE that waited for the
+    row lock it is taken after the wait (the new row is computed again from the version the other
+    transaction committed), so the verdicts of one claim are stamped in the order they got the lock."""
+
+    function = "clock_timestamp"
+    template = "clock_timestamp()"
+    output_field = DateTimeField()
+
+
+def _locked_claim(claim_id: int, reviewer):
+    """The claim with who holds it and its newest verdicts (each a JSON array of _HISTORY_FIELDS: a
+    quarter of the ORM's compile time of JSONObject), in one statement.
+
+    Run after the claim's UPDATE: under READ COMMITTED a statement reads the snapshot taken when it
+    started, so only a statement that starts once we hold the row lock sees what the transaction we
+    waited for committed (an assignment made by assign_claim, which takes the same lock). The deciding
+    user's roles come with it, unless that user object has them already."""
+    holder = Assignment.objects.open().filter(claim=OuterRef("pk")).values("reviewer_id")[:1]
+    history = (
+        Verdict.objects.filter(claim=OuterRef("pk"))
+        .order_by("-claim_version")
+        .values(row=Func(*map(F, _HISTORY_FIELDS), function="jsonb_build_array", output_field=JSONField()))[
+            :HISTORY_DEPTH
+        ]
+    )
+    query = (
+        Claim.objects.filter(pk=claim_id)
+        .only("id", "article_id", "text", "language", "verdict_label", "decided_at", "version")
+        .annotate(holder_id=Subquery(holder), history=ArraySubquery(history))
+    )
+    if not knows_roles(reviewer):
+        query = query.annotate(role_names=roles_column(reviewer.pk))
+    return query.first()
+
+
+def _verdict_of(row: list) -> Verdict:
+    """A Verdict read as a JSON array by _locked_claim (its time as PostgreSQL writes it in JSON)."""
+    fields = dict(zip(_HISTORY_FIELDS, row, strict=True))
+    return Verdict(**(fields | {"decided_at": datetime.fromisoformat(fields["decided_at"])}))
+
+
+def _check_state(*, reviewer, label: str, lead: bool, override: bool, holder_id, previous) -> None:
+    """The rules that depend on the claim's state, read under its lock (PermissionDenied, ValidationError)."""
+    if holder_id is not None and holder_id != reviewer.pk and not lead:
+        holder = get_user_model().objects.get(pk=holder_id)
+        raise PermissionDenied(f"This claim is assigned to {holder}; only they or a lead may decide it.")
+    if previous is not None and previous.state == ReviewState.ESCALATED and not lead:
+        raise PermissionDenied("Two reviewers disagree on this claim; a lead decides it.")
+    if (
+        previous is not None
+        and previous.state == ReviewState.PROVISIONAL
+        and previous.reviewer_id == reviewer.pk
+        and previous.label == label
+        and not override
+    ):
+        raise ValidationError(
+            "You gave this verdict already; it becomes final when another reviewer agrees.",
+            code="second_review_required",
+        )
+
+
+def _check_input(*, claim_id: int, label: str, rationale: str, source_ids: list[int] | None) -> list[Source]:
+    """The label, the rationale and the cited sources (ValidationError); the sources, in rank order."""
+    if label not in VerdictLabel.values:
+        raise ValidationError(
+            f"The label must be one of {', '.join(VerdictLabel.values)}.", code="invalid_label"
+        )
+    if not rationale:
+        raise ValidationError(
+            "A rationale is required: say why the evidence supports this label.", code="rationale_required"
+        )
+    if not source_ids:
+        return []
+    source_ids = sorted(set(source_ids))
+    sources = list(Source.objects.filter(claim_id=claim_id, pk__in=source_ids).order_by("rank", "id"))
+    if len(sources) != len(source_ids):
+        raise ValidationError(
+            "Every cited source must be one of this claim's sources.", code="invalid_source"
+        )
+    return sources
+
+
+def _check_decider(reviewer, *, override: bool) -> bool:
+    """PermissionDenied unless the reviewer may decide (and override); whether they lead."""
+    lead = can_lead(reviewer)
+    if not lead and not can_decide(reviewer):
+        raise PermissionDenied("Only reviewers and leads may record verdicts.")
+    if override and not lead:
+        raise PermissionDenied("Only leads may override: your verdict counts as one review.")
+    return lead
 
 
 def record_verdict(
@@ -136,81 +217,58 @@ def record_verdict(
     otherwise VersionConflict is raised and nothing changes. Claim.DoesNotExist when there is no such
     claim. Earlier verdicts are kept as history. The rules that depend on the claim's state (who holds
     it, a pending disagreement) are checked after the claim row is locked, so they cannot change
-    underneath. Any open assignment of the claim is released. The verdict's `claim` is the Claim passed
-    in (its version and current verdict updated) or, with an id, the claim as locked.
+    underneath; the verdict's time is taken under that lock too (RELIABILITY A3: time order, version
+    order and the supersedes chain agree). Any open assignment of the claim is released. The verdict's
+    `claim` is the Claim passed in (its version and current verdict updated) or, with an id, the claim
+    as locked.
 
     Errors come in this order: the input (label, rationale, cited sources: ValidationError), who may
     decide (PermissionDenied), the claim (Claim.DoesNotExist, VersionConflict), then its state.
 
-    Costs a fixed number of SQL statements (pinned by tests/reviewers/test_verdicts.py): the UPDATE (which
-    also reads the user's roles, unless this user object has them cached), the holder and the history
-    (one statement, after the lock), the INSERT, the release (only when someone held the claim), plus
-    what verdict_recorded receivers add.
+    Costs a fixed number of SQL statements (pinned by tests/reviewers/test_verdicts.py): the conditional
+    UPDATE that locks the claim, the claim with its holder, its history and the deciding user's roles
+    (one statement, after the lock; the roles only when this user object has none cached), the INSERT,
+    the release (only when someone held the claim), plus what verdict_recorded receivers add.
     """
-    if label not in VerdictLabel.values:
-        raise ValidationError(
-            f"The label must be one of {', '.join(VerdictLabel.values)}.", code="invalid_label"
-        )
-    rationale = (rationale or "").strip()
-    if not rationale:
-        raise ValidationError(
-            "A rationale is required: say why the evidence supports this label.", code="rationale_required"
-        )
     loaded = claim if isinstance(claim, Claim) else None
     claim_id = claim if loaded is None else loaded.pk
+    rationale = (rationale or "").strip()
+    sources = _check_input(claim_id=claim_id, label=label, rationale=rationale, source_ids=source_ids)
+    if knows_roles(reviewer):  # else they come with the locked claim; a refusal rolls the UPDATE back
+        _check_decider(reviewer, override=override)
     if expected_version is None and loaded is not None:
         expected_version = loaded.version
-    sources = []
-    if source_ids:
-        source_ids = sorted(set(source_ids))
-        sources = list(Source.objects.filter(claim_id=claim_id, pk__in=source_ids).order_by("rank", "id"))
-        if len(sources) != len(source_ids):
-            raise ValidationError(
-                "Every cited source must be one of this claim's sources.", code="invalid_source"
-            )
-
-    now = timezone.now()
     try:
         with transaction.atomic():
-            lock = {"claim": claim_id, "expected": expected_version, "label": label, "now": now}
-            locked = next(iter(Claim.objects.raw(LOCK_CLAIM_SQL, lock | roles_sql_params(reviewer))), None)
-            if locked is not None:
-                remember_roles(reviewer, locked.roles)
-            # Who may decide comes before what the UPDATE found. Without a row (nothing was written),
-            # the roles are read on their own unless this request read them already.
-            lead = can_lead(reviewer)
-            if not lead and not can_decide(reviewer):
-                raise PermissionDenied("Only reviewers and leads may record verdicts.")
-            if override and not lead:
-                raise PermissionDenied("Only leads may override: your verdict counts as one review.")
+            target = Claim.objects.filter(pk=claim_id)
+            if expected_version is not None:
+                target = target.filter(version=expected_version)
+            written = target.update(
+                version=F("version") + 1,
+                verdict_label=label,
+                decided_at=ClockTimestamp(),
+                updated_at=ClockTimestamp(),
+            )
+            locked = _locked_claim(claim_id, reviewer)
+            if locked is not None and hasattr(locked, "role_names"):
+                remember_roles(reviewer, locked.role_names)
+            # Who may decide comes before what the UPDATE found (without a claim, the roles are read
+            # on their own unless this user object has them).
+            lead = _check_decider(reviewer, override=override)
             if locked is None:
-                current = Claim.objects.filter(pk=claim_id).values_list("version", flat=True).first()
-                if current is None:
-                    raise Claim.DoesNotExist(f"There is no claim {claim_id}.")
-                raise VersionConflict(claim_id, expected=expected_version, current=current)
-            read = {"claim": claim_id, "depth": HISTORY_DEPTH}
-            rows = list(Verdict.objects.raw(HOLDER_AND_HISTORY_SQL, read))
-            holder_id = rows[0].holder_id
-            history = [row for row in rows if row.pk is not None]  # no history: one row of NULLs
-            if holder_id is not None and holder_id != reviewer.pk and not lead:
-                holder = get_user_model().objects.get(pk=holder_id)
-                raise PermissionDenied(
-                    f"This claim is assigned to {holder}; only they or a lead may decide it."
-                )
+                raise Claim.DoesNotExist(f"There is no claim {claim_id}.")
+            if not written:
+                raise VersionConflict(claim_id, expected=expected_version, current=locked.version)
+            history = [_verdict_of(row) for row in locked.history]
             previous = history[0] if history else None
-            if previous is not None and previous.state == ReviewState.ESCALATED and not lead:
-                raise PermissionDenied("Two reviewers disagree on this claim; a lead decides it.")
-            if (
-                previous is not None
-                and previous.state == ReviewState.PROVISIONAL
-                and previous.reviewer_id == reviewer.pk
-                and previous.label == label
-                and not override
-            ):
-                raise ValidationError(
-                    "You gave this verdict already; it becomes final when another reviewer agrees.",
-                    code="second_review_required",
-                )
+            _check_state(
+                reviewer=reviewer,
+                label=label,
+                lead=lead,
+                override=override,
+                holder_id=locked.holder_id,
+                previous=previous,
+            )
             state = decide_state(
                 history=history, reviewer_id=reviewer.pk, label=label, lead=lead, override=override
             )
@@ -222,7 +280,7 @@ def record_verdict(
                     {"id": s.pk, "url": s.url, "title": s.title, "provider": s.provider} for s in sources
                 ],
                 reviewer=reviewer,
-                decided_at=now,
+                decided_at=locked.decided_at,
                 claim_version=locked.version,
                 supersedes=previous,
                 state=state,
@@ -233,17 +291,17 @@ def record_verdict(
             Verdict.superseded_by.related.set_cached_value(verdict, None)
             if previous is not None:
                 previous.claim = verdict.claim
-            if holder_id is not None:
+            if locked.holder_id is not None:
                 # Nobody can assign the claim while we hold its row (assign_claim and take_next_claim
                 # lock it first), so when nobody held it above, there is nothing to release.
                 Assignment.objects.open().filter(claim_id=claim_id).update(
-                    released_at=now, release_reason="decided"
+                    released_at=locked.decided_at, release_reason="decided"
                 )
             verdict_recorded.send(sender=Verdict, verdict=verdict, superseded=previous)
     except IntegrityError as exc:  # the unique (claim, claim_version) caught a race the UPDATE did not
         raise VersionConflict(claim_id) from exc
     if loaded is not None:
-        loaded.version, loaded.verdict_label, loaded.decided_at = locked.version, label, now
+        loaded.version, loaded.verdict_label, loaded.decided_at = locked.version, label, locked.decided_at
     return verdict
 
 

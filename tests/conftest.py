@@ -19,6 +19,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.db.backends.signals import connection_created
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -32,11 +33,31 @@ ARTIFACTS = REPO / "test-artifacts"
 QUEUES = ("ingest", "sources", "webhooks")
 
 
+# --- tests/pgvector_cases run only in the pytest process tests/claims/test_vector_matching.py starts ---------
+def pytest_ignore_collect(collection_path, config):
+    from tests.support.pgvector import CASES_VARIABLE
+
+    if collection_path.name == "pgvector_cases" and not os.environ.get(CASES_VARIABLE):
+        return True
+    return None
+
+
 # --- Redis databases: this session's broker database is claimed, so no other suite takes it -----------
 @pytest.fixture(scope="session", autouse=True)
 def claimed_broker_database():
     with contextlib.suppress(redis.RedisError):  # tests that need no Redis still run without one
         redisdb.claim_session_db(settings.CELERY_BROKER_URL)
+
+
+# --- the verdict table refuses TRUNCATE (reviewers 0007) except where a session says so on purpose -----
+def allow_verdict_truncate(sender, connection, **kwargs) -> None:
+    """Django's flush between transactional tests TRUNCATEs every table: this test process's connections
+    allow it. Tests of the refusal turn it off again (tests/reviewers/test_verdicts.py)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET factcheck.allow_verdict_truncate = on")
+
+
+connection_created.connect(allow_verdict_truncate)
 
 
 # --- the evaluation data (tests/support/evaldata.py) ---------------------------------------------------

@@ -20,6 +20,7 @@ from claims.tasks import fetch_article_task
 from factcheck import logging as log_context
 from factcheck.logging import ContextFilter, JsonFormatter
 from factcheck.observability import HEARTBEATS, TASK_RUNS, TASK_SECONDS, redis_client, workers_seen
+from reviewers.roles import INTEGRATIONS
 from tests.conftest import (
     ARTIFACTS,
     QUEUES,
@@ -183,12 +184,15 @@ def metrics_queue(settings):
 
 
 @pytest.mark.django_db
-def test_metrics_require_staff_or_the_metrics_token(settings, consumer):
+def test_metrics_require_the_integrations_role_or_the_metrics_token(settings, consumer, reviewer):
+    """Issue 16: staff status alone (a staff user without a role, a staff reviewer) reads no metrics."""
     settings.FACTCHECK_METRICS_TOKEN = "scrape-" + "x" * 40
-    staff = make_user("operator", staff=True)
+    operator = make_user("operator", INTEGRATIONS)
     assert client_for(None).get("/metrics").status_code == 401
     assert client_for(consumer).get("/metrics").status_code == 403
-    assert client_for(staff).get("/metrics").status_code == 200
+    assert client_for(make_user("staff-only", staff=True)).get("/metrics").status_code == 403
+    assert client_for(reviewer).get("/metrics").status_code == 403
+    assert client_for(operator).get("/metrics").status_code == 200
     anonymous = client_for(None)
     assert anonymous.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
     ok = anonymous.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {settings.FACTCHECK_METRICS_TOKEN}")
@@ -207,7 +211,7 @@ def test_metrics_expose_queue_depth_article_counts_and_stage_timings(metrics_que
     redis_client().hincrbyfloat(TASK_SECONDS, "tests.metrics_probe_task", 0.5)
     redis_client().hincrby(TASK_RUNS, "tests.metrics_probe_task|SUCCESS", 2)
     try:
-        text = client_for(make_user("operator", staff=True)).get("/metrics").content.decode()
+        text = client_for(make_user("operator", INTEGRATIONS)).get("/metrics").content.decode()
     finally:
         redis_client().hdel(TASK_SECONDS, "tests.metrics_probe_task")
         redis_client().hdel(TASK_RUNS, "tests.metrics_probe_task|SUCCESS")

@@ -89,3 +89,8 @@ def test_the_compose_file_is_accepted(tmp_path):
     ).stdout.split()
     assert {"postgres", "redis", "web", "beat"} <= set(services)
     assert any(name.startswith("worker") for name in services)
+    # claim vectors (claims/vectors.py) need pgvector in the database image
+    resolved = subprocess.run(
+        [*command, "config"], cwd=tmp_path, env=env, capture_output=True, text=True
+    ).stdout
+    assert re.search(r"image: pgvector/pgvector:pg1[6-9]", resolved), resolved

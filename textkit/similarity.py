@@ -126,12 +126,24 @@ def similarity(new: ClaimKey, earlier: ClaimKey) -> tuple[float, str]:
     return round(jaccard(new.shingles, earlier.shingles), 4), ""
 
 
+def cross_lingual_veto(new: ClaimKey, earlier: ClaimKey) -> str:
+    """Why two claims whose vectors are close (in any two languages) still say different things, or "".
+
+    Figures and negation survive translation; the shingles do not, so they are not compared."""
+    if new.figures != earlier.figures and (new.figures or earlier.figures):
+        return "different figures"
+    if new.negated != earlier.negated:
+        return "one negates the other"
+    return ""
+
+
 __all__ = [
     "BANDS",
     "COVERAGE",
     "MATCH_THRESHOLD",
     "ClaimKey",
     "band_keys",
+    "cross_lingual_veto",
     "fingerprint",
     "jaccard",
     "normalise",

@@ -39,7 +39,10 @@ class ClaimBackfillCommand(BaseCommand):
                 if not batch:
                     break
                 changed = self.recompute(batch)
-                Claim.objects.bulk_update(changed, list(self.fields))
+                if (
+                    changed and self.fields
+                ):  # a command writing columns Django has no field for does it itself
+                    Claim.objects.bulk_update(changed, list(self.fields))
             last = batch[-1].pk
             checked += len(batch)
             updated += len(changed)

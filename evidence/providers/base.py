@@ -10,9 +10,11 @@ a `ProviderReport`, so a failing provider is recorded, never a stack trace.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:  # the fetcher imports nothing from here; the type is only needed for annotations
     from outbound.fetcher import FetchPolicy
@@ -27,10 +29,9 @@ class ProviderConfig:
     """Everything a provider and the orchestrator need, built by the Django glue from settings."""
 
     policy: FetchPolicy
-    wikipedia_api: str = "https://{lang}.wikipedia.org/w/api.php"
-    searxng_url: str = ""
-    factchecktools_key: str = ""
-    factchecktools_url: str = "https://factchecktools.googleapis.com/v1alpha1/claims:search"
+    # Each provider's own settings, by provider name then option (see EvidenceProvider.settings); an option
+    # missing here takes the provider class's default.
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
     max_results: int = 5
     # Search engines with an API (Wikipedia): hits asked per query, and pages read per wiki. Reading more
     # pages than we keep lets passage ranking, not the engine's whole-page score, pick the evidence.
@@ -104,6 +105,88 @@ class Provider(Protocol):
     name: str
 
     async def search(self, claim_text: str, *, language: str, queries: list[str]) -> list[Candidate]: ...
+
+
+@dataclass(frozen=True)
+class OutboundNeeds:
+    """The hosts and ports a provider's own API requests go to (its candidate pages use the plain policy)."""
+
+    hosts: frozenset[str] = frozenset()
+    ports: frozenset[int] = frozenset()
+
+
+_REGISTRY: dict[str, type[EvidenceProvider]] = {}
+
+
+class EvidenceProvider:
+    """A provider declared in one class: subclassing with a `name` registers it (see `registered()`).
+
+    - `name`: what FACTCHECK_PROVIDERS lists and what `Candidate.provider` says;
+    - `weight`: a source's relevance is multiplied by it in ranking;
+    - `settings`: its options with their defaults; option `url` is read from the Django setting (and the
+      environment variable) FACTCHECK_<NAME>_URL, see `setting_name()`;
+    - `required`: options that must be non-empty, else the registry skips the provider with a log line;
+    - `outbound()`: the hosts and ports its API calls reach; by default those of its URL-valued options.
+      `self.policy` is the fetch policy widened to exactly those (FetchPolicy.allowing), so an intranet
+      SearxNG on port 8888 needs no global FACTCHECK_FETCH_ALLOW_PORTS;
+    - `publishes_ratings`: its candidates are published fact-checks, ranked first when they match the claim;
+    - `built_by_caller`: the Django side builds the instance (it reads the database) and passes it in.
+    """
+
+    name: ClassVar[str] = ""
+    weight: ClassVar[float] = 0.8
+    settings: ClassVar[Mapping[str, Any]] = {}
+    required: ClassVar[tuple[str, ...]] = ()
+    publishes_ratings: ClassVar[bool] = False
+    built_by_caller: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.name:
+            _REGISTRY[cls.name] = cls
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self.config = config
+        self.options: dict[str, Any] = self.configured_options(config)
+        self.policy: FetchPolicy = config.policy.allowing(self.outbound())
+
+    @classmethod
+    def setting_name(cls, option: str) -> str:
+        return f"FACTCHECK_{cls.name.upper()}_{option.upper()}"
+
+    @classmethod
+    def configured_options(cls, config: ProviderConfig) -> dict[str, Any]:
+        return {**cls.settings, **config.options.get(cls.name, {})}
+
+    @classmethod
+    def missing(cls, config: ProviderConfig) -> list[str]:
+        """The settings of `required` options that are empty in `config`."""
+        options = cls.configured_options(config)
+        return [cls.setting_name(option) for option in cls.required if not options.get(option)]
+
+    def outbound(self) -> OutboundNeeds:
+        hosts: set[str] = set()
+        ports: set[int] = set()
+        for value in self.options.values():
+            if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+                continue
+            parts = urlsplit(value)
+            try:
+                port = parts.port or (443 if parts.scheme == "https" else 80)
+            except ValueError:
+                continue
+            if parts.hostname:
+                hosts.add(parts.hostname)
+                ports.add(port)
+        return OutboundNeeds(hosts=frozenset(hosts), ports=frozenset(ports))
+
+    async def search(self, claim_text: str, *, language: str, queries: list[str]) -> list[Candidate]:
+        raise NotImplementedError
+
+
+def registered() -> dict[str, type[EvidenceProvider]]:
+    """Every provider class defined so far, by name (evidence.providers.registry imports the built-in ones)."""
+    return dict(_REGISTRY)
 
 
 def provider_failure(exc: Exception, *, service: str) -> Exception:

@@ -12,7 +12,7 @@ from typing import Any
 
 from evidence.providers.base import (
     Candidate,
-    ProviderConfig,
+    EvidenceProvider,
     ProviderError,
     ProviderUnavailable,
     provider_failure,
@@ -63,14 +63,16 @@ def _google_error(status: int, data: Any) -> Exception:
     return ProviderError("bad_response", text)
 
 
-class FactCheckToolsProvider:
+class FactCheckToolsProvider(EvidenceProvider):
     name = "factchecktools"
-
-    def __init__(self, config: ProviderConfig) -> None:
-        self.config = config
+    weight = 1.0
+    # FACTCHECK_FACTCHECKTOOLS_KEY, FACTCHECK_FACTCHECKTOOLS_URL
+    settings = {"key": "", "url": "https://factchecktools.googleapis.com/v1alpha1/claims:search"}
+    required = ("key",)
+    publishes_ratings = True
 
     async def search(self, claim_text: str, *, language: str, queries: list[str]) -> list[Candidate]:
-        if not self.config.factchecktools_key:
+        if not self.options["key"]:
             raise ProviderError("misconfigured", "FACTCHECK_FACTCHECKTOOLS_KEY is not set")
         candidates: list[Candidate] = []
         seen: set[str] = set()
@@ -120,14 +122,14 @@ class FactCheckToolsProvider:
         params = {
             "query": query,
             "pageSize": str(self.config.max_results),
-            "key": self.config.factchecktools_key,
+            "key": self.options["key"],
         }
         if language:
             params["languageCode"] = language
         try:
             response = await afetch(
-                self.config.factchecktools_url,
-                policy=self.config.policy,
+                str(self.options["url"]),
+                policy=self.policy,
                 params=params,
                 accept="application/json",
                 raise_for_status=False,

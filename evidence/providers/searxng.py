@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from evidence.providers.base import (
     Candidate,
-    ProviderConfig,
+    EvidenceProvider,
     ProviderError,
     ProviderUnavailable,
     json_object,
@@ -34,14 +34,14 @@ def _published(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-class SearxNGProvider:
+class SearxNGProvider(EvidenceProvider):
     name = "searxng"
-
-    def __init__(self, config: ProviderConfig) -> None:
-        self.config = config
+    weight = 0.85
+    settings = {"url": ""}  # FACTCHECK_SEARXNG_URL
+    required = ("url",)
 
     async def search(self, claim_text: str, *, language: str, queries: list[str]) -> list[Candidate]:
-        base = self.config.searxng_url.rstrip("/")
+        base = str(self.options["url"]).rstrip("/")
         if not base:
             raise ProviderError("misconfigured", "FACTCHECK_SEARXNG_URL is not set")
         candidates: list[Candidate] = []
@@ -77,7 +77,7 @@ class SearxNGProvider:
         try:
             response = await afetch(
                 f"{base}/search",
-                policy=self.config.policy,
+                policy=self.policy,
                 params=params,
                 accept="application/json",
                 raise_for_status=False,

@@ -22,7 +22,7 @@ from typing import Any
 
 from evidence.providers.base import (
     Candidate,
-    ProviderConfig,
+    EvidenceProvider,
     ProviderError,
     ProviderUnavailable,
     json_object,
@@ -41,11 +41,11 @@ _TAGS = re.compile(r"<[^>]+>")
 _TRANSIENT_ERRORS = {"maxlag", "readonly", "internal_api_error_DBQueryError", "timeout"}
 
 
-class WikipediaProvider:
+class WikipediaProvider(EvidenceProvider):
     name = "wikipedia"
-
-    def __init__(self, config: ProviderConfig) -> None:
-        self.config = config
+    weight = 0.9
+    settings = {"api": "https://{lang}.wikipedia.org/w/api.php"}  # FACTCHECK_WIKIPEDIA_API
+    required = ("api",)
 
     async def search(self, claim_text: str, *, language: str, queries: list[str]) -> list[Candidate]:
         languages = [normalize_language(language)]
@@ -68,7 +68,7 @@ class WikipediaProvider:
     async def _search_wiki(
         self, lang: str, claim_text: str, queries: list[str], limit: int
     ) -> list[Candidate]:
-        api = self.config.wikipedia_api.replace("{lang}", lang)
+        api = str(self.options["api"]).replace("{lang}", lang)
         # The claim's AND queries (most specific first) plus one OR query over all its content words (see
         # the module docstring), all concurrently; their hit lists are fused by reciprocal rank, so a page
         # found by several queries comes first.
@@ -165,7 +165,7 @@ class WikipediaProvider:
             async with gate or contextlib.nullcontext():
                 response = await afetch(
                     api,
-                    policy=self.config.policy,
+                    policy=self.policy,
                     params=params,
                     accept="application/json",
                     raise_for_status=False,

@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 
 from api.authentication import forget_tokens
 from claims.models import Article
+from factcheck import proxies
 from publishing.models import WebhookSubscription
 from reviewers.models import Verdict
 from tests.conftest import client_for
@@ -199,21 +200,30 @@ def test_a5_token_guessing_is_throttled_per_address(consumer, settings):
     assert spoofed.get("/api/v1/verdicts/").status_code == 429
 
 
-def test_a5_a_locked_address_gets_429_even_with_a_remembered_token(consumer, settings):
-    """A valid token the process remembers skips the database, not the address's failure budget."""
+def test_a5_a_strangers_wrong_tokens_do_not_lock_out_valid_tokens_from_the_same_address(consumer, settings):
+    """Issue 16.4: behind one address (a NAT, the TLS proxy), a stranger's wrong tokens lock the address
+    for tokens it has not seen valid lately — guessing stops — but not for the valid clients behind it,
+    whether their token is remembered by this process or only by Redis (another process's cache)."""
     throttle_rates(settings, auth_failure="3/min", user="100/min")
     right = Token.objects.get_or_create(user=consumer)[0].key
     client = APIClient(REMOTE_ADDR="192.0.2.9")
     client.credentials(HTTP_AUTHORIZATION=f"Token {right}")
-    assert client.get("/api/v1/verdicts/").status_code == 200  # now remembered
+    assert client.get("/api/v1/verdicts/").status_code == 200  # now known to be valid
+    stranger = APIClient(REMOTE_ADDR="192.0.2.9")
     for n in range(3):
-        client.credentials(HTTP_AUTHORIZATION=f"Token {n:040d}")
-        assert client.get("/api/v1/verdicts/").status_code == 401
-    client.credentials(HTTP_AUTHORIZATION="Token")  # a malformed header counts as a failure too
-    assert client.get("/api/v1/verdicts/").status_code == 429
-    client.credentials(HTTP_AUTHORIZATION=f"Token {right}")
-    locked = client.get("/api/v1/verdicts/")
+        stranger.credentials(HTTP_AUTHORIZATION=f"Token {n:040d}")
+        assert stranger.get("/api/v1/verdicts/").status_code == 401
+    stranger.credentials(HTTP_AUTHORIZATION="Token")  # a malformed header counts as a failure too
+    assert stranger.get("/api/v1/verdicts/").status_code == 429
+    stranger.credentials(HTTP_AUTHORIZATION="Token " + "7" * 40)
+    locked = stranger.get("/api/v1/verdicts/")
     assert locked.status_code == 429 and 0 < int(locked["Retry-After"]) <= 60
+    assert client.get("/api/v1/verdicts/").status_code == 200  # remembered in the process
+    forget_tokens()
+    assert client.get("/api/v1/verdicts/").status_code == 200  # known in Redis: looked up, let in
+    unseen = Token.objects.create(user=User.objects.create_user("never-used")).key
+    stranger.credentials(HTTP_AUTHORIZATION=f"Token {unseen}")
+    assert stranger.get("/api/v1/verdicts/").status_code == 429  # a token never seen valid: not looked up
 
 
 def test_a5_requests_with_a_remembered_token_count_against_the_account_once(consumer, settings):
@@ -243,3 +253,27 @@ def test_a6_check_deploy_is_clean_in_production_and_refuses_to_start_without_a_s
     assert "WARNINGS" not in result.stderr
     refused = deploy_check(**production)
     assert refused.returncode != 0 and "SECRET_KEY" in refused.stderr
+
+
+@pytest.mark.slow
+def test_a6_check_deploy_warns_when_a_proxy_header_arrives_with_no_proxy_count(consumer_client):
+    """Issue 16.4: the middleware notes an X-Forwarded-For seen while FACTCHECK_NUM_PROXIES is 0, and
+    `manage.py check --deploy` (another process) warns factcheck.W001; with the count set it does not."""
+    production = {
+        "FACTCHECK_ENV": "production",
+        "ALLOWED_HOSTS": "factcheck.example.org",
+        "SECRET_KEY": "k" * 20 + "-Zq8#xV!p2Lr5@wN9$tB3^mC6&yH1*eJ4",
+    }
+    proxies.forget()
+    try:
+        assert consumer_client.get("/api/v1/verdicts/").status_code == 200
+        assert "factcheck.W001" not in deploy_check(**production).stderr  # no proxy header yet
+        proxied = consumer_client.get("/api/v1/verdicts/", HTTP_X_FORWARDED_FOR="203.0.113.9")
+        assert proxied.status_code == 200
+        warned = deploy_check(**production)
+        assert warned.returncode != 0 and "factcheck.W001" in warned.stderr, warned.stderr
+        assert "FACTCHECK_NUM_PROXIES" in warned.stderr
+        fixed = deploy_check(**production, FACTCHECK_NUM_PROXIES="1")
+        assert fixed.returncode == 0, fixed.stderr
+    finally:
+        proxies.forget()

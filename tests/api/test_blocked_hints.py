@@ -24,9 +24,8 @@ def submit(client, url):
     return client.post("/api/v1/articles/", {"url": url}, format="json")
 
 
-def test_staff_are_told_which_setting_allows_a_private_address_and_the_setting_works(
-    reviewer_client, settings
-):
+def test_leads_are_told_which_setting_allows_a_private_address_and_the_setting_works(lead, settings):
+    reviewer_client = client_for(lead)
     settings.DEBUG = False
     body = submit(reviewer_client, "http://10.20.30.40/story").json()
     assert body["code"] == "blocked_address"
@@ -37,13 +36,22 @@ def test_staff_are_told_which_setting_allows_a_private_address_and_the_setting_w
     assert submit(reviewer_client, "http://10.20.30.40/story").status_code == 202
 
 
-def test_staff_are_told_which_setting_allows_a_port_and_the_setting_works(reviewer_client, settings):
+def test_leads_are_told_which_setting_allows_a_port_and_the_setting_works(lead, settings):
+    reviewer_client = client_for(lead)
     settings.DEBUG = False
     body = submit(reviewer_client, "https://example.org:8443/story").json()
     assert body["code"] == "blocked_port"
     assert body["hint"] == "Port 8443 can be allowed with FACTCHECK_FETCH_ALLOW_PORTS=8443."
     settings.FACTCHECK_FETCH_ALLOW_PORTS = [8443]
     assert submit(reviewer_client, "https://example.org:8443/story").status_code == 202
+
+
+def test_staff_status_alone_gets_no_hint(reviewer_client, settings):
+    """Issue 16: staff status grants nothing in the API; a (staff) reviewer is told no setting names."""
+    settings.DEBUG = False
+    body = submit(reviewer_client, "http://10.20.30.40/story").json()
+    assert body["code"] == "blocked_address"
+    assert "hint" not in body
 
 
 @pytest.mark.parametrize("url", ["http://10.20.30.40/story", "http://[fd00::1]/", "http://example.org:6379/"])

@@ -6,6 +6,7 @@ import pytest
 from rest_framework.serializers import ModelSerializer
 
 from api.serializers import VerdictSerializer
+from publishing.models import EventType, WebhookSubscription
 from reviewers.models import Verdict
 from reviewers.roles import REVIEWERS
 from reviewers.services import record_verdict
@@ -64,21 +65,26 @@ def test_a_version_beyond_32_bits_is_stale_not_a_server_error(reviewer_client):
 
 
 def test_recording_a_verdict_costs_only_the_services_statements(reviewer):
-    """Besides authentication: the roles, read once although both the permission class (non-staff) and
-    the service check them, and record_verdict's four statements — no claim read before its UPDATE — and
-    a response built from the objects in hand."""
-    plain = make_user("plain-reviewer", REVIEWERS)  # not staff: the permission class reads the roles
+    """At most five statements per verdict POST (issue 15.4): the token lookup reads the user and their
+    roles in one query (so neither the permission class nor the service reads them again), then
+    record_verdict's UPDATE, the claim with holder and history after the lock (summarised by the first
+    table it reads), the INSERT, and the outbox (the subscriptions, then one INSERT of every message) —
+    no claim read before its UPDATE, and a response built from the objects in hand."""
+    plain = make_user("plain-reviewer", REVIEWERS)
     client, claim = client_for(plain), make_claim()
+    WebhookSubscription.objects.create(
+        url="https://hooks.example.org/1", events=[EventType.VERDICT_CREATED], secret="whsec_1"
+    )
     body = {"label": "disputed", "rationale": "The minutes say 10 million."}
     with capture_statements() as statements:
         first = client.post(f"/api/v1/claims/{claim.pk}/verdict/", body, format="json")
     assert first.status_code == 201, first.content
-    authentication = {"SELECT authtoken_token", "SELECT auth_user"}
-    assert [s for s in summary(statements) if s not in authentication] == [
-        "SELECT auth_group",
+    assert summary(statements) == [
+        "SELECT auth_group",  # the token with its user and their roles (summarised by the first FROM)
         "UPDATE claims_claim",
-        "SELECT claims_claim",
+        "SELECT reviewers_assignment",
         "INSERT reviewers_verdict",
+        "SELECT publishing_webhooksubscription",
         "INSERT publishing_webhookmessage",
     ], statements
     verdict = Verdict.objects.get(claim=claim)
@@ -162,8 +168,8 @@ def test_without_if_match_or_version_a_verdict_supersedes_whatever_is_current(re
 
 
 def test_a_revoked_role_counts_from_the_next_request(reviewer):
-    """Roles are cached on the user object of one request, never longer: once the group is gone, the
-    permission class (non-staff) and record_verdict (staff) both refuse the next POST."""
+    """Roles are cached on the user object of one request, never longer (not with the token the process
+    remembers either): once the group is gone, record_verdict refuses the next POST, staff or not."""
     plain = make_user("plain-reviewer", REVIEWERS)
     body = {"label": "verified", "rationale": "Council minutes."}
     for user in (plain, reviewer):

@@ -1,4 +1,4 @@
-"""Managing webhook subscriptions over the API (staff only), and a delivery seen through the API."""
+"""Managing webhook subscriptions over the API (the integrations role only), and a delivery seen through the API."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from publishing import services
 from publishing.models import WebhookMessage, WebhookSubscription
+from reviewers.roles import INTEGRATIONS
 from reviewers.services import record_verdict
 from tests.conftest import client_for, make_user
 from tests.factories import make_claim
@@ -19,7 +20,39 @@ HOOKS = "/api/v1/webhooks/"
 
 @pytest.fixture
 def staff_client(db):
-    return client_for(make_user("ops", staff=True))
+    """An account with the integrations role (not staff: staff status grants nothing in the API)."""
+    return client_for(make_user("ops", INTEGRATIONS))
+
+
+def test_only_the_integrations_role_manages_webhooks(reviewer, lead, consumer):
+    """Issue 16: a (staff) reviewer, a (staff) lead, a consumer and a staff user without a role can neither
+    list, create, change, rotate nor delete subscriptions; the integrations role can."""
+    subscription = services.create_subscription(url="https://hooks.example.org/p", events=["verdict.created"])
+    body = {"url": "https://attacker.example.net/", "events": ["verdict.created"]}
+    for user in (reviewer, lead, consumer, make_user("staff-only", staff=True)):
+        client = client_for(user)
+        assert client.get(HOOKS).status_code == 403
+        assert client.post(HOOKS, body, format="json").status_code == 403
+        assert client.patch(f"{HOOKS}{subscription.pk}/", body, format="json").status_code == 403
+        assert client.post(f"{HOOKS}{subscription.pk}/rotate-secret/").status_code == 403
+        assert client.get(f"{HOOKS}{subscription.pk}/deliveries/").status_code == 403
+        assert client.delete(f"{HOOKS}{subscription.pk}/").status_code == 403
+    subscription.refresh_from_db()
+    assert subscription.url == "https://hooks.example.org/p"
+    assert WebhookSubscription.objects.count() == 1
+    assert client_for(make_user("ops", INTEGRATIONS)).get(HOOKS).status_code == 200
+
+
+def test_an_account_may_create_only_so_many_subscriptions(staff_client, settings):
+    settings.FACTCHECK_WEBHOOKS_PER_ACCOUNT = 2
+    body = {"url": "https://hooks.example.org/fc", "events": ["verdict.created"]}
+    assert [staff_client.post(HOOKS, body, format="json").status_code for _ in range(2)] == [201, 201]
+    refused = staff_client.post(HOOKS, body, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "too_many_subscriptions"
+    other = client_for(make_user("other-ops", INTEGRATIONS))
+    assert other.post(HOOKS, body, format="json").status_code == 201  # the limit is per account
+    assert WebhookSubscription.objects.count() == 3
 
 
 def test_staff_register_a_webhook_and_see_the_secret_once(staff_client):

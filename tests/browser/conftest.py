@@ -41,7 +41,14 @@ def chromium_path() -> str:
 
 
 @pytest.fixture
-def open_browser(tmp_path: Path, monkeypatch) -> Iterator[Callable[..., Page]]:
+def csp_violations() -> list[str]:
+    """What the browser reported as refused by the Content-Security-Policy. Every page runs under the app's
+    policy and none may trip it: open_browser fails the test on any left here at its end."""
+    return []
+
+
+@pytest.fixture
+def open_browser(tmp_path: Path, monkeypatch, csp_violations) -> Iterator[Callable[..., Page]]:
     """Open a page in a fresh Chromium profile with the given viewport: `open_browser(width, height)`."""
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still
     # synchronous and safe, so tell Django not to refuse them.
@@ -63,13 +70,21 @@ def open_browser(tmp_path: Path, monkeypatch) -> Iterator[Callable[..., Page]]:
             )
             context.set_default_timeout(15_000)
             contexts.append(context)
-            return context.pages[0] if context.pages else context.new_page()
+            page = context.pages[0] if context.pages else context.new_page()
+            page.on("console", lambda message: record_violation(message.text, csp_violations))
+            return page
 
         try:
             yield open_page
         finally:
             for context in contexts:
                 context.close()
+    assert csp_violations == [], "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
+
+
+def record_violation(text: str, violations: list[str]) -> None:
+    if "Content Security Policy" in text:
+        violations.append(text)
 
 
 @pytest.fixture

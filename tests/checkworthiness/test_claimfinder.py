@@ -169,3 +169,33 @@ def test_no_claim_on_the_shared_news_pages_contains_their_known_boilerplate():
             leaked += [(entry["file"], snippet) for claim in claims if snippet in claim.text]
     assert checked > 80
     assert leaked == []
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "claim"),
+    [
+        (
+            "Der Chipmarkt wächst.\nHuawei baut eigene Chips Der Konzern hat am Montag drei Milliarden Euro "
+            "in ein Werk in Shenzhen investiert.\n",
+            "de",
+            "Der Konzern hat am Montag drei Milliarden Euro in ein Werk in Shenzhen investiert.",
+        ),
+        (
+            "Inflation is back.\nConsumer Prices Keep Rising Across Europe The consumer price index rose by 3.2 percent in May, "
+            "the statistics office said.\n",
+            "en",
+            "The consumer price index rose by 3.2 percent in May, the statistics office said.",
+        ),
+        (
+            "Le marché recule.\nUn marché en berne Les ventes de voitures neuves ont reculé de 12 % en mai, "
+            "selon la fédération.\n",
+            "fr",
+            "Les ventes de voitures neuves ont reculé de 12 % en mai, selon la fédération.",
+        ),
+    ],
+)
+def test_a_glued_subheading_is_not_part_of_the_claim_after_it(text, language, claim):
+    scored = {s.sentence.text: s for s in score_sentences(text, language=language)}
+    assert claim in scored  # the claim starts after the subheading, not with it
+    heading = text.split("\n")[1][: text.split("\n")[1].index(claim)].strip()
+    assert scored[heading].excluded == "heading"

@@ -197,7 +197,7 @@ def test_runs_inside_an_existing_event_loop(services):
 
 def test_registry_keeps_order_and_skips_what_is_not_configured(services, caplog):
     _, _, _, config = services
-    config.searxng_url = ""
+    config.options["searxng"]["url"] = ""
     names = [
         p.name
         for p in build_providers(["searxng", "wikipedia", "archive", "bogus", "factchecktools"], config)

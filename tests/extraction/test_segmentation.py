@@ -1,10 +1,14 @@
+import json
 from functools import cache
+from pathlib import Path
 
 import pytest
 
 from extraction.main_text import extract_article
-from extraction.segmentation import split_sentences
+from extraction.segmentation import glued_heading_length, split_sentences
 from tests.support.evaldata import PAGES_DIR as PAGES
+
+LABELLED = Path(__file__).resolve().parents[2] / "eval" / "claims-dev"
 
 
 @cache
@@ -161,3 +165,81 @@ def test_an_opening_quote_left_at_the_end_moves_to_the_quoted_sentence():
     texts = [s.text for s in split_sentences(extracted.text, language="de")]
     assert '"Sie ist nicht zu ersetzen", so Renkema geknickt.' in texts
     assert not [t for t in texts if t.endswith(' "')]
+
+
+# --- a subheading glued to the next sentence (main-text extraction lost the break after an <h2>) ---------
+@pytest.mark.parametrize(
+    ("text", "language", "heading", "sentence"),
+    [
+        (
+            "Huawei baut eigene Chips Der Konzern hat am Montag drei Milliarden Euro in ein Werk investiert.",
+            "de",
+            "Huawei baut eigene Chips",
+            "Der Konzern hat am Montag drei Milliarden Euro in ein Werk investiert.",
+        ),
+        (
+            "Die Zahl der Asylanträge sank im Mai. Weniger Anträge im Sommer Im Juni wurden 12.000 Anträge gestellt.",
+            "de",
+            "Weniger Anträge im Sommer",
+            "Im Juni wurden 12.000 Anträge gestellt.",
+        ),
+        (
+            "Prices Keep Rising The consumer price index rose by 3.2 percent in May, the office said.",
+            "en",
+            "Prices Keep Rising",
+            "The consumer price index rose by 3.2 percent in May, the office said.",
+        ),
+        (
+            "A new plant in Ohio It will employ 1,200 people from 2027, the company said.",
+            "en",
+            "A new plant in Ohio",
+            "It will employ 1,200 people from 2027, the company said.",
+        ),
+        (
+            "Un marché en berne Les ventes de voitures neuves ont reculé de 12 % en mai.",
+            "fr",
+            "Un marché en berne",
+            "Les ventes de voitures neuves ont reculé de 12 % en mai.",
+        ),
+        (
+            "La réforme des retraites Selon le gouvernement, 1,2 million de personnes sont concernées.",
+            "fr",
+            "La réforme des retraites",
+            "Selon le gouvernement, 1,2 million de personnes sont concernées.",
+        ),
+    ],
+)
+def test_a_glued_subheading_is_split_off_into_a_paragraph_of_its_own(text, language, heading, sentence):
+    sentences = split_sentences(text, language=language)
+    texts = [s.text for s in sentences]
+    assert heading in texts and sentence in texts
+    split_off = sentences[texts.index(heading)]
+    assert split_off.paragraph_size == 1  # a line of its own, so the claim finder reads it as a heading
+    assert sentences[texts.index(sentence)].paragraph != split_off.paragraph
+    assert all(text[s.start : s.end] == s.text for s in sentences)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Abgeordnete der Partei Die Linke fordern 500 Millionen Euro mehr für Schulen.", "de"),
+        ("Wie können Sie das erklären, Herr Minister?", "de"),
+        ("Hamburg (dpa/lno) – Trotz eines Gesprächs mit dem Senat bleibt der Streik bestehen.", "de"),
+        ("According to The Guardian the minister resigned on Monday after 14 months.", "en"),
+        ("Under Section A of the law, fines reach 20,000 dollars.", "en"),
+        ("WEST PALM BEACH — The family of a junior tennis player sued the club on Friday.", "en"),
+        ("Selon Le Monde, le ministre a démissionné lundi après 14 mois.", "fr"),
+        ("Les éditions Allia publient Le Monde diplomatique depuis 2010.", "fr"),
+    ],
+)
+def test_names_datelines_and_the_polite_form_are_not_taken_for_glued_subheadings(text, language):
+    assert [s.text for s in split_sentences(text, language=language)] == [text]
+
+
+def test_labelled_news_sentences_are_almost_never_split_as_glued_subheadings():
+    rows = [
+        json.loads(line) for path in sorted(LABELLED.glob("*.jsonl")) for line in path.open(encoding="utf-8")
+    ]
+    split = [r["text"] for r in rows if glued_heading_length(r["text"], r["language"])]
+    assert len(rows) > 2000
+    assert len(split) <= 0.002 * len(rows), split

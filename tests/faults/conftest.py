@@ -226,10 +226,18 @@ def private_redis() -> Iterator[RedisServer]:
 # --- the article site -------------------------------------------------------------------------------
 class ArticleSite(LoopbackServer):
     """Serves the same small English article at every `/fast/<n>` and `/slow/<n>` path (distinct URLs
-    make distinct articles); `/slow/` answers after SLOW_SECONDS."""
+    make distinct articles); `/slow/` answers after SLOW_SECONDS, `/hold/<seconds>/<n>` after that many
+    seconds (a fetch held in flight for as long as a test needs)."""
 
     def request_delay(self, request: Request) -> float:
+        if request.path.startswith("/hold/"):
+            return float(request.path.split("/")[2])
         return SLOW_SECONDS if request.path.startswith("/slow/") else 0.0
+
+    def fetch_times(self, path: str) -> list[float]:
+        """time.monotonic() of each request for `path` as it arrived (before any delay)."""
+        with self._lock:
+            return [r.received for r in self.requests if r.path == path]
 
     def route(self, request: Request) -> Response:
         return html_response(ARTICLE_HTML)

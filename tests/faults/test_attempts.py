@@ -100,7 +100,7 @@ def test_the_sweeper_republishes_without_counting_and_fails_only_what_is_at_the_
 
     counts = services.sweep_stale_articles()
 
-    assert counts == {"republished": 2, "failed": 1, "finished": 0}
+    assert counts == {"republished": 2, "failed": 1, "finished": 0, "lease_expired": 0}
     lost.refresh_from_db()
     assert (lost.status, lost.attempts) == (ArticleStatus.QUEUED, 0)
     assert lost.status_changed_at > timezone.now() - timedelta(minutes=1)  # next sweep waits again
@@ -110,7 +110,12 @@ def test_the_sweeper_republishes_without_counting_and_fails_only_what_is_at_the_
     client = private_redis.client()
     assert client.llen("ingest") == 1 and client.llen("sources") == 1
     # Sweeping again at once re-publishes nothing: every row was touched.
-    assert services.sweep_stale_articles() == {"republished": 0, "failed": 0, "finished": 0}
+    assert services.sweep_stale_articles() == {
+        "republished": 0,
+        "failed": 0,
+        "finished": 0,
+        "lease_expired": 0,
+    }
 
 
 @pytest.mark.slow

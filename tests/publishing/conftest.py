@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from publishing import services
-from publishing.models import EventType, WebhookSubscription
+from publishing.models import SUBSCRIBABLE, WebhookSubscription
 from tests.support.loopback import LoopbackServer, Request, Response
 
 
@@ -41,7 +41,7 @@ def receiver(allow_loopback_servers) -> Iterator[Receiver]:
     server.stop()
 
 
-def subscribe(url: str, events=tuple(EventType.values)) -> WebhookSubscription:
+def subscribe(url: str, events=tuple(value for value, _label in SUBSCRIBABLE)) -> WebhookSubscription:
     return services.create_subscription(url=url, events=list(events))
 
 

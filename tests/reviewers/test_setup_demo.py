@@ -24,7 +24,7 @@ def passwords(output: str) -> dict[str, str]:
 
 def test_passwords_are_printed_once_and_a_later_run_says_how_to_get_new_ones():
     first = passwords(setup_demo())
-    assert set(first) == {"admin", "reviewer", "consumer"}
+    assert set(first) == {"admin", "reviewer", "consumer", "integrations"}
     assert all(authenticate(username=name, password=pw) for name, pw in first.items())
 
     again = setup_demo("--reset-hint", "make reset-passwords")
@@ -46,3 +46,12 @@ def test_reset_passwords_gives_the_existing_accounts_new_ones_and_keeps_their_to
     assert not authenticate(username="admin", password=first["admin"])
     assert re.findall(r"API token (\w+)", reset_output) == tokens
     assert "New ones:" not in reset_output
+
+
+def test_setup_demo_creates_an_integrations_account_with_only_that_role():
+    setup_demo()
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username="integrations")
+    assert set(user.groups.values_list("name", flat=True)) == {"integrations"}
+    assert not user.is_superuser

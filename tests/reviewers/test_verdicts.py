@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 
 import pytest
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, InternalError, connection, transaction
+from django.db import IntegrityError, InternalError, ProgrammingError, connection, transaction
 from django.db.models.deletion import ProtectedError
 
 from claims.models import Claim
@@ -222,7 +223,7 @@ def test_an_assignment_committed_while_a_verdict_waits_for_the_claim_is_seen(rev
             with transaction.atomic():
                 assign_claim(claim=claim, reviewer=reviewer, by=reviewer)
                 assigned.set()
-                outcome["waited"] = backend_waiting_for_a_lock("UPDATE claims_claim")
+                outcome["waited"] = backend_waiting_for_a_lock('UPDATE "claims_claim"')
         finally:
             connection.close()
 
@@ -257,9 +258,10 @@ def statements_of_a_verdict(claim, reviewer) -> tuple[list[str], Verdict]:
 
 
 def test_recording_a_verdict_costs_four_statements_however_long_the_history(reviewer, second_reviewer):
-    """The conditional UPDATE (which reads the user's roles too), the holder and the history (one
-    statement, after the lock), the INSERT and the outbox INSERT (nobody subscribed: it writes no row):
-    the same four on a claim with no verdict or with 25."""
+    """The conditional UPDATE, the claim with its holder, history and the user's roles (one statement
+    after the lock; the summary names the first table it reads, the holder's), the INSERT and the
+    outbox's subscriptions (nobody subscribed: no INSERT): the same four on a claim with no verdict or
+    with 25."""
     fresh, decided = make_claim(), make_claim()
     for i in range(25):
         decided.refresh_from_db()
@@ -272,9 +274,9 @@ def test_recording_a_verdict_costs_four_statements_however_long_the_history(revi
         statements, verdict = statements_of_a_verdict(claim, reviewer)
         assert statements == [
             "UPDATE claims_claim",
-            "SELECT claims_claim",
+            "SELECT reviewers_assignment",
             "INSERT reviewers_verdict",
-            "INSERT publishing_webhookmessage",
+            "SELECT publishing_webhooksubscription",
         ], statements
         assert verdict.claim_version == claim.version
         assert verdict.supersedes == previous
@@ -282,8 +284,8 @@ def test_recording_a_verdict_costs_four_statements_however_long_the_history(revi
 
 def test_a_held_claim_and_webhook_subscribers_add_only_their_own_writes(reviewer, second_reviewer):
     """Releasing the holder's assignment is one UPDATE; the outbox rows of both events (created and
-    superseded) for every subscriber are the same one INSERT, which finds the subscriptions itself. The
-    superseded verdict's payload needs no read."""
+    superseded) for every subscriber are one INSERT (bulk_create) after the one read of the
+    subscriptions. The superseded verdict's payload needs no read."""
     claim = make_claim()
     record_verdict(claim=claim, reviewer=second_reviewer, label="verified", rationale="First look.")
     for n in range(3):
@@ -297,9 +299,10 @@ def test_a_held_claim_and_webhook_subscribers_add_only_their_own_writes(reviewer
     statements, verdict = statements_of_a_verdict(claim, reviewer)
     assert statements == [
         "UPDATE claims_claim",
-        "SELECT claims_claim",
+        "SELECT reviewers_assignment",
         "INSERT reviewers_verdict",
         "UPDATE reviewers_assignment",
+        "SELECT publishing_webhooksubscription",
         "INSERT publishing_webhookmessage",
     ], statements
     assert not Assignment.objects.open().filter(claim=claim).exists()
@@ -312,3 +315,86 @@ def test_a_held_claim_and_webhook_subscribers_add_only_their_own_writes(reviewer
         verdict.pk,
         claim.text,
     )
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["TRUNCATE reviewers_verdict", "TRUNCATE claims_claim CASCADE", "TRUNCATE claims_article CASCADE"],
+)
+def test_the_database_refuses_to_truncate_the_verdicts(reviewer, statement):
+    """Row triggers do not fire on TRUNCATE: a statement trigger refuses it, also when it comes by CASCADE
+    (reviewers 0007). The suite's own flush is allowed by a session setting, turned off here."""
+    verdict = record_verdict(claim=make_claim(), reviewer=reviewer, label="verified", rationale="x")
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending FK checks of this test's transaction
+        with pytest.raises(IntegrityError, match="append-only: TRUNCATE"), transaction.atomic():
+            cursor.execute("SET LOCAL factcheck.allow_verdict_truncate = off")
+            cursor.execute(statement)
+    assert Verdict.objects.filter(pk=verdict.pk).exists()
+
+
+def test_an_application_role_that_does_not_own_the_table_cannot_disable_the_triggers(reviewer):
+    """The deployment of docs/deployment.md: migrations as the owner, the application as a role with
+    SELECT/INSERT on the verdict table. That role can add verdicts but neither disable the triggers nor
+    TRUNCATE (nor set the flush escape: TRUNCATE needs a privilege it does not have)."""
+    claim = make_claim()
+    verdict = record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="x")
+    role = f"factcheck_app_test_{os.getpid()}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+        cursor.execute(f"GRANT SELECT, INSERT ON reviewers_verdict TO {role}")
+        cursor.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+        cursor.execute(f"SET ROLE {role}")
+        try:
+            cursor.execute("SELECT count(*) FROM reviewers_verdict")
+            assert cursor.fetchone()[0] == 1
+            for statement in (
+                "ALTER TABLE reviewers_verdict DISABLE TRIGGER reviewers_verdict_append_only",
+                "ALTER TABLE reviewers_verdict DISABLE TRIGGER ALL",
+                "TRUNCATE reviewers_verdict",
+                "DROP TRIGGER reviewers_verdict_no_truncate ON reviewers_verdict",
+            ):
+                with pytest.raises(ProgrammingError, match="must be owner|permission denied"):
+                    with transaction.atomic():
+                        cursor.execute(statement)
+        finally:
+            cursor.execute("RESET ROLE")
+    assert Verdict.objects.filter(pk=verdict.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_verdicts_agree_in_time_order_version_order_and_supersedes_chain():
+    """Issue 16.7: decided_at is taken under the claim lock. Eight leads decide one claim at once
+    (threads, each its own PostgreSQL connection, released together by a barrier), five rounds: ordered
+    by version, the verdicts' times strictly increase, each supersedes the one before, and the claim's
+    decided_at is its newest verdict's."""
+    claim = make_claim()
+    leads = [make_user(f"lead-{n}", LEADS) for n in range(8)]
+    for _ in range(5):
+        barrier = threading.Barrier(len(leads))
+        errors: list[BaseException] = []
+
+        def decide(user, barrier=barrier, errors=errors) -> None:
+            try:
+                barrier.wait(10)
+                record_verdict(
+                    claim=claim.pk, reviewer=user, label="verified", rationale="Race.", override=True
+                )
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=decide, args=(user,)) for user in leads]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+    verdicts = list(Verdict.objects.filter(claim=claim).order_by("claim_version"))
+    assert [v.claim_version for v in verdicts] == list(range(1, 41))
+    assert all(a.decided_at < b.decided_at for a, b in zip(verdicts, verdicts[1:], strict=False))
+    assert [v.supersedes_id for v in verdicts] == [None] + [v.pk for v in verdicts[:-1]]
+    assert list(Verdict.objects.filter(claim=claim).order_by("decided_at", "id")) == verdicts
+    claim.refresh_from_db()
+    assert (claim.version, claim.decided_at) == (40, verdicts[-1].decided_at)

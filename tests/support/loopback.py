@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from evidence.providers.base import ProviderConfig
+from evidence.providers.registry import discover as registered
 from outbound.fetcher import FetchPolicy
 from tests.support.host import ALLOW_NETWORK, HOST
 
@@ -23,6 +24,7 @@ from tests.support.host import ALLOW_NETWORK, HOST
 class Request:
     def __init__(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         parts = urlsplit(handler.path)
+        self.received = time.monotonic()
         self.method = method
         self.path = parts.path
         self.query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
@@ -159,7 +161,10 @@ class LoopbackServer:
 
 
 def provider_config(*servers: LoopbackServer, **overrides: Any) -> ProviderConfig:
-    """A ProviderConfig whose fetch policy reaches exactly these stand-ins (this run's address and their ports)."""
+    """A ProviderConfig whose fetch policy reaches exactly these stand-ins (this run's address and their ports).
+
+    `<provider>_<option>=value` sets a provider's option (`searxng_url=...` is FACTCHECK_SEARXNG_URL).
+    """
     policy = FetchPolicy.build(
         allow_networks=[ALLOW_NETWORK],
         allow_ports=[s.port for s in servers],
@@ -167,4 +172,8 @@ def provider_config(*servers: LoopbackServer, **overrides: Any) -> ProviderConfi
         read_timeout=overrides.pop("read_timeout", 2.0),
         total_timeout=overrides.pop("total_timeout", 3.0),
     )
-    return ProviderConfig(policy=policy, **overrides)
+    options: dict[str, dict[str, Any]] = {}
+    for key in [k for k in overrides if "_" in k and k.split("_", 1)[0] in registered()]:
+        provider, option = key.split("_", 1)
+        options.setdefault(provider, {})[option] = overrides.pop(key)
+    return ProviderConfig(policy=policy, options=options, **overrides)

@@ -15,11 +15,11 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from rest_framework.authtoken.models import Token
 
-from reviewers.roles import CONSUMERS, REVIEWERS
+from reviewers.roles import CONSUMERS, INTEGRATIONS, REVIEWERS
 
 
 class Command(BaseCommand):
-    help = "Create demo accounts (admin, reviewer, consumer) with API tokens and print them."
+    help = "Create demo accounts (admin, reviewer, consumer, integrations) with API tokens and print them."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -55,6 +55,7 @@ class Command(BaseCommand):
             ("admin", None, True, True),
             ("reviewer", REVIEWERS, True, False),
             ("consumer", CONSUMERS, False, False),
+            ("integrations", INTEGRATIONS, True, False),
         ]:
             accounts[username] = self.ensure_account(
                 username, role, staff, superuser, password, reset=reset_passwords

@@ -1,0 +1,317 @@
+"""P10 — matching across languages with claim vectors stored (and P7's edited duplicates on the same rows).
+
+Needs a PostgreSQL with pgvector: by default an embedded PostgreSQL 18 (devtools/embedded.py) started in a
+temporary folder on a free port, or --dsn (a database of its own: never a test database).
+
+Workload (BENCHMARKS.md, P10): N stored claims with vectors in claims_claim.match_vector (HNSW index, as
+migration claims 0010 makes it) and their lexical keys:
+- 500 originals: the source sides of bench/data/translated_claims.jsonl (real claims in en/de/fr, encoded
+  with the project's encoder);
+- N-500 background claims: texts as P7 makes them (real sentences with 40–90% of their words swapped) and
+  vectors made from real sentence vectors (the normalised mean of two random real sentences' vectors plus
+  Gaussian noise, then centred like every stored vector): encoding 10⁶ texts would take CPU-days here, so
+  the background is synthetic, near the real distribution but not made of real claims.
+Queries: the 500 hand translations (the duplicate in another language is the original), 500 edited
+same-language duplicates of the originals (P7's edits), and 500 new claims (real sentences never stored,
+in en/de/fr from the pages and Climate-FEVER).
+
+Compared, query by query alternating: ours = claims.matching.find_matches with the text's centred vector
+(lexical keys + pgvector HNSW, then the thresholds and vetoes); exact = the same rule over an exact vector
+search (the HNSW index disabled: a sequential scan of all vectors), the recall reference.
+
+Run: .venv/bin/python -m bench.p10_crosslingual [--sizes 100000] [--dsn postgres://...] [--cache F.npz]
+Ends with one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+PAIRS = ROOT / "bench" / "data" / "translated_claims.jsonl"
+
+
+def encode_all(texts: list[str], cache: str | None, name: str) -> np.ndarray:
+    import encoder
+
+    if cache and Path(cache).exists():
+        saved = np.load(cache)
+        if name in saved.files and len(saved[name]) == len(texts):
+            return saved[name]
+    vectors = encoder.get_encoder().encode(texts, kind="query")
+    if cache:
+        existing = dict(np.load(cache)) if Path(cache).exists() else {}
+        np.savez(cache, **{**existing, name: vectors})
+    return vectors
+
+
+def background_vectors(rng: np.random.Generator, base: np.ndarray, count: int, noise: float) -> np.ndarray:
+    import encoder
+
+    i, j = rng.integers(0, len(base), count), rng.integers(0, len(base), count)
+    mixed = encoder.normalise(base[i] + base[j])
+    return encoder.normalise(mixed + rng.normal(0, noise, mixed.shape).astype(np.float32))
+
+
+def copy_rows(cursor, rows, columns, defaults, articles, offset) -> None:
+    buf = io.StringIO()
+    for n, (text, language, fp, keys, vector) in enumerate(rows):
+        start = offset + n
+        values = dict(defaults)
+        values.update(
+            article_id=str(articles[start % len(articles)]),
+            text=text.replace("\\", "\\\\").replace("\t", " ").replace("\n", " "),
+            language=language,
+            start=str(start),
+            end=str(start + len(text)),
+            fingerprint=fp,
+            match_keys="{" + ",".join(map(str, keys)) + "}",
+            match_vector="[" + ",".join(f"{x:.5f}" for x in vector) + "]",
+        )
+        buf.write("\t".join(values[c] for c in columns) + "\n")
+    buf.seek(0)
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    cursor.copy_expert(f"COPY claims_claim ({quoted}) FROM STDIN", buf)
+
+
+@contextlib.contextmanager
+def database(dsn: str | None):
+    if dsn:
+        yield dsn
+        return
+    from tests.support.pgvector import embedded_pgvector
+
+    with embedded_pgvector() as url:
+        yield url.rsplit("/", 1)[0] + "/bench_p10"
+
+
+def ensure_database(dsn: str) -> None:
+    import psycopg2
+
+    name = dsn.rsplit("/", 1)[1]
+    if name in {"test", "ev", "factcheck"} or name.startswith("test_"):
+        raise SystemExit(f"refusing to use {name!r}: P10 needs its own database")
+    admin = psycopg2.connect(dsn.rsplit("/", 1)[0] + "/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if not cur.fetchone():
+            cur.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def pct(values, q):
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(q * len(values)))], 3)
+
+
+def columns_and_defaults(Claim):
+    columns, defaults = [], {}
+    for field in Claim._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(field.column)
+        default = field.get_default()
+        kind = field.get_internal_type()
+        if kind == "JSONField":
+            defaults[field.column] = json.dumps(default if default is not None else {})
+        elif kind == "DateTimeField":
+            defaults[field.column] = "2026-01-01 00:00:00+00" if not field.null else "\\N"
+        elif kind == "FloatField":
+            defaults[field.column] = "0.5" if default is None else str(default)
+        elif default is None or default == "":
+            defaults[field.column] = "\\N" if field.null else ""
+        else:
+            defaults[field.column] = str(default)
+    defaults["spans"] = "[]"
+    return [*columns, "match_vector"], defaults
+
+
+def summary(answers, truth) -> dict:
+    dups = [(a, t) for a, t in zip(answers, truth, strict=True) if t is not None]
+    new = [a for a, t in zip(answers, truth, strict=True) if t is None]
+    out = {}
+    if dups:
+        out["recall_at_1"] = round(sum(a == t for a, t in dups) / len(dups), 4)
+        out["wrong_top1"] = round(sum(a is not None and a != t for a, t in dups) / len(dups), 4)
+    if new:
+        out["false_match_new"] = round(sum(a is not None for a in new) / len(new), 4)
+    return out
+
+
+def run(args) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factcheck.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench.p7_matching import background, edit, sentences, without_near_copies
+    from claims import matching, vectors
+    from claims.matching import find_matches, match_keys
+    from claims.models import Article, Claim
+    from extraction.main_text import detect_language
+    from textkit.similarity import fingerprint
+
+    call_command("migrate", verbosity=0)
+    if not vectors.available():
+        raise SystemExit("the database has no pgvector: P10 needs it (claims 0010)")
+    rows = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines()]
+    known = {r["text"].casefold() for r in rows} | {r["translation"].casefold() for r in rows}
+    # The same sentences as eval.crosslingual (same seed): its first half made the centring vector and
+    # stands behind the background here; new claims come from its second half (never stored).
+    pool = [s for s in sentences() if s.casefold() not in known]
+    random.Random(14).shuffle(pool)
+    base_texts, spare = pool[: args.base], pool[args.base : 2 * args.base]
+    n = len(rows)
+    fresh = spare[:n]
+    rng = random.Random(10)
+    base_for_text = without_near_copies(pool[2 * args.base :], [r["text"] for r in rows] + fresh)
+    vocabulary = [w for s in base_for_text for w in s.split() if w.isalpha()]
+    print(
+        f"{n} pairs, {len(fresh)} new claims, {len(base_texts)} real sentences behind the background",
+        flush=True,
+    )
+    src = encode_all([r["text"] for r in rows], args.cache, "src")
+    tgt = encode_all([r["translation"] for r in rows], args.cache, "tgt")
+    base = encode_all(base_texts, args.cache, "fit")
+    new = encode_all(spare, args.cache, "spare")[:n]
+    name, mean = vectors.centre()
+    centred = lambda m: vectors.encoder.normalise(m - mean)  # noqa: E731
+    src_c, tgt_c, new_c = centred(src), centred(tgt), centred(new)
+    edited = [edit(r["text"], rng, vocabulary) for r in rows]
+
+    columns, defaults = columns_and_defaults(Claim)
+    gen = np.random.default_rng(10)
+    results = []
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE claims_article, claims_claim CASCADE")
+        articles = [
+            a.pk
+            for a in Article.objects.bulk_create(
+                [
+                    Article(url=f"https://bench.example/{i}", canonical_url=f"https://bench.example/{i}")
+                    for i in range(1000)
+                ]
+            )
+        ]
+        originals = [
+            (r["text"], r["language"], fingerprint(r["text"]), match_keys(r["text"], r["language"]), v)
+            for r, v in zip(rows, src_c, strict=True)
+        ]
+        copy_rows(cur, originals, columns, defaults, articles, 0)
+        cur.execute("SELECT id, text FROM claims_claim ORDER BY id")
+        ids = {text: pk for pk, text in cur.fetchall()}
+        stored = n
+        for size in [int(s) for s in args.sizes.split(",")]:
+            started = time.monotonic()
+            cur.execute("DROP INDEX IF EXISTS claims_claim_match_vector_hnsw")
+            chunk = 20000
+            for offset in range(stored, size, chunk):
+                count = min(chunk, size - offset)
+                texts = background((size * 1000 + offset, count, base_for_text, vocabulary))
+                vecs = centred(background_vectors(gen, base, count, args.noise))
+                copy_rows(
+                    cur,
+                    [(t, "en", fp, keys, v) for (t, fp, keys), v in zip(texts, vecs, strict=True)],
+                    columns,
+                    defaults,
+                    articles,
+                    offset,
+                )
+            loaded = time.monotonic() - started
+            cur.execute("SET maintenance_work_mem = '1GB'")
+            cur.execute(
+                "CREATE INDEX claims_claim_match_vector_hnsw ON claims_claim USING hnsw (match_vector vector_ip_ops)"
+            )
+            cur.execute("ANALYZE claims_claim")
+            stored = size
+            print(
+                f"{size} claims: loaded in {loaded:.0f} s, HNSW built in {time.monotonic() - started - loaded:.0f} s",
+                flush=True,
+            )
+
+            def ours(text, language, vector):
+                found = find_matches(text, language=language, vector=vector)
+                return found[0].claim_id if found else None
+
+            def exact(text, language, vector):
+                with connection.cursor() as c2:
+                    c2.execute("SET enable_indexscan = off")
+                    try:
+                        return ours(text, language, vector)
+                    finally:
+                        c2.execute("SET enable_indexscan = on")
+
+            queries = (
+                [
+                    (r["translation"], r["translation_language"], v, ids[r["text"]])
+                    for r, v in zip(rows, tgt_c, strict=True)
+                ]
+                + [(e, r["language"], v, ids[r["text"]]) for e, r, v in zip(edited, rows, src_c, strict=True)]
+                + [(t, detect_language(t) or "en", v, None) for t, v in zip(fresh, new_c, strict=True)]
+            )
+            for q in queries[:20]:
+                ours(*q[:3])
+            lat = {"ours": [], "exact": []}
+            ans = {"ours": [], "exact": []}
+            for q in queries:
+                for method, fn in (("ours", ours), ("exact", exact)):
+                    if method == "exact" and not args.exact:
+                        continue
+                    t = time.perf_counter()
+                    ans[method].append(fn(*q[:3]))
+                    lat[method].append((time.perf_counter() - t) * 1000)
+            truth = [q[3] for q in queries]
+            row = {"stored": size, "ef_search": vectors.EF_SEARCH}
+            for method in ("ours", "exact"):
+                if not ans[method]:
+                    continue
+                a = ans[method]
+                row[method] = {
+                    "p50_ms": pct(lat[method], 0.5),
+                    "p95_ms": pct(lat[method], 0.95),
+                    "translations": summary(a[:n], truth[:n]),
+                    "edited": summary(a[n : 2 * n], truth[n : 2 * n]),
+                    "new": summary(a[2 * n :], truth[2 * n :]),
+                    "p95_ms_translations": pct(lat[method][:n], 0.95),
+                }
+            results.append(row)
+            print(json.dumps(row), flush=True)
+    print(
+        json.dumps({"benchmark": "P10", "encoder": name, "matching": matching.__name__, "results": results})
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="P10 cross-lingual matching benchmark")
+    parser.add_argument("--dsn", help="a pgvector database of its own (default: an embedded PostgreSQL 18)")
+    parser.add_argument("--sizes", default="100000")
+    parser.add_argument("--base", type=int, default=1500, help="real sentences behind the background vectors")
+    parser.add_argument("--noise", type=float, default=0.02, help="Gaussian noise per dimension on them")
+    parser.add_argument(
+        "--cache",
+        help="an .npz file keeping the encoded vectors between runs (eval.crosslingual's --cache: shared)",
+    )
+    parser.add_argument("--no-exact", dest="exact", action="store_false", help="skip the exact baseline")
+    args = parser.parse_args(argv)
+    with database(args.dsn) as dsn:
+        ensure_database(dsn)
+        os.environ["DATABASE_URL"] = dsn
+        return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
