@@ -25,4 +25,5 @@ def provider_config() -> ProviderConfig:
         policy=fetch_policy(),
         options=provider_options(),
         max_results=settings.FACTCHECK_SOURCES_PER_CLAIM,
+        rerank_k=settings.FACTCHECK_EVIDENCE_RERANK_K,
     )

@@ -479,6 +479,7 @@ async def gather_evidence(
         ],
         language=language,
         max_passages=config.max_passages,
+        rerank_k=config.rerank_k,
     )
     sources: list[RankedSource] = []
     for (key, candidate, _text, content_hash, retrieved_at), score in zip(documents, scores, strict=True):

@@ -60,6 +60,7 @@ class Passage:
     text: str
     first: int  # index of its first sentence in the document
     last: int  # index of its last sentence
+    sentences: tuple[str, ...] = ()  # its sentences (each clipped like the passage): what the encoder reads
 
 
 def split_passages(
@@ -87,7 +88,8 @@ def split_passages(
         body = _clip(" ".join(window), max_chars)
         if body not in seen:
             seen.add(body)
-            passages.append(Passage(body, i, i + len(window) - 1))
+            parts = tuple(_clip(sent, max_chars) for sent in window)
+            passages.append(Passage(body, i, i + len(window) - 1, parts))
         if len(passages) >= max_passages or i + len(window) >= len(sents):
             break  # this window already reaches the end of the text
     return passages

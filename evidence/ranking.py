@@ -1,30 +1,149 @@
 """Score passages against a claim and rank sources in one list.
 
-A passage's score mixes three explainable parts, each in 0..1:
-- BM25 (bm25s) over all passages gathered for the claim, relative to the best passage of the claim;
-- coverage: the IDF-weighted share of the claim's terms that the passage contains (absolute, so an
-  irrelevant page cannot look good just by being the best of a bad lot);
-- agreement: the share of the claim's names, numbers and years that the passage mentions.
+Two stages, so that the encoder's CPU cost per claim is bounded:
+1. lexical, over every passage gathered for the claim, three explainable parts in 0..1:
+   - BM25 (bm25s), relative to the best passage of the claim;
+   - coverage: the IDF-weighted share of the claim's terms that the passage contains (absolute, so an
+     irrelevant page cannot look good just by being the best of a bad lot);
+   - agreement: the share of the claim's names, numbers and years that the passage mentions;
+2. semantic, over the lexical top K only (`rerank_k`, setting FACTCHECK_EVIDENCE_RERANK_K): the shared
+   encoder's cosine between the claim and each sentence of the passage, and a learned combination — a
+   logistic regression over the lexical parts, the cosines, both ranks and the passage's position
+   (evidence/artefacts/ranking-v1.json, trained on Climate-FEVER's train part by
+   `python -m training.evidence_ranking`; figures in docs/evidence-quality.md). The other passages keep
+   their lexical order below the top K.
 A source's relevance is its best passages' score times a provider weight. Published fact-checks that match
 the claim come first: a reviewer wants to know that a claim has already been checked before anything else.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 import bm25s
 import numpy as np
 
+from encoder import encode
 from evidence.passages import Passage, split_passages
 from evidence.providers.registry import provider_class
 from textkit.terms import ClaimTerms, TextTerms, claim_terms, stem, text_terms, tokenize
 
 DEFAULT_WEIGHT = 0.8  # a provider that is not registered (EvidenceProvider.weight is the same default)
 FACTCHECK_MATCH = 0.3  # a published fact-check at or above this relevance is ranked first
-MIN_PASSAGE_SCORE = 0.05  # below this a passage says nothing about the claim
+MIN_PASSAGE_SCORE = 0.05  # below this lexical score a passage says nothing about the claim
+RERANK_K = 0  # default of FACTCHECK_EVIDENCE_RERANK_K: passages per claim the encoder reads (0: none)
+MODEL_PATH = Path(__file__).with_name("artefacts") / "ranking-v1.json"
+FEATURES = (
+    "lexical",
+    "bm25",
+    "coverage",
+    "agreement",
+    "has_agreement",
+    "cos_max",
+    "cos_mean",
+    "cos_gap",
+    "lexical_rank",
+    "cosine_rank",
+    "sentence_position",
+    "page_position",
+)
+SENTENCE_CACHE = 8192  # sentence vectors kept per process (pages are shared by the claims of an article)
+
+
+class RankingModel:
+    """How the semantic stage combines its features: "logistic" (weights over standardised FEATURES, the
+    artefact), "rrf" (reciprocal rank fusion of the lexical and cosine ranks) or "lexical" (no change)."""
+
+    def __init__(self, spec: dict) -> None:
+        self.spec = spec
+        self.kind = spec["kind"]
+        if self.kind == "logistic":
+            if tuple(spec["features"]) != FEATURES:
+                raise ValueError("ranking model artefact was trained on other features")
+            self.mean = np.asarray(spec["mean"], dtype=float)
+            self.scale = np.asarray(spec["scale"], dtype=float)
+            self.coef = np.asarray(spec["coef"], dtype=float)
+            self.intercept = float(spec["intercept"])
+
+    def score(self, rows: np.ndarray) -> np.ndarray:
+        """A score in 0..1 per feature row; higher ranks first."""
+        if len(rows) == 0:
+            return np.zeros(0)
+        if self.kind == "logistic":
+            z = ((rows - self.mean) / self.scale) @ self.coef + self.intercept
+            return 1.0 / (1.0 + np.exp(-z))
+        if self.kind == "rrf":
+            k = float(self.spec.get("k", 60))
+            lexical_rank = 1.0 / rows[:, FEATURES.index("lexical_rank")] - 1.0
+            cosine_rank = 1.0 / rows[:, FEATURES.index("cosine_rank")] - 1.0
+            return (k + 1.0) / 2.0 * (1.0 / (k + 1.0 + lexical_rank) + 1.0 / (k + 1.0 + cosine_rank))
+        return rows[:, FEATURES.index("lexical")]
+
+
+@lru_cache(maxsize=1)
+def ranking_model() -> RankingModel:
+    """The committed learned combination (evidence/artefacts/ranking-v1.json)."""
+    return RankingModel(json.loads(MODEL_PATH.read_text(encoding="utf-8")))
+
+
+class _VectorCache:
+    """Sentence vectors by text, least recently used out; shared by the threads of a process."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_many(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        wanted = list(dict.fromkeys(texts))
+        with self._lock:
+            found = {t: self._data[t] for t in wanted if t in self._data}
+            for t in found:
+                self._data.move_to_end(t)
+        missing = [t for t in wanted if t not in found]
+        if missing:
+            vectors = encode(missing, kind="passage")
+            with self._lock:
+                for t, v in zip(missing, vectors, strict=True):
+                    found[t] = v
+                    self._data[t] = v
+                while len(self._data) > self.size:
+                    self._data.popitem(last=False)
+        return found
+
+
+_sentence_vectors = _VectorCache(SENTENCE_CACHE)
+
+
+def export_sentence_vectors() -> dict[str, np.ndarray]:
+    """The cached sentence vectors (training and evaluation save them to skip re-encoding in a later run)."""
+    with _sentence_vectors._lock:
+        return dict(_sentence_vectors._data)
+
+
+def import_sentence_vectors(vectors: dict[str, np.ndarray]) -> None:
+    """Warm the cache with vectors this encoder computed earlier (same results, less CPU)."""
+    _sentence_vectors.size = max(_sentence_vectors.size, len(vectors) + SENTENCE_CACHE)
+    with _sentence_vectors._lock:
+        _sentence_vectors._data.update(vectors)
+
+
+def encode_sentences(sentences: Sequence[str]) -> dict[str, np.ndarray]:
+    """Unit vectors of evidence sentences (encoder "passage" side), each distinct sentence encoded once."""
+    return _sentence_vectors.get_many(sentences)
+
+
+@lru_cache(maxsize=256)
+def encode_claim(claim_text: str) -> np.ndarray:
+    """The claim's unit vector (encoder "query" side); ranking and stance share it. Do not modify it."""
+    return encode([claim_text], kind="query")[0]
 
 
 @dataclass
@@ -70,7 +189,13 @@ def _agreement(terms: ClaimTerms, claim_names: set[str], passage: TextTerms) -> 
 
 
 def score_documents(
-    claim_text: str, documents: Sequence[str], *, language: str, max_passages: int = 3
+    claim_text: str,
+    documents: Sequence[str],
+    *,
+    language: str,
+    max_passages: int = 3,
+    rerank_k: int = RERANK_K,
+    model: RankingModel | None = None,
 ) -> list[DocumentScore]:
     """Score every document's passages against the claim; one DocumentScore per document, same order."""
     return score_analysed(
@@ -78,7 +203,102 @@ def score_documents(
         [analyse_document(d, language=language) for d in documents],
         language=language,
         max_passages=max_passages,
+        rerank_k=rerank_k,
+        model=model,
     )
+
+
+@dataclass
+class Candidate:
+    """One passage of the claim's pool with its lexical parts (what the semantic stage starts from)."""
+
+    document: int
+    analysed: AnalysedPassage
+    bm25: float
+    coverage: float
+    agreement: float | None
+    lexical: float
+
+
+def lexical_candidates(
+    claim_text: str, documents: Sequence[Sequence[AnalysedPassage]], *, language: str
+) -> list[Candidate]:
+    """Every passage of every document with its lexical score, in document order."""
+    terms = claim_terms(claim_text, language)
+    claim_stems = list(dict.fromkeys(stem(t) for t in tokenize(claim_text, language)))
+    claim_names = {stem(n) for n in terms.names}
+    flat: list[tuple[int, AnalysedPassage]] = [(i, a) for i, doc in enumerate(documents) for a in doc]
+    if not flat or not claim_stems:
+        return []
+    retriever = bm25s.BM25()
+    retriever.index([list(a.terms.stems) for _, a in flat], show_progress=False)
+    raw = np.asarray(retriever.get_scores(claim_stems), dtype=float)
+    top = float(raw.max()) if raw.size else 0.0
+    bm25_rel = raw / top if top > 0 else np.zeros_like(raw)
+
+    n = len(flat)
+    sets = [a.terms.stem_set for _, a in flat]
+    df = {t: sum(1 for s in sets if t in s) for t in claim_stems}
+    idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in claim_stems}
+    idf_total = sum(idf.values()) or 1.0
+    out = []
+    for k, (doc_index, analysed) in enumerate(flat):
+        coverage = sum(idf[t] for t in claim_stems if t in sets[k]) / idf_total
+        agreement = _agreement(terms, claim_names, analysed.terms)
+        if agreement is None:
+            lexical = 0.55 * coverage + 0.45 * bm25_rel[k]
+        else:
+            lexical = 0.45 * coverage + 0.35 * bm25_rel[k] + 0.2 * agreement
+        out.append(Candidate(doc_index, analysed, float(bm25_rel[k]), coverage, agreement, float(lexical)))
+    return out
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """0 for the largest value, 1 for the next, … (ties in input order)."""
+    order = np.argsort(-values, kind="stable")
+    ranks = np.empty(len(values), dtype=float)
+    ranks[order] = np.arange(len(values))
+    return ranks
+
+
+def semantic_features(
+    claim_text: str, pool: Sequence[Candidate], *, rerank_k: int = RERANK_K
+) -> tuple[list[int], np.ndarray]:
+    """The lexical top `rerank_k` of the pool (indices into it, best first) and their feature rows
+    (FEATURES order). The encoder reads the claim and each distinct sentence of those passages once."""
+    order = sorted(range(len(pool)), key=lambda i: (-pool[i].lexical, i))[: max(0, rerank_k)]
+    if not order:
+        return [], np.zeros((0, len(FEATURES)))
+    top = [pool[i] for i in order]
+    claim_vector = encode_claim(claim_text)
+    sentence_vectors = encode_sentences([s for c in top for s in _sentences(c)])
+    cos_max = np.zeros(len(top))
+    cos_mean = np.zeros(len(top))
+    for j, c in enumerate(top):
+        sims = np.array([float(sentence_vectors[s] @ claim_vector) for s in _sentences(c)])
+        cos_max[j], cos_mean[j] = sims.max(), sims.mean()
+    lexical = np.array([c.lexical for c in top])
+    rows = np.column_stack(
+        [
+            lexical,
+            [c.bm25 for c in top],
+            [c.coverage for c in top],
+            [c.agreement or 0.0 for c in top],
+            [c.agreement is not None for c in top],
+            cos_max,
+            cos_mean,
+            cos_max - cos_max.max(),
+            1.0 / (1.0 + _ranks(lexical)),
+            1.0 / (1.0 + _ranks(cos_max)),
+            [1.0 / (1.0 + c.analysed.passage.first) for c in top],
+            [1.0 / (1.0 + c.document) for c in top],
+        ]
+    ).astype(float)
+    return order, rows
+
+
+def _sentences(candidate: Candidate) -> tuple[str, ...]:
+    return candidate.analysed.passage.sentences or (candidate.analysed.passage.text,)
 
 
 def score_analysed(
@@ -87,68 +307,53 @@ def score_analysed(
     *,
     language: str,
     max_passages: int = 3,
+    rerank_k: int = RERANK_K,
+    model: RankingModel | None = None,
 ) -> list[DocumentScore]:
     """score_documents over documents already cut by analyse_document (same results)."""
-    terms = claim_terms(claim_text, language)
-    claim_stems = list(dict.fromkeys(stem(t) for t in tokenize(claim_text, language)))
-    claim_names = {stem(n) for n in terms.names}
-    flat: list[tuple[int, AnalysedPassage]] = [(i, a) for i, doc in enumerate(documents) for a in doc]
-    results = [DocumentScore() for _ in documents]
-    if not flat or not claim_stems:
-        return results
-
-    corpus = [list(a.terms.stems) for _, a in flat]
-    retriever = bm25s.BM25()
-    retriever.index(corpus, show_progress=False)
-    raw = np.asarray(retriever.get_scores(claim_stems), dtype=float)
-    top = float(raw.max()) if raw.size else 0.0
-    bm25_rel = raw / top if top > 0 else np.zeros_like(raw)
-
-    n = len(corpus)
-    sets = [a.terms.stem_set for _, a in flat]
-    df = {t: sum(1 for s in sets if t in s) for t in claim_stems}
-    idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in claim_stems}
-    idf_total = sum(idf.values()) or 1.0
-
+    pool = lexical_candidates(claim_text, documents, language=language)
+    scores = [c.lexical for c in pool]
+    if pool and rerank_k > 0:
+        order, rows = semantic_features(claim_text, pool, rerank_k=rerank_k)
+        learned = (model or ranking_model()).score(rows)
+        floor = float(learned.min())
+        # below the top K: lexical order, under every re-ranked passage
+        scores = [min(floor, c.lexical) * 0.5 for c in pool]
+        for i, value in zip(order, learned, strict=True):
+            scores[i] = float(value)
     scored: list[list[ScoredPassage]] = [[] for _ in documents]
-    for k, (doc_index, analysed) in enumerate(flat):
-        passage = analysed.passage
-        stems = sets[k]
-        coverage = sum(idf[t] for t in claim_stems if t in stems) / idf_total
-        agreement = _agreement(terms, claim_names, analysed.terms)
-        if agreement is None:
-            score = 0.55 * coverage + 0.45 * bm25_rel[k]
-            agreement = 0.0
-        else:
-            score = 0.45 * coverage + 0.35 * bm25_rel[k] + 0.2 * agreement
-        scored[doc_index].append(
+    for c, score in zip(pool, scores, strict=True):
+        passage = c.analysed.passage
+        if c.lexical < MIN_PASSAGE_SCORE:
+            continue  # says nothing about the claim, whatever the encoder thinks
+        scored[c.document].append(
             ScoredPassage(
                 text=passage.text,
                 score=round(float(score), 4),
-                bm25=round(float(bm25_rel[k]), 4),
-                coverage=round(coverage, 4),
-                agreement=round(agreement, 4),
+                bm25=round(c.bm25, 4),
+                coverage=round(c.coverage, 4),
+                agreement=round(c.agreement or 0.0, 4),
                 first=passage.first,
                 last=passage.last,
-                terms=analysed.terms,
+                terms=c.analysed.terms,
             )
         )
+    return [_document_score(passages, max_passages) for passages in scored]
 
-    for doc_index, passages in enumerate(scored):
-        best: list[ScoredPassage] = []
-        for p in sorted(passages, key=lambda p: (-p.score, p.first)):
-            if p.score < MIN_PASSAGE_SCORE or len(best) >= max_passages:
-                break
-            if any(p.first <= b.last and b.first <= p.last for b in best):
-                continue  # overlapping windows would show the reviewer the same sentence twice
-            best.append(p)
-        if best:
-            rest = [p.score for p in best[1:]]
-            relevance = 0.8 * best[0].score + 0.2 * (sum(rest) / len(rest) if rest else best[0].score)
-        else:
-            relevance = 0.0
-        results[doc_index] = DocumentScore(passages=best, relevance=round(relevance, 4))
-    return results
+
+def _document_score(passages: list[ScoredPassage], max_passages: int) -> DocumentScore:
+    best: list[ScoredPassage] = []
+    for p in sorted(passages, key=lambda p: (-p.score, p.first)):
+        if len(best) >= max_passages:
+            break
+        if any(p.first <= b.last and b.first <= p.last for b in best):
+            continue  # overlapping windows would show the reviewer the same sentence twice
+        best.append(p)
+    if not best:
+        return DocumentScore()
+    rest = [p.score for p in best[1:]]
+    relevance = 0.8 * best[0].score + 0.2 * (sum(rest) / len(rest) if rest else best[0].score)
+    return DocumentScore(passages=best, relevance=round(relevance, 4))
 
 
 def provider_weight(provider: str) -> float:
@@ -170,6 +375,15 @@ def sort_key(provider: str, relevance: float, rating: str = "") -> tuple[int, fl
 
 __all__ = [
     "AnalysedPassage",
+    "Candidate",
+    "FEATURES",
+    "RERANK_K",
+    "RankingModel",
+    "encode_claim",
+    "encode_sentences",
+    "lexical_candidates",
+    "ranking_model",
+    "semantic_features",
     "DocumentScore",
     "FACTCHECK_MATCH",
     "ScoredPassage",

@@ -1,17 +1,29 @@
 """Stance hints per source: supports / refutes / unclear, each with the reason a reviewer can check.
 
-Only explainable signals, never a hidden model: a published fact-check's rating; a matching passage whose
-numbers, years or negation disagree with the claim (a refutation candidate); words that debunk; or a
-passage that repeats the claim's terms and figures. These are hints — the verdict stays a human decision.
+A published fact-check's rating decides first. Otherwise a trained model reads each sentence of the
+source's best passages against the claim: a multinomial logistic regression over the shared encoder's
+vectors of both (u, v, |u−v|, u·v) and a few explainable signals (figures, dates, negation, antonyms,
+debunking words, shared terms), trained on Climate-FEVER's labelled evidence (train part only) by
+`python -m training.evidence_stance` (evidence/artefacts/stance-v1.json). It decides only when its
+probability for supports or refutes reaches the artefact's threshold, chosen on the dev part so that
+precision when decided is ≥ 0.85; otherwise "unclear" — a confident wrong stance is worse than none. The
+reason names the probability, the sentence and the signals that agree or disagree. These are hints — the
+verdict stays a human decision. The rule-based reading (`rule_stance`) is kept as one of the signals.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
+import numpy as np
+
+from evidence.passages import split_sentences
+from evidence.ranking import encode_claim, encode_sentences
 from textkit.terms import (
     NEGATIONS,
     TextTerms,
@@ -103,10 +115,10 @@ def _claim_side(claim_text: str, lang: str) -> _ClaimSide:
     )
 
 
-def passage_stance(
+def rule_stance(
     claim_text: str, passage: str, *, language: str, terms: TextTerms | None = None
 ) -> tuple[str, str]:
-    """Stance of one passage towards the claim, with the reason.
+    """The explainable rules' reading of one passage (a signal of the model, and its reasons).
 
     `terms` are the passage's text_terms if the caller has them already (ranking computes them).
     """
@@ -153,6 +165,170 @@ def passage_stance(
         detail = f" and the same {' and '.join(agreed)}" if agreed else ""
         return SUPPORTS, f"passage repeats {coverage:.0%} of the claim's terms{detail}"
     return UNCLEAR, f"passage shares {coverage:.0%} of the claim's terms; no disagreement found"
+
+
+MODEL_PATH = Path(__file__).with_name("artefacts") / "stance-v1.json"
+CLASSES = (SUPPORTS, REFUTES, UNCLEAR)
+_ANTONYMS = (
+    ("increase", "decrease"),
+    ("rise", "fall"),
+    ("more", "less"),
+    ("higher", "lower"),
+    ("warming", "cooling"),
+    ("grow", "shrink"),
+    ("gain", "loss"),
+    ("positive", "negative"),
+    ("above", "below"),
+    ("accelerat", "slow"),
+    ("expand", "retreat"),
+    ("steigen", "sinken"),
+    ("zunehm", "abnehm"),
+    ("mehr", "weniger"),
+    ("hausse", "baisse"),
+    ("plus", "moins"),
+)
+SIGNALS = (
+    "coverage",
+    "figures_agree",
+    "figures_differ",
+    "dates_agree",
+    "dates_differ",
+    "negation_differs",
+    "antonym",
+    "debunks",
+    "rule_refutes",
+    "rule_supports",
+)
+
+
+def _has(words: set[str], prefix: str) -> bool:
+    return any(w.startswith(prefix) for w in words)
+
+
+def _antonym(claim_words: set[str], passage_words: set[str]) -> bool:
+    """One says "increase" where the other says "decrease" (and not both)."""
+    for a, b in _ANTONYMS:
+        ca, cb, pa, pb = (
+            _has(claim_words, a),
+            _has(claim_words, b),
+            _has(passage_words, a),
+            _has(passage_words, b),
+        )
+        if (ca and pb and not pa) or (cb and pa and not pb):
+            return True
+    return False
+
+
+def signals(claim_text: str, sentence: str, *, language: str) -> np.ndarray:
+    """The explainable signals of one claim–sentence pair, in SIGNALS order (0/1 or a share)."""
+    lang = normalize_language(language)
+    claim = _claim_side(claim_text, lang)
+    terms = text_terms(sentence, lang)
+    coverage = len(claim.stems & terms.stem_set) / len(claim.stems) if claim.stems else 0.0
+    values = {v for v in terms.numbers if v not in {float(y) for y in terms.years}}
+    claim_words = {fold(w) for w in re.findall(r"[\w'’]+", claim_text)}
+    words = [fold(w) for w in re.findall(r"[\w'’]+", sentence)]
+    rule, _ = rule_stance(claim_text, sentence, language=lang, terms=terms)
+    debunk = _DEBUNK[lang].search(sentence) or _DEBUNK["en"].search(sentence)
+    return np.array(
+        [
+            coverage,
+            bool(claim.values & values),
+            bool(claim.values and values and not claim.values & values),
+            bool(claim.years & terms.years),
+            bool(claim.years and terms.years and not claim.years & terms.years),
+            claim.negated != _negated(words, lang),
+            _antonym(claim_words, set(words)),
+            bool(debunk) and not claim.debunks,
+            rule == REFUTES,
+            rule == SUPPORTS,
+        ],
+        dtype=float,
+    )
+
+
+def pair_features(
+    claim_vector: np.ndarray, sentence_vector: np.ndarray, signal_row: np.ndarray
+) -> np.ndarray:
+    """u, v, |u−v|, u·v (element-wise) of the two unit vectors, then the signals."""
+    u, v = claim_vector, sentence_vector
+    return np.concatenate([u, v, np.abs(u - v), u * v, signal_row]).astype(float)
+
+
+class StanceModel:
+    """The artefact: class weights over pair_features and the probability needed to decide."""
+
+    def __init__(self, spec: dict) -> None:
+        if tuple(spec["classes"]) != CLASSES or tuple(spec["signals"]) != SIGNALS:
+            raise ValueError("stance model artefact was trained on other classes or signals")
+        self.spec = spec
+        self.coef = np.asarray(spec["coef"], dtype=float)  # (classes, features)
+        self.intercept = np.asarray(spec["intercept"], dtype=float)
+        self.threshold = float(spec["threshold"])
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        z = rows @ self.coef.T + self.intercept
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def decide(self, probabilities: np.ndarray) -> tuple[str, float]:
+        """(stance, probability) of one row: supports/refutes only at or above the threshold."""
+        best = int(np.argmax(probabilities[:2]))
+        p = float(probabilities[best])
+        return (CLASSES[best], p) if p >= self.threshold else (UNCLEAR, p)
+
+
+@lru_cache(maxsize=1)
+def stance_model() -> StanceModel | None:
+    """The committed model (evidence/artefacts/stance-v1.json), or None while none has been trained: then
+    the explainable rules alone give the stance (rule_stance), as before the model."""
+    if not MODEL_PATH.exists():
+        return None
+    return StanceModel(json.loads(MODEL_PATH.read_text(encoding="utf-8")))
+
+
+def _signal_words(row: np.ndarray) -> str:
+    said = {
+        "figures_agree": "same figures",
+        "figures_differ": "other figures",
+        "dates_agree": "same dates",
+        "dates_differ": "other dates",
+        "negation_differs": "negation differs",
+        "antonym": "opposite direction",
+        "debunks": "debunking words",
+    }
+    return ", ".join(text for name, text in said.items() if row[SIGNALS.index(name)])
+
+
+def passage_stance(
+    claim_text: str,
+    passage: str,
+    *,
+    language: str,
+    terms: TextTerms | None = None,
+    model: StanceModel | None = None,
+) -> tuple[str, str]:
+    """Stance of one passage towards the claim, with the reason: the model over each of its sentences;
+    the most confident decided sentence wins. (`terms` is accepted for callers that have it; the model
+    reads sentences.)"""
+    model = model or stance_model()
+    if model is None:
+        return rule_stance(claim_text, passage, language=language, terms=terms)
+    sentences = split_sentences(passage) or [passage]
+    vectors = encode_sentences(sentences)
+    claim_vector = encode_claim(claim_text)
+    rows = [signals(claim_text, s, language=language) for s in sentences]
+    probs = model.probabilities(
+        np.vstack([pair_features(claim_vector, vectors[s], r) for s, r in zip(sentences, rows, strict=True)])
+    )
+    decided = [(model.decide(p), i) for i, p in enumerate(probs)]
+    stance, p, i = max(((d[0], d[1], i) for d, i in decided), key=lambda t: (t[0] != UNCLEAR, t[1]))
+    if stance == UNCLEAR:
+        return UNCLEAR, f"model undecided (best {p:.0%} < {model.threshold:.0%} needed)"
+    detail = _signal_words(rows[i])
+    quoted = sentences[i] if len(sentences[i]) <= 120 else sentences[i][:117] + "…"
+    return stance, f"model: {stance} at {p:.0%} on “{quoted}”" + (f"; {detail}" if detail else "")
 
 
 def stance_hint(

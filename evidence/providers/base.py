@@ -45,6 +45,7 @@ class ProviderConfig:
     per_host_concurrency: int = 4  # candidate pages fetched at once from one host
     max_sources: int = 20  # ranked sources returned per claim
     max_passages: int = 3  # best passages kept per source
+    rerank_k: int = 0  # lexical top passages per claim the encoder re-ranks (0: lexical order only)
     fallback_language: str = "en"  # Wikipedia: the claim language's wiki first, then this one
 
 

@@ -1,0 +1,103 @@
+"""The two-stage ranking: lexical over every passage, the encoder over the lexical top K only, and the
+learned combination (or reciprocal rank fusion) deciding the order of those K."""
+
+import numpy as np
+import pytest
+
+from evidence import ranking
+from evidence.ranking import (
+    FEATURES,
+    RankingModel,
+    analyse_document,
+    lexical_candidates,
+    score_analysed,
+    semantic_features,
+)
+
+CLAIM = "Arctic sea ice is shrinking because the climate is warming."
+DOCS = [
+    "Arctic sea ice extent has declined in every decade since satellite records began in 1979. "
+    "The loss is driven by rising air and ocean temperatures.",
+    "The Arctic fox lives in the tundra. Its fur turns white in winter. Foxes eat lemmings and birds.",
+    "Ice cream sales rise in warm weather. Shrinking margins worry sellers. The climate of the market is hard.",
+    "Glaciers in the Alps are retreating. " * 3 + "Sea levels rise as land ice melts into the ocean.",
+]
+
+
+@pytest.fixture
+def fresh_sentence_cache(monkeypatch):
+    cache = ranking._VectorCache(ranking.SENTENCE_CACHE)
+    monkeypatch.setattr(ranking, "_sentence_vectors", cache)
+    return cache
+
+
+def test_k_zero_keeps_the_lexical_order_and_never_encodes(fresh_sentence_cache):
+    docs = [analyse_document(d, language="en") for d in DOCS]
+    scores = score_analysed(CLAIM, docs, language="en", rerank_k=0)
+    pool = lexical_candidates(CLAIM, docs, language="en")
+    for doc_score in scores:
+        for p in doc_score.passages:
+            match = next(c for c in pool if c.analysed.passage.text == p.text)
+            assert p.score == round(match.lexical, 4)
+    assert len(fresh_sentence_cache._data) == 0
+
+
+def test_the_encoder_reads_only_the_sentences_of_the_lexical_top_k(fresh_sentence_cache):
+    docs = [analyse_document(d, language="en") for d in DOCS]
+    pool = lexical_candidates(CLAIM, docs, language="en")
+    assert len(pool) > 3
+    order, rows = semantic_features(CLAIM, pool, rerank_k=3)
+    assert len(order) == 3 and rows.shape == (3, len(FEATURES))
+    lexical_top = sorted(range(len(pool)), key=lambda i: -pool[i].lexical)[:3]
+    assert order == lexical_top
+    allowed = {s for i in order for s in pool[i].analysed.passage.sentences}
+    assert set(fresh_sentence_cache._data) <= allowed
+    assert set(fresh_sentence_cache._data)  # and it did read them
+    # cosines are of unit vectors; ranks are 1/(1+rank) with one first place each
+    cos = rows[:, FEATURES.index("cos_max")]
+    assert np.all(cos <= 1.0001) and np.all(cos >= -1.0001)
+    assert sorted(rows[:, FEATURES.index("lexical_rank")]) == [1 / 3, 1 / 2, 1.0]
+    assert rows[:, FEATURES.index("cos_gap")].max() == 0.0
+
+
+def test_passages_outside_the_top_k_rank_below_every_reranked_one():
+    docs = [analyse_document(d, language="en") for d in DOCS]
+    pool = lexical_candidates(CLAIM, docs, language="en")
+    order, _ = semantic_features(CLAIM, pool, rerank_k=2)
+    kept = {pool[i].analysed.passage.text for i in order}
+    rrf = RankingModel({"kind": "rrf", "k": 60})
+    scores = score_analysed(CLAIM, docs, language="en", rerank_k=2, max_passages=10, model=rrf)
+    passages = [p for s in scores for p in s.passages]
+    inside = [p.score for p in passages if p.text in kept]
+    outside = [p.score for p in passages if p.text not in kept]
+    assert inside and outside
+    assert min(inside) > max(outside)
+
+
+def test_rrf_puts_first_what_both_rankings_put_first():
+    rows = np.zeros((3, len(FEATURES)))
+    rows[:, FEATURES.index("lexical_rank")] = [1.0, 1 / 2, 1 / 3]
+    rows[:, FEATURES.index("cosine_rank")] = [1.0, 1 / 3, 1 / 2]
+    scores = RankingModel({"kind": "rrf", "k": 60}).score(rows)
+    assert scores[0] == pytest.approx(1.0)
+    assert scores[0] > scores[1] and scores[0] > scores[2]
+    assert scores[1] == pytest.approx(scores[2])
+
+
+def test_a_learned_combination_weighs_the_standardised_features():
+    spec = {
+        "kind": "logistic",
+        "features": list(FEATURES),
+        "mean": [0.0] * len(FEATURES),
+        "scale": [1.0] * len(FEATURES),
+        "coef": [2.0 if name == "cos_max" else 0.0 for name in FEATURES],
+        "intercept": -1.0,
+    }
+    model = RankingModel(spec)
+    rows = np.zeros((2, len(FEATURES)))
+    rows[1, FEATURES.index("cos_max")] = 1.0  # same passage, but the encoder finds it closer to the claim
+    worse, better = model.score(rows)
+    assert 0 < worse < better < 1
+    assert worse == pytest.approx(1 / (1 + np.e))
+    with pytest.raises(ValueError):
+        RankingModel({**spec, "features": list(FEATURES[:-1])})
