@@ -9,6 +9,8 @@ asks for a signed `claim.matched_verdict` webhook when a claim matching the text
 
 from __future__ import annotations
 
+import re
+
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -17,9 +19,9 @@ from rest_framework.response import Response
 from api.serializers import ErrorSerializer
 from claims import vectors
 from claims.matching import find_matches
-from extraction.main_text import detect_language
 from publishing import watches
 from reviewers.models import Verdict
+from textkit.terms import STOP_WORDS, fold
 
 CANDIDATES = 50  # matches looked at before keeping the decided ones
 MAX_RESULTS = 10
@@ -77,8 +79,17 @@ class WatchSerializer(serializers.Serializer):
     )
 
 
+def guess_language(text: str) -> str:
+    """The language whose stop words the text uses most (textkit's languages), "en" when none: instant,
+    unlike the full detector (which loads its models for ~20 s on first use in a web process)."""
+    words = [fold(w) for w in re.findall(r"\w+", text)]
+    counts = {lang: sum(w in stop for w in words) for lang, stop in STOP_WORDS.items()}
+    best = max(counts, key=lambda lang: (counts[lang], lang == "en"))
+    return best if counts[best] else "en"
+
+
 def _language(data: dict) -> str:
-    return (data.get("language") or "").strip().lower() or detect_language(data["text"]) or "en"
+    return (data.get("language") or "").strip().lower() or guess_language(data["text"])
 
 
 def decided_matches(text: str, language: str, request) -> list[dict]:

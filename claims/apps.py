@@ -14,8 +14,10 @@ class ClaimsConfig(AppConfig):
         import encoder
         from claims.checks import pgvector_matching
         from claims.metrics import collect_articles
+        from factcheck.dbbudget import check_connection_budget
         from factcheck.metrics import register
 
         register(collect_articles)
+        checks.register(check_connection_budget)
         checks.register(pgvector_matching, checks.Tags.database)
         encoder.configure(spec=settings.FACTCHECK_ENCODER, threads=settings.FACTCHECK_ENCODER_THREADS)

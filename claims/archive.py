@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from asgiref.sync import sync_to_async
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connections
 from django.db.models import F
 
 from claims.models import Article, ArticleStatus
@@ -27,9 +28,18 @@ class ArchiveProvider(EvidenceProvider):
         self.max_results = max_results
 
     async def search(self, claim_text: str, *, language: str, queries: list[str]) -> list[Candidate]:
-        return await sync_to_async(self.search_sync, thread_sensitive=False)(
+        return await sync_to_async(self.search_in_thread, thread_sensitive=False)(
             claim_text, language=language, queries=queries
         )
+
+    def search_in_thread(self, claim_text: str, *, language: str, queries: list[str]) -> list[Candidate]:
+        """search_sync in a thread of the evidence pool (evidence/gathering.py), which is created per task
+        and never reused: the connection this thread opened is closed before the thread is given back, so
+        a search costs one connection for its own duration and none after it (docs/deployment.md)."""
+        try:
+            return self.search_sync(claim_text, language=language, queries=queries)
+        finally:
+            connections.close_all()
 
     def search_sync(self, claim_text: str, *, language: str, queries: list[str]) -> list[Candidate]:
         config = search_config(language)

@@ -1,4 +1,5 @@
-"""`make run`: migrate, create the demo accounts, then serve the web app and a Celery worker (with beat).
+"""`make run`: migrate, create the demo accounts, then serve the web app (gunicorn, as in production) and a
+Celery worker (with beat).
 
 Run under `python -m devtools.embedded exec --` so that, with DATABASE_URL / REDIS_URL unset, the
 embedded PostgreSQL and Valkey are started first and stopped afterwards; `exec` tells this supervisor their
@@ -179,6 +180,13 @@ def manage(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "manage.py", *args], check=True)
 
 
+def web_command() -> list[str]:
+    """The production application server, configured by gunicorn.conf.py (WEB_CONCURRENCY sync workers, one
+    persistent database connection each), not the development server: its thread per request leaks a
+    persistent connection per thread (docs/deployment.md, "Connection budget")."""
+    return [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "factcheck.wsgi:application"]
+
+
 def development_environment() -> None:
     """The configuration of this process and every child: the environment first, then `.env`; and, unless
     either says otherwise, FACTCHECK_ENV=development, the one mode with DEBUG on by default."""
@@ -200,10 +208,14 @@ def main() -> int:
     except KeyboardInterrupt:
         return 0
     concurrency = os.environ.get("FACTCHECK_WORKER_CONCURRENCY", "").strip() or "2"
+    # The children's environment states the deployment, so `manage.py check` counts the same connection
+    # budget (factcheck/dbbudget.py): this worker's pool, and gunicorn bound to host:port.
+    os.environ.setdefault("FACTCHECK_WORKER_POOLS", concurrency)
+    os.environ["GUNICORN_BIND"] = f"{host}:{port}"
     children = [
         Child("worker", [sys.executable, "-m", "celery", "-A", "factcheck", "worker", "--beat", "-l", "info",
                          "-c", concurrency]),
-        Child("web", [sys.executable, "manage.py", "runserver", "--noreload", f"{host}:{port}"]),
+        Child("web", web_command()),
     ]  # fmt: skip
     return supervise(
         children,

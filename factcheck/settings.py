@@ -141,10 +141,24 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env("DATABASE_URL") or f"postgres://postgres@127.0.0.1:{EMBEDDED_PG_PORT}/factcheck"
+# The connection budget (docs/deployment.md): one connection per gunicorn thread and per Celery pool
+# process, kept for DATABASE_CONN_MAX_AGE seconds. Behind PgBouncer in transaction mode
+# (FACTCHECK_DB_POOLER=pgbouncer) Django must neither keep connections nor use server-side cursors:
+# the pooler does the keeping, and a cursor cannot outlive the transaction it was declared in.
+FACTCHECK_DB_POOLER = (env("FACTCHECK_DB_POOLER") or "").strip().lower()
+if FACTCHECK_DB_POOLER not in ("", "none", "pgbouncer"):
+    raise ImproperlyConfigured("FACTCHECK_DB_POOLER must be empty, 'none' or 'pgbouncer'.")
+BEHIND_PGBOUNCER = FACTCHECK_DB_POOLER == "pgbouncer"
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=0 if BEHIND_PGBOUNCER else env_int("DATABASE_CONN_MAX_AGE", 60)
+    )
 }
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = BEHIND_PGBOUNCER
+# What `manage.py check` compares with the server's max_connections (factcheck/dbbudget.py): connections
+# kept free for management commands, migrations, psql and backups.
+FACTCHECK_DB_RESERVED_CONNECTIONS = env_int("FACTCHECK_DB_RESERVED_CONNECTIONS", 5)
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -18,8 +18,13 @@ def _publish_after_commit(message_ids: list[int]) -> None:
 
 
 def on_verdict_recorded(sender, *, verdict, superseded=None, **kwargs) -> None:
-    _publish_after_commit(services.enqueue_verdict_events(verdict=verdict, superseded=superseded))
-    _publish_after_commit(watches.enqueue_matched_verdicts(verdict=verdict))
+    # One read of the subscriptions serves both: the verdict events, and whether any watch exists at all.
+    subscriptions = services.active_subscriptions()
+    _publish_after_commit(
+        services.enqueue_verdict_events(verdict=verdict, superseded=superseded, subscriptions=subscriptions)
+    )
+    if any(watched for _id, _events, watched in subscriptions):
+        _publish_after_commit(watches.enqueue_matched_verdicts(verdict=verdict))
 
 
 def on_article_finished(sender, *, article_id: int, status: str, **kwargs) -> None:

@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.utils import timezone
 
 from claims.models import Article
@@ -170,7 +170,16 @@ def canonical_json(value) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
-def enqueue_events(events: list[tuple[str, dict]]) -> list[int]:
+def active_subscriptions() -> list[tuple[int, list[str], bool]]:
+    """Every active subscription as (id, events, has a watch): one statement, read once per verdict by
+    the receiver, for the verdict events and the watches alike."""
+    rows = WebhookSubscription.objects.active().values_list("id", "events", "watch__id")
+    return [(pk, events, watch_id is not None) for pk, events, watch_id in rows]
+
+
+def enqueue_events(
+    events: list[tuple[str, dict]], subscriptions: list[tuple[int, list[str], bool]] | None = None
+) -> list[int]:
     """Write one outbox message per (event, active subscription to its type); return their ids.
 
     Call it inside the transaction making the change: the messages exist exactly when the change does.
@@ -180,14 +189,17 @@ def enqueue_events(events: list[tuple[str, dict]]) -> list[int]:
     """
     if not events:
         return []
-    wanted = Q()
-    for event_type, _ in events:
-        wanted |= Q(events__contains=[event_type])
-    subscriptions = list(WebhookSubscription.objects.active().filter(wanted).values_list("id", "events"))
+    if subscriptions is None:
+        wanted = Q()
+        for event_type, _ in events:
+            wanted |= Q(events__contains=[event_type])
+        subscriptions = list(
+            WebhookSubscription.objects.active().filter(wanted).values_list("id", "events", Value(False))
+        )
     now = timezone.now()
     messages = []
     for event_type, data in events:
-        for subscription_id, subscribed in subscriptions:
+        for subscription_id, subscribed, _watched in subscriptions:
             if event_type in subscribed:
                 msg_id = new_message_id()
                 body = {"data": data, "id": msg_id, "timestamp": now.isoformat(), "type": event_type}
@@ -211,13 +223,18 @@ def enqueue_event(*, event_type: str, data: dict) -> list[int]:
     return enqueue_events([(event_type, data)])
 
 
-def enqueue_verdict_events(*, verdict: Verdict, superseded: Verdict | None) -> list[int]:
+def enqueue_verdict_events(
+    *,
+    verdict: Verdict,
+    superseded: Verdict | None,
+    subscriptions: list[tuple[int, list[str], bool]] | None = None,
+) -> list[int]:
     events = [(EventType.VERDICT_CREATED, verdict_data(verdict))]
     if superseded is not None:
         data = verdict_data(superseded, superseded_by=verdict)
         data["replacement"] = events[0][1]
         events.append((EventType.VERDICT_SUPERSEDED, data))
-    return enqueue_events(events)
+    return enqueue_events(events, subscriptions)
 
 
 def enqueue_article_event(*, article_id: int, status: str) -> list[int]:

@@ -12,10 +12,12 @@ from reviewers.roles import INTEGRATIONS
 from reviewers.services import record_verdict
 from tests.api.test_access import throttle_rates
 from tests.conftest import client_for, make_user
+from tests.support.host import HOST
 from tests.support.matching import EN, EN_EDITED, EN_UNRELATED, stored_claim
 from textkit.similarity import MATCH_THRESHOLD
 
 pytestmark = pytest.mark.django_db
+HOOK = f"http://{HOST}:8080/hook"  # this run's stand-in public host (tests/support/host.py); nothing listens
 
 
 def test_a_text_gets_the_decided_claims_that_say_the_same_with_verdict_and_claimreview(
@@ -62,13 +64,11 @@ def test_matches_and_watches_are_throttled_like_the_rest(consumer, settings):
 
 
 def test_a_watch_answers_its_secret_once_on_its_own_subscription(consumer_client, allow_loopback_servers):
-    response = consumer_client.post(
-        "/api/v1/watches/", {"text": EN, "url": "http://127.0.0.1:9/hook"}, format="json"
-    )
+    response = consumer_client.post("/api/v1/watches/", {"text": EN, "url": HOOK}, format="json")
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["secret"].startswith("whsec_") and body["events"] == [EventType.CLAIM_MATCHED_VERDICT]
-    assert body["language"] == "en" and body["text"] == EN and body["url"] == "http://127.0.0.1:9/hook"
+    assert body["language"] == "en" and body["text"] == EN and body["url"] == HOOK
     watch = Watch.objects.get(pk=body["id"])
     assert watch.subscription.secret == body["secret"] and watch.match_keys and watch.fingerprint
 
@@ -88,13 +88,13 @@ def test_a_watch_refuses_internal_targets_and_needs_credentials(consumer_client,
 def test_integrations_webhooks_neither_list_watches_nor_subscribe_to_their_event(
     consumer_client, allow_loopback_servers
 ):
-    consumer_client.post("/api/v1/watches/", {"text": EN, "url": "http://127.0.0.1:9/hook"}, format="json")
+    consumer_client.post("/api/v1/watches/", {"text": EN, "url": HOOK}, format="json")
     staff = client_for(make_user("staffer", INTEGRATIONS))  # webhooks are the integrations role's (issue 16)
     assert WebhookSubscription.objects.count() == 1
     assert staff.get("/api/v1/webhooks/").json()["results"] == []
     refused = staff.post(
         "/api/v1/webhooks/",
-        {"url": "http://127.0.0.1:9/all", "events": [EventType.CLAIM_MATCHED_VERDICT]},
+        {"url": HOOK + "all", "events": [EventType.CLAIM_MATCHED_VERDICT]},
         format="json",
     )
     assert refused.status_code == 400

@@ -137,6 +137,22 @@ def a_newsroom_day() -> dict[str, int]:
     )
     make_source(claim, title="Fahrplanauskunft", provider="archive", stance="supports", rank=2, url=LONG_URL)
     make_source(claim, title="Faktencheck: Zugverbindungen", provider="archive", rating="Größtenteils falsch")
+    # A published fact-check found as ClaimReview markup on a source page (long URL, long claim).
+    make_source(
+        claim,
+        title="Faktencheck der Bahn",
+        url=LONG_URL + "-faktencheck",
+        claim_reviews=[
+            {
+                "claim_reviewed": "Die Bahn hat im vergangenen Jahr die Hälfte ihrer Nachtzugverbindungen "
+                "eingestellt und plant keine neuen Strecken",
+                "rating": {"name": "Größtenteils falsch", "value": "2", "best": "5", "worst": "1"},
+                "author": "Faktencheck-Redaktion Süd",
+                "url": "",
+                "date_published": "2024-05-02",
+            }
+        ],
+    )
 
     # Earlier claims saying the same, one in French, with their verdicts.
     earlier_article = make_article(title="Les trains de nuit en Europe", language="fr")

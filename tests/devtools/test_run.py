@@ -146,3 +146,76 @@ def test_an_embedded_server_that_dies_stops_everything_and_its_log_is_shown(supe
     assert f"postgres (pid {server.pid}) is gone; the other processes were stopped." in supervisor.output
     assert "  postgres log line 49" in supervisor.output and "postgres log line 19\n" not in supervisor.output
     assert not any(pid_alive(pid) for pid in pids.values())
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_make_run_serves_with_gunicorn_and_its_config(tmp_path):
+    """`python -m devtools.run` for real against the test database: the web child is gunicorn with
+    gunicorn.conf.py on FACTCHECK_HOST:FACTCHECK_PORT (not the development server, whose thread per request
+    leaks a persistent connection per thread: issue 18), with WEB_CONCURRENCY processes; Ctrl-C stops all."""
+    from django.conf import settings
+
+    from tests.conftest import worker_env
+
+    db = settings.DATABASES["default"]
+    with __import__("socket").socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = worker_env(
+        extra={
+            "FACTCHECK_HOST": "127.0.0.1",
+            "FACTCHECK_PORT": str(port),
+            "WEB_CONCURRENCY": "2",
+            "FACTCHECK_WORKER_CONCURRENCY": "1",
+            "FACTCHECK_ENV_FILE": "",
+            "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        }
+    )
+    env.pop(PROCESSES_VARIABLE, None)
+    log = tmp_path / "run.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devtools.run"],
+        cwd=REPO,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while "Serving on" not in log.read_text(errors="replace"):
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")[
+                -3000:
+            ]
+            time.sleep(0.3)
+        web = int(re.search(r"started web \(pid (\d+)\): (.*)", log.read_text()).group(1))
+        command = re.search(r"started web \(pid \d+\): (.*)", log.read_text()).group(1)
+        assert "-m gunicorn -c gunicorn.conf.py factcheck.wsgi:application" in command
+        assert "runserver" not in log.read_text()
+        import urllib.request
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=2) as response:
+                    assert response.status == 200
+                    assert response.headers["Server"].startswith("gunicorn")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
+                time.sleep(0.3)
+        gunicorn_workers = [pid for pid in os.listdir("/proc") if pid.isdigit() and _parent(int(pid)) == web]
+        assert len(gunicorn_workers) == 2
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=90) == 0
+        assert not pid_alive(web)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None

@@ -15,10 +15,17 @@ def manifest() -> list[dict]:
 
 
 class PageServer(LoopbackServer):
-    """GET /<file name> returns that page as text/html; anything else is a 404."""
+    """GET /<file name> returns that page as text/html; anything else is a 404. `extra` maps more names to
+    pages a test writes itself (served first), for the session's worker, which may fetch from this server."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.extra: dict[str, bytes] = {}
 
     def route(self, request: Request) -> Response:
         name = request.path.lstrip("/")
+        if name in self.extra:
+            return 200, {"Content-Type": "text/html; charset=utf-8"}, self.extra[name]
         path = PAGES_DIR / name
         if "/" in name or not name.endswith(".html") or not path.is_file():
             return 404, {"Content-Type": "text/plain"}, b"not found"
