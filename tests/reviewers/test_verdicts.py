@@ -277,7 +277,6 @@ def test_recording_a_verdict_costs_four_statements_however_long_the_history(revi
             "SELECT reviewers_assignment",
             "INSERT reviewers_verdict",
             "SELECT publishing_webhooksubscription",
-            "SELECT publishing_watch",  # the watches' receiver (issue 14)
         ], statements
         assert verdict.claim_version == claim.version
         assert verdict.supersedes == previous
@@ -305,7 +304,6 @@ def test_a_held_claim_and_webhook_subscribers_add_only_their_own_writes(reviewer
         "UPDATE reviewers_assignment",
         "SELECT publishing_webhooksubscription",
         "INSERT publishing_webhookmessage",
-        "SELECT publishing_watch",  # the watches' receiver (issue 14)
     ], statements
     assert not Assignment.objects.open().filter(claim=claim).exists()
     assert WebhookMessage.objects.filter(event_type=EventType.VERDICT_CREATED).count() == 3
