@@ -86,7 +86,6 @@ def test_recording_a_verdict_costs_only_the_services_statements(reviewer):
         "INSERT reviewers_verdict",
         "SELECT publishing_webhooksubscription",
         "INSERT publishing_webhookmessage",
-        "SELECT publishing_watch",  # any active watch? (publishing/watches.py; none: nothing more)
     ], statements
     verdict = Verdict.objects.get(claim=claim)
     assert first.json() == {

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from publishing.models import EventType, Watch, WebhookSubscription
+from reviewers.roles import INTEGRATIONS
 from reviewers.services import record_verdict
 from tests.api.test_access import throttle_rates
 from tests.conftest import client_for, make_user
@@ -84,11 +85,11 @@ def test_a_watch_refuses_internal_targets_and_needs_credentials(consumer_client,
     assert not Watch.objects.exists()
 
 
-def test_staff_webhooks_neither_list_watches_nor_subscribe_to_their_event(
+def test_integrations_webhooks_neither_list_watches_nor_subscribe_to_their_event(
     consumer_client, allow_loopback_servers
 ):
     consumer_client.post("/api/v1/watches/", {"text": EN, "url": HOOK}, format="json")
-    staff = client_for(make_user("staffer", staff=True))
+    staff = client_for(make_user("staffer", INTEGRATIONS))  # webhooks are the integrations role's (issue 16)
     assert WebhookSubscription.objects.count() == 1
     assert staff.get("/api/v1/webhooks/").json()["results"] == []
     refused = staff.post(
