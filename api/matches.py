@@ -20,7 +20,7 @@ from api.serializers import ErrorSerializer
 from claims import vectors
 from claims.matching import find_matches
 from publishing import watches
-from reviewers.models import Verdict
+from reviewers.models import ReviewState, Verdict
 from textkit.terms import STOP_WORDS, fold
 
 CANDIDATES = 50  # matches looked at before keeping the decided ones
@@ -93,12 +93,13 @@ def _language(data: dict) -> str:
 
 
 def decided_matches(text: str, language: str, request) -> list[dict]:
-    """The decided claims matching `text`, best first, with their current verdicts."""
+    """The decided claims matching `text`, best first, each with its newest final verdict (like ClaimReview:
+    a provisional or escalated verdict is not published)."""
     vector = vectors.text_vector(text) if vectors.available() else None  # no pgvector: lexical only
     found = find_matches(text, language=language, limit=CANDIDATES, vector=vector)
     newest = {
         v.claim_id: v
-        for v in Verdict.objects.filter(claim_id__in=[m.claim_id for m in found])
+        for v in Verdict.objects.filter(claim_id__in=[m.claim_id for m in found], state=ReviewState.FINAL)
         .select_related("claim")
         .order_by("claim_id", "-claim_version")
         .distinct("claim_id")

@@ -27,7 +27,7 @@ import encoder
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIRS = ROOT / "bench" / "data" / "translated_claims.jsonl"
-FIXED = 0.40  # claims.vectors.VECTOR_THRESHOLD (eval/ does not import the Django app)
+FIXED = 0.62  # claims.vectors.VECTOR_THRESHOLD (eval/ does not import the Django app)
 ARTEFACT = ROOT / "claims" / "artefacts" / "matching-centre.json"
 
 
@@ -65,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="write the centring artefact")
     parser.add_argument("--distractors", type=int, default=4000)
     parser.add_argument("--cache", help="an .npz file keeping the vectors between runs (made if missing)")
+    parser.add_argument(
+        "--max-false", type=float, default=0.01, help="the false-match rate the dev threshold must keep"
+    )
     args = parser.parse_args(argv)
     from bench.p7_matching import sentences
 
@@ -107,18 +110,18 @@ def main(argv: list[str] | None = None) -> int:
         best = None
         for threshold in np.arange(0.20, 1.0, 0.01):
             r, f = figures(s[dev], t[dev], d, threshold, veto_dev if use_veto else None)
-            if f <= 0.01 and (best is None or r > best[1]):
+            if f <= args.max_false and (best is None or r > best[1]):
                 best = (round(float(threshold), 2), r, f)
         at = figures(s[~dev], t[~dev], d, FIXED, veto_held if use_veto else None)
         if best is None:
-            print(f"{name}: no threshold keeps false matches <= 1% on dev")
+            print(f"{name}: no threshold keeps false matches <= {args.max_false:.0%} on dev")
             print(f"  at {FIXED:.2f}: held-out recall@1 {at[0]:.3f} false {at[1]:.3f}")
             continue
         threshold = best[0]
         r_dev, f_dev = best[1], best[2]
         r_held, f_held = figures(s[~dev], t[~dev], d, threshold, veto_held if use_veto else None)
         print(
-            f"{name}: threshold chosen on dev (max recall@1 with false <= 1%) {threshold:.2f}; "
+            f"{name}: threshold chosen on dev (max recall@1 with false <= {args.max_false:.0%}) {threshold:.2f}; "
             f"dev recall@1 {r_dev:.3f} false {f_dev:.3f}; held-out recall@1 {r_held:.3f} false {f_held:.3f}"
         )
         for lang in ("en", "de", "fr"):
