@@ -66,7 +66,7 @@ class Command(BaseCommand):
         self.stdout.write(f"\nAdmin:      {base_url}/admin/   API docs: {base_url}/api/v1/docs/")
         for username, account in accounts.items():
             shown = account["password"] or "(unchanged)"
-            self.stdout.write(f"  {username:9} password {shown:24} API token {account['token']}")
+            self.stdout.write(f"  {username:12} password {shown:24} API token {account['token']}")
         if any(not account["password"] for account in accounts.values()):
             self.stdout.write(
                 "Passwords are printed only when they are set (on the first run). New ones: " + reset_hint
