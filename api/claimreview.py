@@ -24,7 +24,6 @@ from api.conditional import conditional_response
 from api.feed import KeysetLinksSerializer, below_horizon
 from api.filters import VerdictFilter
 from api.pagination import KeysetPagination
-from api.serializers import ErrorSerializer
 from checkworthiness.speakers import authors_of
 from claims.models import Claim, SpeakerType, VerdictLabel
 from reviewers.models import ReviewState, Verdict
@@ -205,9 +204,6 @@ class ClaimReviewFeedViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={
             200: ClaimReviewPageSerializer,
             304: OpenApiResponse(description="Not modified since the ETag in If-None-Match."),
-            400: OpenApiResponse(ErrorSerializer, description="Invalid filter or cursor."),
-            401: OpenApiResponse(ErrorSerializer, description="No or invalid credentials."),
-            429: OpenApiResponse(ErrorSerializer, description="Throttled; see Retry-After."),
         },
         description="ClaimReview JSON-LD of each claim's newest final verdict (provisional and escalated "
         "verdicts are never published). A claim settled again moves to the end of the feed with its new "

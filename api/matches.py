@@ -12,11 +12,10 @@ from __future__ import annotations
 import re
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 
-from api.serializers import ErrorSerializer
 from claims import vectors
 from claims.matching import find_matches
 from publishing import watches
@@ -26,14 +25,6 @@ from textkit.terms import STOP_WORDS, fold
 CANDIDATES = 50  # matches looked at before keeping the decided ones
 MAX_RESULTS = 10
 MAX_TEXT = 5000
-
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Invalid input (e.g. an empty text, a blocked URL)."),
-    401: OpenApiResponse(ErrorSerializer, description="No or invalid credentials."),
-    429: OpenApiResponse(
-        ErrorSerializer, description="Throttled; retry after the Retry-After header's seconds."
-    ),
-}
 
 
 class MatchInputSerializer(serializers.Serializer):
@@ -127,7 +118,7 @@ def decided_matches(text: str, language: str, request) -> list[dict]:
 class MatchViewSet(viewsets.ViewSet):
     """Has this been checked? The decided claims that say what a text says, in any language."""
 
-    @extend_schema(request=MatchInputSerializer, responses={200: MatchResultsSerializer, **ERRORS})
+    @extend_schema(request=MatchInputSerializer, responses={200: MatchResultsSerializer})
     def create(self, request):
         serializer = MatchInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -139,7 +130,7 @@ class MatchViewSet(viewsets.ViewSet):
 class WatchViewSet(viewsets.ViewSet):
     """Hear when a claim matching a text is decided: a signed claim.matched_verdict webhook."""
 
-    @extend_schema(request=WatchInputSerializer, responses={201: WatchSerializer, **ERRORS})
+    @extend_schema(request=WatchInputSerializer, responses={201: WatchSerializer})
     def create(self, request):
         serializer = WatchInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

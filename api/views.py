@@ -57,14 +57,6 @@ from reviewers import services as review_services
 from reviewers.activity import claim_activity
 from reviewers.models import Verdict
 
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Invalid input."),
-    401: OpenApiResponse(ErrorSerializer, description="No or invalid credentials."),
-    403: OpenApiResponse(ErrorSerializer, description="Not allowed for this account."),
-    429: OpenApiResponse(
-        ErrorSerializer, description="Throttled; retry after the Retry-After header's seconds."
-    ),
-}
 NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="No such claim.")}
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
@@ -98,7 +90,7 @@ class ArticleViewSet(
 
     @extend_schema(
         request=ArticleSubmitSerializer,
-        responses={202: ArticleSerializer, 200: ArticleSerializer, **ERRORS},
+        responses={202: ArticleSerializer, 200: ArticleSerializer},
         description="Submit an article URL. 202 when queued; 200 with the existing article when the same "
         "canonical URL was submitted before (a failed one is re-queued).",
     )
@@ -156,7 +148,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         parameters=[IF_NONE_MATCH],
-        responses={200: ClaimDetailSerializer, **NOT_MODIFIED, **NOT_FOUND, **ERRORS},
+        responses={200: ClaimDetailSerializer, **NOT_MODIFIED, **NOT_FOUND},
         description="The claim with its sources, how each provider's search went, its earlier matches and "
         "its current verdict. The ETag serves both If-Match on a verdict (its `v` part is the verdict "
         "version) and If-None-Match here (304 when nothing in the response changed).",
@@ -171,7 +163,6 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         responses={
             201: VerdictSerializer,
             412: OpenApiResponse(ErrorSerializer, description="Stale version."),
-            **ERRORS,
         },
         parameters=[
             OpenApiParameter(
@@ -223,7 +214,6 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         responses={
             200: ClaimDetailSerializer,
             204: OpenApiResponse(description="Nothing left to take."),
-            **ERRORS,
         },
         description="The claim to work on (reviewers and leads). If you hold one (matching `article` and "
         "`language` when given), you get it back: asking twice never assigns two. Otherwise, or with "
@@ -253,7 +243,6 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         responses={
             200: AssignmentSerializer,
             409: OpenApiResponse(ErrorSerializer, description="Held by someone else."),
-            **ERRORS,
         },
         description="Assign the claim: to yourself (reviewers, if nobody holds it), or to anyone (leads); "
         '`{"reviewer": null}` releases it (its holder or a lead).',
@@ -286,7 +275,6 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
             404: OpenApiResponse(
                 ErrorSerializer, description="No such claim, or no final verdict yet (code no_verdict)."
             ),
-            **ERRORS,
         },
     )
     @action(detail=True, methods=["get"], url_path="claimreview", pagination_class=None)
@@ -306,7 +294,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         parameters=[IF_NONE_MATCH],
-        responses={200: VerdictSerializer(many=True), **NOT_MODIFIED, **NOT_FOUND, **ERRORS},
+        responses={200: VerdictSerializer(many=True), **NOT_MODIFIED, **NOT_FOUND},
     )
     @action(detail=True, methods=["get"], url_path="verdicts", pagination_class=None)
     def verdicts(self, request, pk=None):
@@ -318,7 +306,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         parameters=[IF_NONE_MATCH],
-        responses={200: ActivitySerializer(many=True), **NOT_MODIFIED, **NOT_FOUND, **ERRORS},
+        responses={200: ActivitySerializer(many=True), **NOT_MODIFIED, **NOT_FOUND},
         description="The claim's activity log, oldest first (reviewers and leads): assigned, reassigned, "
         "released, sent back (with the comment), skipped, drafted, source search re-run, and every verdict "
         "(decided, overridden, escalated), each with who and when.",
@@ -332,7 +320,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request=SendBackInputSerializer,
-        responses={200: AssignmentSerializer, **NOT_FOUND, **ERRORS},
+        responses={200: AssignmentSerializer, **NOT_FOUND},
         description="Send the claim you hold back to the queue with a comment the next reviewer reads "
         "(its holder or a lead). 'Take the next claim' does not offer it to you again. 400 without a "
         "comment or when nobody holds the claim.",
@@ -349,21 +337,21 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         methods=["GET"],
-        responses={200: DraftSerializer, **NOT_FOUND, **ERRORS},
+        responses={200: DraftSerializer, **NOT_FOUND},
         description="Your draft verdict on this claim (404 when you have none, or recorded a verdict "
         "since saving it).",
     )
     @extend_schema(
         methods=["PUT"],
         request=DraftInputSerializer,
-        responses={200: DraftSerializer, **NOT_FOUND, **ERRORS},
+        responses={200: DraftSerializer, **NOT_FOUND},
         description="Save your draft verdict (label, rationale, sources; any of them may still be missing) "
         "without deciding: one draft per reviewer and claim, replaced on every save. The same rules as a "
         "verdict: not on a claim someone else holds, not on a disagreement unless you lead.",
     )
     @extend_schema(
         methods=["DELETE"],
-        responses={204: OpenApiResponse(description="Deleted."), **NOT_FOUND, **ERRORS},
+        responses={204: OpenApiResponse(description="Deleted."), **NOT_FOUND},
         description="Discard your draft verdict.",
     )
     @action(detail=True, methods=["get", "put", "delete"], url_path="draft", filter_backends=[])
@@ -395,7 +383,6 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
             202: SearchRerunSerializer,
             409: OpenApiResponse(ErrorSerializer, description="The claim's search is still running."),
             **NOT_FOUND,
-            **ERRORS,
         },
         description="Search the claim's sources again (leads): after a provider failed, or to look again. "
         "The claim goes back to `pending`; the new search's sources and provider reports replace the old "
@@ -447,7 +434,6 @@ class VerdictFeedViewSet(viewsets.ReadOnlyModelViewSet):
         responses={
             200: FeedPageSerializer,
             304: OpenApiResponse(description="Not modified since the ETag in If-None-Match."),
-            **ERRORS,
         },
         description="Verdicts in decision order (then id), every one exactly once however many arrive while "
         "you page: follow `next` until it is null, keep `resume` and poll it later. A verdict that replaces "

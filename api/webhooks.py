@@ -14,14 +14,9 @@ from api.serializers import ErrorSerializer
 from publishing import services
 from publishing.models import SUBSCRIBABLE, WebhookDelivery, WebhookSubscription
 
-ERRORS = {
-    400: OpenApiResponse(
-        ErrorSerializer, description="Invalid input, e.g. code blocked_address or too_many_subscriptions."
-    ),
-    401: OpenApiResponse(ErrorSerializer, description="No or invalid credentials."),
+ERRORS = {  # what only webhooks say; the answers every endpoint gives are in api/schema.py
     403: OpenApiResponse(ErrorSerializer, description="Not the integrations role."),
     404: OpenApiResponse(ErrorSerializer, description="No such subscription."),
-    429: OpenApiResponse(ErrorSerializer, description="Throttled; see Retry-After."),
 }
 
 
