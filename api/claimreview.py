@@ -26,10 +26,11 @@ from api.filters import VerdictFilter
 from api.pagination import KeysetPagination
 from checkworthiness.speakers import authors_of
 from claims.models import Claim, SpeakerType, VerdictLabel
+from reviewers import labels
 from reviewers.models import ReviewState, Verdict
 
-RATING = {VerdictLabel.DISPUTED: 1, VerdictLabel.UNSUPPORTED: 2, VerdictLabel.VERIFIED: 3}
-WORST_RATING, BEST_RATING = 1, 3
+RATING = labels.RATINGS
+WORST_RATING, BEST_RATING = labels.WORST_RATING, labels.BEST_RATING
 
 
 def claim_author(claim: Claim, article) -> dict | None:

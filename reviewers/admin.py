@@ -17,11 +17,11 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from claims.admin import ArticleAdmin, SnapshotInline
-from claims.models import Article, Claim, VerdictLabel
+from claims.models import Article, Claim
 from claims.published import published_fact_checks
 from claims.search_story import search_story
 from factcheck.admin_base import RecordAdmin
-from reviewers import queues
+from reviewers import labels, queues
 from reviewers.activity import claim_activity
 from reviewers.forms import AssignForm, SendBackForm, VerdictForm
 from reviewers.models import Assignment, ClaimAction, ClaimEvent, ReviewState, Verdict
@@ -44,11 +44,7 @@ from reviewers.services import (
 )
 from textkit.display import shorten
 
-LABEL_COLOURS = {
-    VerdictLabel.VERIFIED: "#2e7d32",
-    VerdictLabel.DISPUTED: "#c62828",
-    VerdictLabel.UNSUPPORTED: "#6d6d6d",
-}
+LABEL_COLOURS = labels.COLOURS
 STATE_COLOURS = {
     ReviewState.PROVISIONAL: "#b26a00",
     ReviewState.FINAL: "#2e7d32",

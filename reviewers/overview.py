@@ -14,19 +14,15 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from claims.models import VerdictLabel
-from reviewers import queues
+from reviewers import labels, queues
 from reviewers.models import Verdict
 
-COLOURS = {
-    VerdictLabel.VERIFIED: "#4c9a52",
-    VerdictLabel.DISPUTED: "#c94c4c",
-    VerdictLabel.UNSUPPORTED: "#8a8a8a",
-}
+COLOURS = labels.COLOURS
 QUEUE_COLOURS = {
     queues.UNASSIGNED: "#417690",
     queues.MINE: "#79aec8",
     queues.SECOND_REVIEW: "#d08a00",
-    queues.ESCALATED: "#c94c4c",
+    queues.ESCALATED: labels.COLOURS[VerdictLabel.DISPUTED],
 }
 DAYS = 14
 
