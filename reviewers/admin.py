@@ -346,89 +346,102 @@ class ClaimAdmin(RecordAdmin):
             return super().change_view(request, object_id, form_url, extra_context)
         lead = can_lead(request.user)
         page = HttpResponseRedirect(reverse("admin:claims_claim_change", args=[claim.pk]))
+        form = None
         if request.method == "POST" and "discard_draft" in request.POST:
-            try:
-                discarded = discard_draft(claim=claim, reviewer=request.user)
-            except PermissionDenied as exc:
-                self.message_user(request, f"Not discarded: {messages_of(exc)}", messages.ERROR)
-            else:
-                self.message_user(
-                    request, "Draft discarded." if discarded else "You had no draft here.", messages.INFO
-                )
+            self._discard_draft(request, claim)
             return page
         if request.method == "POST" and "save_draft" in request.POST:
             form = VerdictForm(request.POST, claim=claim, can_override=lead, draft=True)
-            if form.is_valid():
-                try:
-                    save_draft(
-                        claim=claim,
-                        reviewer=request.user,
-                        label=form.cleaned_data["label"],
-                        rationale=form.cleaned_data["rationale"],
-                        source_ids=[int(s) for s in form.cleaned_data["sources"]],
-                    )
-                except (ValidationError, PermissionDenied) as exc:
-                    self.message_user(request, f"Draft not saved: {messages_of(exc)}", messages.ERROR)
-                else:
-                    self.message_user(
-                        request,
-                        "Draft saved; nothing is decided yet. It is here when you come back.",
-                        messages.SUCCESS,
-                    )
-                    return page
+            if self._save_draft(request, claim, form):
+                return page
             request.method = "GET"
         elif request.method == "POST" and "record_verdict" in request.POST:
             form = VerdictForm(request.POST, claim=claim, can_override=lead)
             if form.is_valid():
-                try:
-                    record_verdict(
-                        claim=claim,
-                        reviewer=request.user,
-                        label=form.cleaned_data["label"],
-                        rationale=form.cleaned_data["rationale"],
-                        source_ids=[int(s) for s in form.cleaned_data["sources"]],
-                        expected_version=form.cleaned_data["version"],
-                        override=form.cleaned_data.get("override", False),
-                    )
-                except VersionConflict:
-                    # Keep what the reviewer wrote, but make them read the newer verdict first: the form
-                    # now carries the current version, so submitting again deliberately supersedes it.
-                    claim = self.get_object(request, object_id)
-                    newest = claim.verdicts.order_by("-claim_version").select_related("reviewer").first()
-                    data = request.POST.copy()
-                    data["version"] = str(claim.version)
-                    form = VerdictForm(data, claim=claim, can_override=lead)
-                    self.message_user(
-                        request,
-                        f"Conflict — not saved: {newest.reviewer} recorded “{newest.get_label_display()}” on "
-                        f"this claim while you were deciding. Your verdict is kept in the form below: read "
-                        f"theirs in the history, then record yours again if you still disagree.",
-                        messages.ERROR,
-                    )
-                except (ValidationError, PermissionDenied) as exc:
-                    self.message_user(request, f"Not saved: {messages_of(exc)}", messages.ERROR)
-                else:
-                    self.message_user(request, "Verdict recorded.", messages.SUCCESS)
-                    return HttpResponseRedirect(reverse("admin:claims_claim_change", args=[claim.pk]))
+                claim, form = self._record_verdict(request, object_id, claim, form, lead)
+                if form is None:
+                    return page
             # Show the page again with the form's errors; the claim itself is never saved from here.
             request.method = "GET"
-        else:
-            form = None
         context = {**(extra_context or {}), **claim_page_context(claim, request.user)}
-        if form is None:
-            draft = context["draft"]
-            initial = (
-                {
-                    "label": draft.label,
-                    "rationale": draft.rationale,
-                    "sources": [str(i) for i in draft.source_ids],
-                }
-                if draft
-                else None
-            )
-            form = VerdictForm(claim=claim, can_override=lead, initial=initial)
-        context["verdict_form"] = form
+        context["verdict_form"] = form or self._blank_form(claim, lead, context["draft"])
         return super().change_view(request, object_id, form_url, context)
+
+    def _discard_draft(self, request, claim) -> None:
+        try:
+            discarded = discard_draft(claim=claim, reviewer=request.user)
+        except PermissionDenied as exc:
+            self.message_user(request, f"Not discarded: {messages_of(exc)}", messages.ERROR)
+        else:
+            self.message_user(
+                request, "Draft discarded." if discarded else "You had no draft here.", messages.INFO
+            )
+
+    def _save_draft(self, request, claim, form) -> bool:
+        """True when the draft was saved; otherwise the form (or a message) says why."""
+        if not form.is_valid():
+            return False
+        try:
+            save_draft(
+                claim=claim,
+                reviewer=request.user,
+                label=form.cleaned_data["label"],
+                rationale=form.cleaned_data["rationale"],
+                source_ids=[int(s) for s in form.cleaned_data["sources"]],
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            self.message_user(request, f"Draft not saved: {messages_of(exc)}", messages.ERROR)
+            return False
+        self.message_user(
+            request, "Draft saved; nothing is decided yet. It is here when you come back.", messages.SUCCESS
+        )
+        return True
+
+    def _record_verdict(self, request, object_id, claim, form, lead):
+        """(claim, None) when the verdict was recorded; otherwise the claim as it now is and the form to show
+        again."""
+        try:
+            record_verdict(
+                claim=claim,
+                reviewer=request.user,
+                label=form.cleaned_data["label"],
+                rationale=form.cleaned_data["rationale"],
+                source_ids=[int(s) for s in form.cleaned_data["sources"]],
+                expected_version=form.cleaned_data["version"],
+                override=form.cleaned_data.get("override", False),
+            )
+        except VersionConflict:
+            # Keep what the reviewer wrote, but make them read the newer verdict first: the form
+            # now carries the current version, so submitting again deliberately supersedes it.
+            claim = self.get_object(request, object_id)
+            newest = claim.verdicts.order_by("-claim_version").select_related("reviewer").first()
+            data = request.POST.copy()
+            data["version"] = str(claim.version)
+            self.message_user(
+                request,
+                f"Conflict — not saved: {newest.reviewer} recorded “{newest.get_label_display()}” on "
+                f"this claim while you were deciding. Your verdict is kept in the form below: read "
+                f"theirs in the history, then record yours again if you still disagree.",
+                messages.ERROR,
+            )
+            return claim, VerdictForm(data, claim=claim, can_override=lead)
+        except (ValidationError, PermissionDenied) as exc:
+            self.message_user(request, f"Not saved: {messages_of(exc)}", messages.ERROR)
+            return claim, form
+        self.message_user(request, "Verdict recorded.", messages.SUCCESS)
+        return claim, None
+
+    def _blank_form(self, claim, lead, draft):
+        initial = (
+            {
+                "label": draft.label,
+                "rationale": draft.rationale,
+                "sources": [str(i) for i in draft.source_ids],
+            }
+            if draft
+            else None
+        )
+        return VerdictForm(claim=claim, can_override=lead, initial=initial)
 
 
 def state_badge(state: str) -> str:
