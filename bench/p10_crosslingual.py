@@ -95,21 +95,6 @@ def database(dsn: str | None):
         yield url.rsplit("/", 1)[0] + "/bench_p10"
 
 
-def ensure_database(dsn: str) -> None:
-    import psycopg2
-
-    name = dsn.rsplit("/", 1)[1]
-    if name in {"test", "ev", "factcheck"} or name.startswith("test_"):
-        raise SystemExit(f"refusing to use {name!r}: P10 needs its own database")
-    admin = psycopg2.connect(dsn.rsplit("/", 1)[0] + "/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if not cur.fetchone():
-            cur.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-
 def pct(values, q):
     values = sorted(values)
     return round(values[min(len(values) - 1, int(q * len(values)))], 3)
@@ -307,8 +292,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-exact", dest="exact", action="store_false", help="skip the exact baseline")
     args = parser.parse_args(argv)
+    from bench.p7_matching import ensure_database
+
     with database(args.dsn) as dsn:
-        ensure_database(dsn)
+        ensure_database(dsn, "P10")
         os.environ["DATABASE_URL"] = dsn
         return run(args)
 

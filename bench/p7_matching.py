@@ -51,10 +51,11 @@ _OFFSETS = itertools.count()
 _WORD = re.compile(r"^[^\W\d_]+$")
 
 
-def ensure_database(dsn: str) -> None:
+def ensure_database(dsn: str, bench: str = "P7") -> None:
+    """Create the scratch database the DSN names, refusing the suite's and the service's own."""
     name = dsn.rsplit("/", 1)[1]
     if name in {"test", "ev", "factcheck"} or name.startswith("test_"):
-        raise SystemExit(f"refusing to use {name!r}: P7 needs its own database")
+        raise SystemExit(f"refusing to use {name!r}: {bench} needs its own database")
     admin = psycopg2.connect(dsn.rsplit("/", 1)[0] + "/postgres")
     admin.autocommit = True
     with admin.cursor() as cur:
