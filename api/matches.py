@@ -13,12 +13,14 @@ import re
 
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
+from api.permissions import HasARole
 from claims import vectors
 from claims.matching import find_matches
 from publishing import watches
+from publishing.models import Watch
 from reviewers.models import ReviewState, Verdict
 from textkit.terms import STOP_WORDS, fold
 
@@ -65,6 +67,9 @@ class WatchSerializer(serializers.Serializer):
     url = serializers.CharField(source="subscription.url")
     events = serializers.ListField(child=serializers.CharField(), source="subscription.events")
     created_at = serializers.DateTimeField()
+
+
+class NewWatchSerializer(WatchSerializer):
     secret = serializers.CharField(
         source="subscription.secret", help_text="whsec_…; shown only in this answer."
     )
@@ -127,10 +132,26 @@ class MatchViewSet(viewsets.ViewSet):
 
 
 @extend_schema(tags=["matching"])
-class WatchViewSet(viewsets.ViewSet):
-    """Hear when a claim matching a text is decided: a signed claim.matched_verdict webhook."""
+class WatchViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """Hear when a claim matching a text is decided: a signed claim.matched_verdict webhook. Any role may
+    watch; each account sees and deletes only its own watches (at most FACTCHECK_WATCHES_PER_ACCOUNT)."""
 
-    @extend_schema(request=WatchInputSerializer, responses={201: WatchSerializer})
+    permission_classes = [HasARole]
+    serializer_class = WatchSerializer
+
+    def get_queryset(self):
+        return (
+            Watch.objects.filter(subscription__created_by=self.request.user)
+            .select_related("subscription")
+            .order_by("id")
+        )
+
+    def perform_destroy(self, instance):
+        watches.delete_watch(instance)
+
+    @extend_schema(request=WatchInputSerializer, responses={201: NewWatchSerializer})
     def create(self, request):
         serializer = WatchInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -138,4 +159,4 @@ class WatchViewSet(viewsets.ViewSet):
         watch = watches.create_watch(
             text=data["text"], language=_language(data), url=data["url"], created_by=request.user
         )
-        return Response(WatchSerializer(watch).data, status=status.HTTP_201_CREATED)
+        return Response(NewWatchSerializer(watch).data, status=status.HTTP_201_CREATED)

@@ -3,7 +3,7 @@
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from reviewers.roles import can_manage_integrations, can_write_api
+from reviewers.roles import can_manage_integrations, can_watch, can_write_api
 
 
 class ReadOnlyUnlessEditor(BasePermission):
@@ -27,3 +27,12 @@ class ManagesIntegrations(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return bool(request.user and can_manage_integrations(request.user))
+
+
+class HasARole(BasePermission):
+    """Watches: any role (consumers, reviewers, leads, integrations) or a superuser."""
+
+    message = "Only accounts with a role (consumers, reviewers, leads, integrations) may watch texts."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and can_watch(request.user))

@@ -65,9 +65,11 @@ def check_events(events: list[str]) -> list[str]:
 
 
 def check_quota(account) -> None:
-    """ValidationError when `account` has FACTCHECK_WEBHOOKS_PER_ACCOUNT subscriptions already."""
+    """ValidationError when `account` has FACTCHECK_WEBHOOKS_PER_ACCOUNT subscriptions already (a watch's
+    own subscription counts against FACTCHECK_WATCHES_PER_ACCOUNT instead)."""
     limit = settings.FACTCHECK_WEBHOOKS_PER_ACCOUNT
-    if account is not None and WebhookSubscription.objects.filter(created_by=account).count() >= limit:
+    mine = WebhookSubscription.objects.filter(created_by=account, watch__isnull=True)
+    if account is not None and mine.count() >= limit:
         raise ValidationError(
             f"An account may have at most {limit} webhook subscriptions; delete one first.",
             code="too_many_subscriptions",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -36,8 +37,19 @@ from reviewers.models import Verdict
 from textkit.similarity import fingerprint
 
 
+def check_watch_quota(account) -> None:
+    """ValidationError when `account` keeps FACTCHECK_WATCHES_PER_ACCOUNT watches already."""
+    limit = settings.FACTCHECK_WATCHES_PER_ACCOUNT
+    if account is not None and Watch.objects.filter(subscription__created_by=account).count() >= limit:
+        raise ValidationError(
+            f"An account may keep at most {limit} watches; delete one first.", code="too_many_watches"
+        )
+
+
 def create_watch(*, text: str, language: str, url: str, created_by=None) -> Watch:
-    """Register a watch with a fresh secret on its own subscription (the caller shows the secret once)."""
+    """Register a watch with a fresh secret on its own subscription (the caller shows the secret once).
+    At most FACTCHECK_WATCHES_PER_ACCOUNT per account (ValidationError too_many_watches)."""
+    check_watch_quota(created_by)
     target = check_target(url)
     vector = vectors.text_vector(text)
     with transaction.atomic():
@@ -56,6 +68,11 @@ def create_watch(*, text: str, language: str, url: str, created_by=None) -> Watc
             match_keys=match_keys(text, language),
             vector=encoder.to_bytes(vector) if vector is not None else None,
         )
+
+
+def delete_watch(watch: Watch) -> None:
+    """Stop a watch: its subscription goes, and the watch with it (messages not yet sent are dropped)."""
+    watch.subscription.delete()
 
 
 def _probe(watch: Watch) -> Probe:

@@ -119,6 +119,12 @@ def can_manage_integrations(user: AbstractBaseUser | AnonymousUser) -> bool:
     return has_role(user, INTEGRATIONS)
 
 
+def can_watch(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Any role (and superusers) may ask to hear when a text's claim is decided (POST /api/v1/watches/);
+    an account with no role — staff or not — may not."""
+    return has_role(user, *ALL_ROLES)
+
+
 def can_write_api(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Who may change anything through the API's article and claim endpoints: reviewers and leads."""
     return has_role(user, REVIEWERS, LEADS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from publishing.models import EventType, Watch, WebhookSubscription
-from reviewers.roles import INTEGRATIONS
+from reviewers.roles import ALL_ROLES, CONSUMERS, INTEGRATIONS
 from reviewers.services import record_verdict
 from tests.api.test_access import throttle_rates
 from tests.conftest import client_for, make_user
@@ -104,4 +104,55 @@ def test_the_schema_documents_both_endpoints(consumer_client):
     schema = consumer_client.get("/api/v1/schema/?format=json").json()
     for path in ("/api/v1/matches/", "/api/v1/watches/"):
         assert "post" in schema["paths"][path], path
-    assert "secret" in str(schema["components"]["schemas"]["Watch"])
+    for path in ("/api/v1/watches/", "/api/v1/watches/{id}/"):
+        assert "get" in schema["paths"][path], path
+    assert "delete" in schema["paths"]["/api/v1/watches/{id}/"]
+    assert "secret" in str(schema["components"]["schemas"]["NewWatch"])
+    assert "secret" not in str(schema["components"]["schemas"]["Watch"])
+
+
+def test_an_account_without_a_role_may_not_watch_staff_or_not(allow_loopback_servers):
+    for name, staff in (("nobody", False), ("staffer", True)):
+        refused = client_for(make_user(name, staff=staff)).post(
+            "/api/v1/watches/", {"text": EN, "url": HOOK}, format="json"
+        )
+        assert refused.status_code == 403, (name, refused.content)
+    assert not Watch.objects.exists() and not WebhookSubscription.objects.exists()
+
+
+def test_each_role_may_watch(allow_loopback_servers):
+    for role in ALL_ROLES:
+        client = client_for(make_user("u-" + role, role))
+        response = client.post("/api/v1/watches/", {"text": EN, "url": HOOK}, format="json")
+        assert response.status_code == 201, (role, response.content)
+    assert Watch.objects.count() == len(ALL_ROLES)
+
+
+def test_watches_are_limited_per_account_apart_from_webhooks(settings, allow_loopback_servers):
+    settings.FACTCHECK_WATCHES_PER_ACCOUNT = 1
+    settings.FACTCHECK_WEBHOOKS_PER_ACCOUNT = 1
+    client = client_for(make_user("partner", INTEGRATIONS))
+    assert client.post("/api/v1/watches/", {"text": EN, "url": HOOK}, format="json").status_code == 201
+    again = client.post("/api/v1/watches/", {"text": EN_UNRELATED, "url": HOOK}, format="json")
+    assert again.status_code == 400 and again.json()["code"] == "too_many_watches"
+    assert Watch.objects.count() == 1
+    # The watch's own subscription does not use up the account's webhooks.
+    hook = client.post("/api/v1/webhooks/", {"url": HOOK + "v", "events": ["verdict.created"]}, format="json")
+    assert hook.status_code == 201, hook.content
+
+
+def test_an_account_lists_and_deletes_only_its_own_watches_and_never_sees_a_secret_again(
+    consumer_client, allow_loopback_servers
+):
+    mine = consumer_client.post("/api/v1/watches/", {"text": EN, "url": HOOK}, format="json").json()
+    other = client_for(make_user("other", CONSUMERS))
+    theirs = other.post("/api/v1/watches/", {"text": EN_UNRELATED, "url": HOOK}, format="json").json()
+    listed = consumer_client.get("/api/v1/watches/").json()["results"]
+    assert [w["id"] for w in listed] == [mine["id"]] and "secret" not in listed[0]
+    one = consumer_client.get(f"/api/v1/watches/{mine['id']}/")
+    assert one.status_code == 200 and "secret" not in one.json() and one.json()["text"] == EN
+    assert consumer_client.get(f"/api/v1/watches/{theirs['id']}/").status_code == 404
+    assert consumer_client.delete(f"/api/v1/watches/{theirs['id']}/").status_code == 404
+    assert consumer_client.delete(f"/api/v1/watches/{mine['id']}/").status_code == 204
+    assert list(Watch.objects.values_list("id", flat=True)) == [theirs["id"]]
+    assert WebhookSubscription.objects.count() == 1  # the deleted watch's subscription went with it
