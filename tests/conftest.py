@@ -23,6 +23,7 @@ from django.db.backends.signals import connection_created
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from api.throttling import KEY_PREFIX as THROTTLE_PREFIX
 from reviewers.roles import CONSUMERS, LEADS, REVIEWERS
 from tests.support import evaldata, mediawiki, redisdb
 from tests.support.host import ALLOW_NETWORK
@@ -47,6 +48,12 @@ def pytest_ignore_collect(collection_path, config):
 def claimed_broker_database():
     with contextlib.suppress(redis.RedisError):  # tests that need no Redis still run without one
         redisdb.claim_session_db(settings.CELERY_BROKER_URL)
+        # Throttle windows are keyed by account id, and a new test database numbers its accounts from 1
+        # again: an earlier run's windows (kept up to a minute) would count against this run's accounts.
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        stale = list(client.scan_iter(match=f"*{THROTTLE_PREFIX}*", count=1000))
+        if stale:
+            client.delete(*stale)
 
 
 # --- the verdict table refuses TRUNCATE (reviewers 0007) except where a session says so on purpose -----
