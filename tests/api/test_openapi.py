@@ -18,11 +18,11 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 
 from publishing import services as publishing
 from reviewers.roles import REVIEWERS
 from reviewers.services import record_verdict
+from reviewers.tokens import ApiToken
 from tests.conftest import ARTIFACTS, make_user, worker_env
 from tests.factories import make_claim, make_source
 from tests.support.redisdb import claim_private_db, release
@@ -54,7 +54,7 @@ def live_server_url(transactional_db) -> Iterator[tuple[str, str]]:
     make_source(claim)
     record_verdict(claim=claim, reviewer=user, label="verified", rationale="Seed data.")
     publishing.create_subscription(url="https://hooks.example.org/fc", events=["verdict.created"])
-    token = Token.objects.create(user=user).key
+    token = ApiToken.issue(user).key
 
     port = free_port()
     # A Redis database of its own: messages published by fuzzed writes reach no worker, throttling
