@@ -21,7 +21,7 @@ from factcheck import proxies
 from publishing.models import WebhookSubscription
 from reviewers.models import Verdict
 from reviewers.tokens import ApiToken
-from tests.conftest import client_for
+from tests.conftest import client_for, make_user
 from tests.factories import make_claim
 
 pytestmark = pytest.mark.django_db
@@ -127,6 +127,21 @@ def test_a2_consumers_tokens_are_read_only(consumer_client, method, path):
     )
     assert response.status_code == 403
     assert not Verdict.objects.exists() and Article.objects.count() == articles
+    assert not WebhookSubscription.objects.exists()
+
+
+@pytest.mark.parametrize("method, path", WRITES)
+def test_a8_staff_status_alone_writes_nothing(method, path):
+    """Issue 16 (low): a staff user without a role could submit articles. Staff status grants nothing in
+    the API: every write (articles, verdicts, webhooks) is 403 and leaves nothing behind."""
+    claim = make_claim()
+    client = client_for(make_user("staff-without-role", staff=True))
+    path = path.replace("/1/", f"/{claim.pk}/") if "claims" in path else path
+    response = getattr(client, method)(
+        path, {"label": "verified", "rationale": "x", "url": "https://news.example.com/x"}, format="json"
+    )
+    assert response.status_code == 403
+    assert not Verdict.objects.exists() and not Article.objects.exclude(pk=claim.article_id).exists()
     assert not WebhookSubscription.objects.exists()
 
 
