@@ -3,6 +3,9 @@ Retry-After before any further unknown token is even looked up (RELIABILITY A5).
 authenticated lately (FACTCHECK_KNOWN_TOKEN_SECONDS, kept in Redis as an HMAC) still get in from a locked
 address, so a stranger's wrong tokens cannot lock out the valid clients sharing its address.
 
+Tokens are stored as a digest of their key (reviewers/tokens.py): the lookup is by digest, and the
+process's memory of valid tokens is keyed by the digest too.
+
 Valid tokens are remembered in the process for FACTCHECK_TOKEN_CACHE_SECONDS, so a client polling the
 feed does not cost a database lookup per request (docs/benchmarks.md, P5). Revoking a token (deleting it, or
 deactivating or deleting its user) therefore takes effect within that many seconds in every process;
@@ -33,8 +36,9 @@ from api.throttling import (
     remember_valid_token,
 )
 from reviewers.roles import forget_roles, remember_roles, roles_column
+from reviewers.tokens import ApiToken, digest_of
 
-# token key -> (monotonic expiry, user, token). Bounded: cleared whole when full (a refill costs one
+# token digest -> (monotonic expiry, user, token). Bounded: cleared whole when full (a refill costs one
 # lookup per active token).
 _valid_tokens: dict[str, tuple[float, object, object]] = {}
 # The clock of that expiry; tests move it forward instead of sleeping.
@@ -48,6 +52,8 @@ def forget_tokens() -> None:
 
 
 class ThrottledTokenAuthentication(TokenAuthentication):
+    model = ApiToken
+
     def authenticate(self, request):
         if not self.keyword_in(request):
             return None
@@ -62,14 +68,15 @@ class ThrottledTokenAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, key):
         now = clock()
-        remembered = _valid_tokens.get(key)
+        digest = digest_of(key)
+        remembered = _valid_tokens.get(digest)
         if remembered is not None and remembered[0] > now:
             user, token = remembered[1], remembered[2]
             self.count(user)  # a valid token: the address's failure budget does not apply to it
         else:
             if self.lock.locked(self.request) and not known_valid_token(key):
                 raise Throttled(wait=self.lock.wait())
-            user, token = self.lookup(key)  # raises for a wrong token or inactive user
+            user, token = self.lookup(digest)  # raises for a wrong token or inactive user
             remember_valid_token(key)
             ttl = settings.FACTCHECK_TOKEN_CACHE_SECONDS
             if ttl > 0:
@@ -77,13 +84,13 @@ class ThrottledTokenAuthentication(TokenAuthentication):
                     _valid_tokens.clear()
                 remembered_user = copy.copy(user)
                 forget_roles(remembered_user)  # roles are read per request: a revoked one counts at once
-                _valid_tokens[key] = (now + ttl, remembered_user, token)
+                _valid_tokens[digest] = (now + ttl, remembered_user, token)
         # Copies per request: whatever a request caches on its user (permissions, groups) stays with it.
         user, token = copy.copy(user), copy.copy(token)
         token.user = user
         return user, token
 
-    def lookup(self, key):
+    def lookup(self, digest: str):
         """The token, its user and the user's roles in one query (the roles are cached on the user, for
         as long as the token is remembered: a role granted or revoked counts within the same time)."""
         try:
@@ -91,7 +98,7 @@ class ThrottledTokenAuthentication(TokenAuthentication):
                 self.get_model()
                 .objects.select_related("user")
                 .annotate(role_names=roles_column(OuterRef("user_id")))
-                .get(key=key)
+                .get(digest=digest)
             )
         except self.get_model().DoesNotExist:
             raise AuthenticationFailed(_("Invalid token.")) from None

@@ -1,6 +1,7 @@
 """Pagination without COUNT(*) or OFFSET, stable under concurrent inserts.
 
-Most lists use DRF's CursorPagination. The verdict feed and the ClaimReview feed use `KeysetPagination`:
+Most lists use DRF's CursorPagination. An invalid cursor is 400 `invalid_cursor` on every list (DRF says
+404; the feeds always said 400, and a malformed parameter is bad input, not a missing resource). The verdict feed and the ClaimReview feed use `KeysetPagination`:
 a seek on the row value ``(time, id) > (t, i)`` that PostgreSQL answers with one range scan of the
 ``(time, id)`` index, however deep the cursor, in one query per page.
 """
@@ -15,13 +16,25 @@ from datetime import datetime
 
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+INVALID_CURSOR = {"detail": "The cursor is not valid.", "code": "invalid_cursor"}
 
-class CreatedCursorPagination(CursorPagination):
+
+class CursorPagination400(CursorPagination):
+    """DRF's cursor pagination, answering an invalid cursor with 400 like the feeds."""
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError(INVALID_CURSOR) from None
+
+
+class CreatedCursorPagination(CursorPagination400):
     ordering = ("-created_at", "-id")
     page_size_query_param = "page_size"
     max_page_size = 500
@@ -52,7 +65,7 @@ class Position:
             if raw["d"] not in ("n", "p") or at.tzinfo is None or type(pk) is not int or not 0 <= pk < 2**63:
                 raise ValueError
         except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError, OverflowError):
-            raise ValidationError({"detail": "The cursor is not valid.", "code": "invalid_cursor"}) from None
+            raise ValidationError(INVALID_CURSOR) from None
         return cls(raw["d"] == "n", at, pk)
 
 

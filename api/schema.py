@@ -13,12 +13,12 @@ from api.serializers import ErrorSerializer
 COMMON_ERRORS = {
     "400": OpenApiResponse(
         OpenApiTypes.OBJECT,
-        description='Invalid input: `{"detail", "code"}`, or field errors as DRF shapes them '
+        description='Invalid input (an invalid `cursor` on a list: `invalid_cursor`): `{"detail", "code"}`, or field errors as DRF shapes them '
         '(`{"field": ["message", ...]}`).',
     ),
     "401": OpenApiResponse(ErrorSerializer, description="No or invalid credentials."),
     "403": OpenApiResponse(ErrorSerializer, description="Not allowed for this account."),
-    "404": OpenApiResponse(ErrorSerializer, description="No such object (or, for a list, no such cursor)."),
+    "404": OpenApiResponse(ErrorSerializer, description="No such object."),
     "414": OpenApiResponse(
         description="Request line too long: gunicorn, in front of every endpoint, refuses request lines "
         "over its limit (4094 bytes) before the API sees them. Shorten the query."

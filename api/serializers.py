@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -9,11 +11,13 @@ from rest_framework import serializers
 from claims.models import Article, Claim, ClaimStatus, Source, SpeakerType, VerdictLabel
 from claims.published import published_fact_checks
 from claims.search_story import FAILED, FAILURES, FOUND, NOTHING_FOUND, search_story
+from outbound.urlnorm import as_uri
 from reviewers.models import Verdict
 
 # PostgreSQL's bigint: versions and ids beyond it are refused (400) or never match (412/404); they never
 # reach the database, which would answer with an error (a 500).
 MAX_BIGINT = 2**63 - 1
+URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -35,7 +39,21 @@ class ProgressSerializer(serializers.Serializer):
     sourced = serializers.IntegerField(help_text="Claims whose source search has finished.")
 
 
+class UriField(serializers.URLField):
+    """A stored URL as a valid URI (`format: uri`): the submitted URL is kept as written, which may hold
+    spaces or a non-ASCII host; outbound.urlnorm.as_uri encodes them."""
+
+    def to_representation(self, value: str) -> str:
+        try:
+            return as_uri(value)
+        except ValueError:  # nothing stored is refused (submissions are checked), but never a 500
+            return quote(value, safe=URI_SAFE)
+
+
 class ArticleSerializer(serializers.ModelSerializer):
+    url = UriField(
+        read_only=True, help_text="The submitted URL (as a URI: IDN hosts in punycode, spaces encoded)."
+    )
     error = ArticleErrorSerializer(read_only=True, allow_null=True)
     progress = serializers.SerializerMethodField()
 

@@ -108,6 +108,22 @@ class ArticleViewSet(
 # A claim's ETag: its verdict version (what If-Match checks), then, on a GET, a digest of the representation
 # (what If-None-Match checks; api/conditional.py). Both forms are accepted in If-Match.
 CLAIM_ETAG = re.compile(r'^(?:W/)?"claim-(\d+)-v(\d+)(?:\.[0-9a-f]+)?"$')
+
+
+def if_match_versions(if_match: str, claim_id: int) -> tuple[int, ...]:
+    """The versions of this claim that an If-Match names: it may list several ETags, and matches when any
+    one does (RFC 9110 13.1.1). 412 when none names this claim."""
+    versions = []
+    for tag in if_match.split(","):  # our ETags hold no commas
+        match = CLAIM_ETAG.match(tag.strip())
+        if match and int(match.group(1)) == claim_id:
+            # A version beyond 64 bits was never any claim's: compared as -1, it is stale (412), not a 500.
+            versions.append(int(match.group(2)) if int(match.group(2)) <= MAX_BIGINT else -1)
+    if not versions:
+        raise PreconditionFailed("If-Match does not name this claim.")
+    return tuple(versions)
+
+
 # Writes that read the claim only to hand it to a service (no filters, no prefetching).
 PLAIN_CLAIM_ACTIONS = {"assign", "send_back", "draft", "activity", "rerun_search"}
 NO_CLAIM = "No Claim matches the given query."  # what get_object() says
@@ -188,11 +204,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         expected = serializer.validated_data.get("version")
         if_match = request.headers.get("If-Match")
         if if_match and if_match.strip() != "*":
-            match = CLAIM_ETAG.match(if_match.strip())
-            if not match or int(match.group(1)) != claim_id:
-                raise PreconditionFailed("If-Match does not name this claim.")
-            # A version beyond 64 bits was never any claim's: compared as -1, it is stale (412), not a 500.
-            expected = int(match.group(2)) if int(match.group(2)) <= MAX_BIGINT else -1
+            expected = if_match_versions(if_match, claim_id)
         try:
             verdict = review_services.record_verdict(
                 claim=claim_id,

@@ -6,9 +6,9 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
+from api.pagination import CursorPagination400
 from api.permissions import ManagesIntegrations
 from api.serializers import ErrorSerializer
 from publishing import services
@@ -88,7 +88,7 @@ class DeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DeliveryPagination(CursorPagination):
+class DeliveryPagination(CursorPagination400):
     ordering = ("-attempted_at", "-id")
     page_size_query_param = "page_size"
     max_page_size = 500

@@ -51,7 +51,6 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth.models import Group, User  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from checkworthiness.claimfinder import find_claims  # noqa: E402
@@ -64,6 +63,7 @@ from extraction.main_text import extract_article, extract_plain_text  # noqa: E4
 from outbound.fetcher import fetch  # noqa: E402
 from outbound.policy import fetch_policy  # noqa: E402
 from reviewers.roles import REVIEWERS  # noqa: E402
+from reviewers.tokens import ApiToken  # noqa: E402
 from tests.support.pages import PageServer, manifest  # noqa: E402
 from textkit.similarity import fingerprint  # noqa: E402
 
@@ -88,7 +88,7 @@ def purge_ingest() -> None:
 def api_client() -> APIClient:
     user, _ = User.objects.get_or_create(username="bench-reviewer", defaults={"is_staff": True})
     user.groups.add(Group.objects.get_or_create(name=REVIEWERS)[0])
-    token, _ = Token.objects.get_or_create(user=user)
+    token = ApiToken.issue(user, replace=True)
     client = APIClient(SERVER_NAME="localhost")
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import http.client
 import json
 import os
@@ -170,7 +171,7 @@ def populate(dsn: str, n: int) -> None:
     cur.execute("SET factcheck.allow_verdict_truncate = on")  # a scratch database (reviewers 0007)
     cur.execute(
         "TRUNCATE reviewers_verdict, claims_source, claims_claim, claims_article, "
-        "authtoken_token, auth_user_groups, auth_user CASCADE"
+        "reviewers_apitoken, auth_user_groups, auth_user CASCADE"
     )
     cur.execute(POPULATE)
     user_id = cur.fetchone()[0]
@@ -242,7 +243,8 @@ def populate(dsn: str, n: int) -> None:
         cur.execute(f"VACUUM ANALYZE {table}")
     token = "b" * 40
     cur.execute(
-        "INSERT INTO authtoken_token (key, user_id, created) VALUES (%s, %s, now())", (token, user_id)
+        "INSERT INTO reviewers_apitoken (digest, prefix, user_id, created) VALUES (%s, %s, %s, now())",
+        (hashlib.sha256(token.encode()).hexdigest(), token[:8], user_id),
     )
     conn.close()
 

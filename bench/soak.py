@@ -47,10 +47,10 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth.models import Group, User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
 
 from factcheck.dbbudget import connection_budget  # noqa: E402
 from reviewers.roles import REVIEWERS  # noqa: E402
+from reviewers.tokens import ApiToken  # noqa: E402
 from tests.support import mediawiki  # noqa: E402
 from tests.support.pages import manifest  # noqa: E402
 from tests.support.soak import TERMINAL, Sampler, VariantPageServer, run_clients  # noqa: E402
@@ -75,7 +75,7 @@ def refuse_test_databases() -> None:
 def bench_token() -> str:
     user, _ = User.objects.get_or_create(username="bench-soak", defaults={"is_staff": True})
     user.groups.add(Group.objects.get_or_create(name=REVIEWERS)[0])
-    return Token.objects.get_or_create(user=user)[0].key
+    return ApiToken.issue(user, replace=True).key
 
 
 class Stack:

@@ -11,6 +11,7 @@ admin session or API token). Staff status alone admits nobody.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Callable
 from typing import cast
@@ -111,16 +112,25 @@ def collect() -> str:
     return out.text()
 
 
+DIGEST_PREFIX = "sha256:"
+
+
 # --- GET /metrics ------------------------------------------------------------------------------------
 class MetricsTokenAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Bearer <FACTCHECK_METRICS_TOKEN>`: a scraper's credential, no user behind it."""
+    """`Authorization: Bearer <token>`: a scraper's credential, no user behind it. FACTCHECK_METRICS_TOKEN
+    is the token, or `sha256:<hex digest of the token>` so that the server's environment need not hold it
+    (the token itself then lives only with the scraper)."""
 
     def authenticate(self, request):
         scheme, _, credential = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
         expected = settings.FACTCHECK_METRICS_TOKEN
         if scheme.lower() != "bearer" or not expected:
             return None
-        if not hmac.compare_digest(credential.strip().encode(), expected.encode()):
+        sent = credential.strip().encode()
+        if expected.startswith(DIGEST_PREFIX):
+            sent = hashlib.sha256(sent).hexdigest().encode()
+            expected = expected.removeprefix(DIGEST_PREFIX).lower()
+        if not hmac.compare_digest(sent, expected.encode()):
             raise AuthenticationFailed("Invalid metrics token.")
         return AnonymousUser(), "metrics-token"
 

@@ -25,6 +25,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 __all__ = [
     "TRACKING_PARAMS",
     "TRACKING_PREFIXES",
+    "as_uri",
     "canonicalize_url",
     "is_tracking_param",
     "normalize_host",
@@ -315,6 +316,29 @@ def canonicalize_url(url: str) -> str:
         path = "/" + path
     query = _canonical_query(parts.query)
     return f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
+
+
+def as_uri(url: str) -> str:
+    """The URL as an RFC 3986 URI, otherwise as written: the host in its ASCII form (punycode), and what a
+    URI cannot hold (spaces, non-ASCII characters, stray ``%``) percent-encoded in the path, query and
+    fragment. Unlike canonicalize_url it keeps the query as it was (tracking parameters too), the fragment
+    and the dot segments. Raises ValueError for what is not an absolute http(s) URL."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in _DEFAULT_PORTS:
+        raise ValueError("Only http and https URLs are handled.")
+    userinfo, host, port = split_netloc(parts.netloc)
+    netloc = normalize_host(host)
+    if userinfo is not None:
+        netloc = f"{normalize_percent(userinfo, _UNRESERVED | _SUB_DELIMS | frozenset(b':'))}@{netloc}"
+    if port is not None:
+        netloc = f"{netloc}:{port}"
+    path = normalize_percent(parts.path, _PATH_SAFE) or "/"
+    uri = f"{parts.scheme.lower()}://{netloc}{path}"
+    if parts.query:
+        uri += "?" + normalize_percent(parts.query, _QUERY_SAFE)
+    if parts.fragment:
+        uri += "#" + normalize_percent(parts.fragment, _QUERY_SAFE)
+    return uri
 
 
 def same_site(url_a: str, url_b: str) -> bool:

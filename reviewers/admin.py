@@ -42,6 +42,7 @@ from reviewers.services import (
     send_back_claim,
     take_next_claim,
 )
+from reviewers.tokens import ApiToken
 from textkit.display import shorten
 
 LABEL_COLOURS = labels.COLOURS
@@ -667,3 +668,28 @@ class ReviewArticleAdmin(ArticleAdmin):
         if not can_lead(request.user):
             actions.pop("rerun_failed_stage", None)
         return actions
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens: made here (the key is shown once, on the page after saving), listed by their prefix,
+    deleted to revoke. The database keeps only a digest of the key (reviewers/tokens.py)."""
+
+    list_display = ["prefix", "user", "created"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "prefix"]
+    readonly_fields = ["prefix", "created"]
+    autocomplete_fields = ["user"]
+
+    def get_fields(self, request, obj=None):
+        return ["user"] if obj is None else ["prefix", "user", "created"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # a token is made or deleted, never edited
+
+    def save_model(self, request, obj, form, change):
+        obj.save()
+        messages.warning(
+            request,
+            f"API token for {obj.user} (shown only now, copy it to the client): {obj.key}",
+        )

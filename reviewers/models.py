@@ -22,6 +22,7 @@ from django.db import models
 from django.db.models import OuterRef, Q, Subquery
 
 from claims.models import Claim, VerdictLabel
+from reviewers.tokens import ApiToken  # noqa: F401 (a model of this app, defined in its own module)
 
 
 class ReviewState(models.TextChoices):

@@ -206,7 +206,7 @@ def record_verdict(
     label: str,
     rationale: str,
     source_ids: list[int] | None = None,
-    expected_version: int | None = None,
+    expected_version: int | tuple[int, ...] | None = None,
     override: bool = False,
 ) -> Verdict:
     """Record a reviewer's verdict on a claim; it becomes the claim's current verdict.
@@ -214,7 +214,8 @@ def record_verdict(
     `claim` is the Claim decided on, or only its id (the API does not read the claim first). Atomic.
     Optimistic concurrency: the verdict is written only if the claim is still at `expected_version`
     (default: the version of the Claim passed in; with an id, whatever version the claim is at);
-    otherwise VersionConflict is raised and nothing changes. Claim.DoesNotExist when there is no such
+    otherwise VersionConflict is raised and nothing changes (a tuple of versions: any one of them, as an
+    If-Match listing several ETags asks, RFC 9110 13.1.1). Claim.DoesNotExist when there is no such
     claim. Earlier verdicts are kept as history. The rules that depend on the claim's state (who holds
     it, a pending disagreement) are checked after the claim row is locked, so they cannot change
     underneath; the verdict's time is taken under that lock too (RELIABILITY A3: time order, version
@@ -241,7 +242,9 @@ def record_verdict(
     try:
         with transaction.atomic():
             target = Claim.objects.filter(pk=claim_id)
-            if expected_version is not None:
+            if isinstance(expected_version, tuple):
+                target = target.filter(version__in=expected_version)
+            elif expected_version is not None:
                 target = target.filter(version=expected_version)
             written = target.update(
                 version=F("version") + 1,
@@ -258,7 +261,8 @@ def record_verdict(
             if locked is None:
                 raise Claim.DoesNotExist(f"There is no claim {claim_id}.")
             if not written:
-                raise VersionConflict(claim_id, expected=expected_version, current=locked.version)
+                expected = max(expected_version) if isinstance(expected_version, tuple) else expected_version
+                raise VersionConflict(claim_id, expected=expected, current=locked.version)
             history = [_verdict_of(row) for row in locked.history]
             previous = history[0] if history else None
             _check_state(

@@ -20,11 +20,11 @@ import redis
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db.backends.signals import connection_created
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from api.throttling import KEY_PREFIX as THROTTLE_PREFIX
 from reviewers.roles import CONSUMERS, LEADS, REVIEWERS
+from reviewers.tokens import ApiToken
 from tests.support import evaldata, mediawiki, redisdb
 from tests.support.host import ALLOW_NETWORK
 from tests.support.pages import PageServer
@@ -112,8 +112,7 @@ def make_user(username: str, *roles: str, staff: bool = False) -> User:
 def client_for(user: User | None) -> APIClient:
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.issue(user).key}")
     return client
 
 

@@ -3,6 +3,7 @@ article counts and stage timings to staff and to the scraper token only."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -200,6 +201,18 @@ def test_metrics_require_the_integrations_role_or_the_metrics_token(settings, co
     assert ok["Content-Type"].startswith("text/plain; version=0.0.4")
     settings.FACTCHECK_METRICS_TOKEN = ""  # no token configured: bearer credentials open nothing
     assert anonymous.get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 401
+
+
+@pytest.mark.django_db
+def test_the_metrics_token_may_be_configured_as_its_digest(settings):
+    """Issue 16.8: the server's environment need not hold the scraper's token, only its SHA-256."""
+    token = "scrape-" + "y" * 40
+    settings.FACTCHECK_METRICS_TOKEN = "sha256:" + hashlib.sha256(token.encode()).hexdigest().upper()
+    anonymous = client_for(None)
+    assert anonymous.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    digest_itself = settings.FACTCHECK_METRICS_TOKEN
+    for wrong in (token + "z", digest_itself, digest_itself.removeprefix("sha256:")):
+        assert anonymous.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {wrong}").status_code == 401
 
 
 @pytest.mark.django_db

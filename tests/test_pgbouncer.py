@@ -28,10 +28,10 @@ import pytest
 import yaml  # drf-spectacular's dependency
 from django.conf import settings
 from django.contrib.auth.models import Group, User
-from rest_framework.authtoken.models import Token
 
 from claims.models import Article, ArticleStatus
 from reviewers.roles import REVIEWERS
+from reviewers.tokens import ApiToken
 from tests.conftest import worker_env
 from tests.test_project import compose_command
 
@@ -161,7 +161,7 @@ def test_the_api_behind_pgbouncer_answers_every_request(pgbouncer):
     db = settings.DATABASES["default"]
     user = User.objects.create(username="pooled")
     user.groups.add(Group.objects.get_or_create(name=REVIEWERS)[0])
-    token = Token.objects.create(user=user).key
+    token = ApiToken.issue(user).key
     ids = [
         Article.objects.create(
             url=f"https://news.example/{n}",

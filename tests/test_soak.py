@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
-from rest_framework.authtoken.models import Token
 
 from claims.models import Article
 from factcheck.dbbudget import connection_budget
 from reviewers.roles import REVIEWERS
+from reviewers.tokens import ApiToken
 from tests.conftest import worker_env
 from tests.support.soak import Sampler, run_clients
 
@@ -107,7 +107,7 @@ def test_twenty_articles_polled_for_a_minute_get_no_5xx_finish_and_stay_within_t
 ):
     user = User.objects.create(username="soak-client")
     user.groups.add(Group.objects.get_or_create(name=REVIEWERS)[0])
-    token = Token.objects.create(user=user).key
+    token = ApiToken.issue(user).key
     db = settings.DATABASES["default"]
     dsn = f"host={db['HOST']} port={db['PORT']} user={db['USER']} password={db['PASSWORD'] or ''} dbname={db['NAME']}"
     sampler = Sampler(dsn, db["NAME"], [celery_worker.process.pid], interval=0.25)

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from api import authentication
@@ -21,7 +20,8 @@ from claims.models import Article
 from factcheck import proxies
 from publishing.models import WebhookSubscription
 from reviewers.models import Verdict
-from tests.conftest import client_for
+from reviewers.tokens import ApiToken
+from tests.conftest import client_for, make_user
 from tests.factories import make_claim
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +96,7 @@ def test_a1_revoked_tokens_stop_working_once_the_token_cache_time_has_passed(set
     users = [User.objects.create_user(f"revoked-{n}") for n in range(3)]
     clients = [client_for(user) for user in users]
     assert [c.get("/api/v1/verdicts/").status_code for c in clients] == [200] * 3
-    Token.objects.filter(user=users[0]).delete()
+    ApiToken.objects.filter(user=users[0]).delete()
     users[1].is_active = False
     users[1].save(update_fields=["is_active"])
     users[2].delete()
@@ -113,7 +113,7 @@ def test_a1_without_the_token_cache_a_revoked_token_is_refused_at_once(consumer,
     forget_tokens()
     client = client_for(consumer)
     assert client.get("/api/v1/verdicts/").status_code == 200
-    Token.objects.filter(user=consumer).delete()
+    ApiToken.objects.filter(user=consumer).delete()
     assert client.get("/api/v1/verdicts/").status_code == 401
 
 
@@ -127,6 +127,21 @@ def test_a2_consumers_tokens_are_read_only(consumer_client, method, path):
     )
     assert response.status_code == 403
     assert not Verdict.objects.exists() and Article.objects.count() == articles
+    assert not WebhookSubscription.objects.exists()
+
+
+@pytest.mark.parametrize("method, path", WRITES)
+def test_a8_staff_status_alone_writes_nothing(method, path):
+    """Issue 16 (low): a staff user without a role could submit articles. Staff status grants nothing in
+    the API: every write (articles, verdicts, webhooks) is 403 and leaves nothing behind."""
+    claim = make_claim()
+    client = client_for(make_user("staff-without-role", staff=True))
+    path = path.replace("/1/", f"/{claim.pk}/") if "claims" in path else path
+    response = getattr(client, method)(
+        path, {"label": "verified", "rationale": "x", "url": "https://news.example.com/x"}, format="json"
+    )
+    assert response.status_code == 403
+    assert not Verdict.objects.exists() and not Article.objects.exclude(pk=claim.article_id).exists()
     assert not WebhookSubscription.objects.exists()
 
 
@@ -190,7 +205,7 @@ def test_a5_token_guessing_is_throttled_per_address(consumer, settings):
         guesser.credentials(HTTP_AUTHORIZATION=f"Token {n:040d}")
         statuses.append(guesser.get("/api/v1/verdicts/").status_code)
     assert statuses == [401] * 5 + [429] * 2
-    right = Token.objects.get_or_create(user=consumer)[0].key
+    right = ApiToken.issue(consumer).key
     guesser.credentials(HTTP_AUTHORIZATION=f"Token {right}")
     locked = guesser.get("/api/v1/verdicts/")
     assert locked.status_code == 429 and int(locked["Retry-After"]) > 0
@@ -207,7 +222,7 @@ def test_a5_a_strangers_wrong_tokens_do_not_lock_out_valid_tokens_from_the_same_
     for tokens it has not seen valid lately — guessing stops — but not for the valid clients behind it,
     whether their token is remembered by this process or only by Redis (another process's cache)."""
     throttle_rates(settings, auth_failure="3/min", user="100/min")
-    right = Token.objects.get_or_create(user=consumer)[0].key
+    right = ApiToken.issue(consumer).key
     client = APIClient(REMOTE_ADDR="192.0.2.9")
     client.credentials(HTTP_AUTHORIZATION=f"Token {right}")
     assert client.get("/api/v1/verdicts/").status_code == 200  # now known to be valid
@@ -223,7 +238,7 @@ def test_a5_a_strangers_wrong_tokens_do_not_lock_out_valid_tokens_from_the_same_
     assert client.get("/api/v1/verdicts/").status_code == 200  # remembered in the process
     forget_tokens()
     assert client.get("/api/v1/verdicts/").status_code == 200  # known in Redis: looked up, let in
-    unseen = Token.objects.create(user=User.objects.create_user("never-used")).key
+    unseen = ApiToken.issue(User.objects.create_user("never-used")).key
     stranger.credentials(HTTP_AUTHORIZATION=f"Token {unseen}")
     assert stranger.get("/api/v1/verdicts/").status_code == 429  # a token never seen valid: not looked up
 

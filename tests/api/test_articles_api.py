@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from claims.models import Article, ArticleStatus
@@ -144,3 +146,22 @@ def test_article_list_reports_progress_with_a_constant_number_of_queries(
     assert len(results) == 5
     assert results[0]["progress"] == {"claims": 2, "sourced": 1}
     assert "next" in response.json()
+
+
+# RFC 3986's characters, with every % starting an escape.
+URI = re.compile(r"^https?://(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#\[\]]|%[0-9A-F]{2})+$")
+
+
+def test_an_articles_url_is_a_valid_uri_even_when_submitted_with_an_idn_and_spaces(reviewer_client):
+    """Issue 16 (low): `Article.url` is declared `format: uri` but returned the submitted string."""
+    submitted = "https://bücher.example/neue liste/ä?q=a b&utm_source=x#teil 2"
+    made = reviewer_client.post("/api/v1/articles/", {"url": submitted}, format="json")
+    assert made.status_code == 202
+    for body in (made.json(), reviewer_client.get(f"/api/v1/articles/{made.json()['id']}/").json()):
+        assert URI.match(body["url"]), body["url"]
+        assert body["url"] == (
+            "https://xn--bcher-kva.example/neue%20liste/%C3%A4?q=a%20b&utm_source=x#teil%202"
+        )
+    listed = reviewer_client.get("/api/v1/articles/").json()["results"]
+    assert all(URI.match(article["url"]) for article in listed)
+    assert Article.objects.get().url == submitted  # stored as submitted; encoded on the way out

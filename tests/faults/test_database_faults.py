@@ -43,10 +43,10 @@ pytestmark = pytest.mark.slow
 
 CREATE_TOKEN = (
     "from django.contrib.auth.models import Group, User\n"
-    "from rest_framework.authtoken.models import Token\n"
+    "from reviewers.tokens import ApiToken\n"
     "user = User.objects.create_user('loader')\n"
     "user.groups.add(Group.objects.get(name='reviewers'))  # submitting needs a role, staff grants nothing\n"
-    "print(Token.objects.create(user=user).key)\n"
+    "print(ApiToken.issue(user).key)\n"
 )
 
 
