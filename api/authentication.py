@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import time
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import OuterRef
@@ -38,9 +39,12 @@ from api.throttling import (
 from reviewers.roles import forget_roles, remember_roles, roles_column
 from reviewers.tokens import ApiToken, digest_of
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 # token digest -> (monotonic expiry, user, token). Bounded: cleared whole when full (a refill costs one
 # lookup per active token).
-_valid_tokens: dict[str, tuple[float, object, object]] = {}
+_valid_tokens: dict[str, tuple[float, User, ApiToken]] = {}
 # The clock of that expiry; tests move it forward instead of sleeping.
 clock = time.monotonic
 MAX_CACHED_TOKENS = 10_000
@@ -93,14 +97,14 @@ class ThrottledTokenAuthentication(TokenAuthentication):
     def lookup(self, digest: str):
         """The token, its user and the user's roles in one query (the roles are cached on the user, for
         as long as the token is remembered: a role granted or revoked counts within the same time)."""
+        model = ApiToken
         try:
             token = (
-                self.get_model()
-                .objects.select_related("user")
+                model.objects.select_related("user")
                 .annotate(role_names=roles_column(OuterRef("user_id")))
                 .get(digest=digest)
             )
-        except self.get_model().DoesNotExist:
+        except model.DoesNotExist:
             raise AuthenticationFailed(_("Invalid token.")) from None
         if not token.user.is_active:
             raise AuthenticationFailed(_("User inactive or deleted."))

@@ -55,7 +55,7 @@ def claim_review(claim: Claim, verdict: Verdict, *, url: str) -> dict:
         "name": settings.FACTCHECK_ORGANIZATION_NAME,
         "url": settings.FACTCHECK_ORGANIZATION_URL,
     }
-    appearance = {"@type": "CreativeWork", "url": article.canonical_url}
+    appearance: dict[str, object] = {"@type": "CreativeWork", "url": article.canonical_url}
     if article.title:
         appearance["headline"] = article.title
     if article.published_at:

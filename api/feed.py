@@ -193,7 +193,9 @@ class FeedVerdictSerializer(serializers.Serializer):
     claim = serializers.IntegerField()
     article = serializers.IntegerField()
     language = serializers.CharField(allow_blank=True)
-    label = serializers.ChoiceField(choices=VerdictLabel.choices)
+    label = serializers.ChoiceField(  # type: ignore[assignment]  # shadows Field.label in the stubs only
+        choices=VerdictLabel.choices
+    )
     rationale = serializers.CharField()
     sources = CitedSourceSerializer(many=True)
     reviewer = serializers.CharField()

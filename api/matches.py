@@ -37,7 +37,7 @@ class MatchInputSerializer(serializers.Serializer):
 
 
 class MatchVerdictSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # shadows Field.label in the stubs only
     state = serializers.CharField()
     final = serializers.BooleanField()
     decided_at = serializers.DateTimeField()
@@ -145,7 +145,7 @@ class WatchViewSet(
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the model for the schema
             return Watch.objects.none()
         return (
-            Watch.objects.filter(subscription__created_by=self.request.user)
+            Watch.objects.filter(subscription__created_by=self.request.user.pk)
             .select_related("subscription")
             .order_by("id")
         )

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 from rest_framework.exceptions import NotFound, ValidationError
@@ -35,7 +36,7 @@ class CursorPagination400(CursorPagination):
 
 
 class CreatedCursorPagination(CursorPagination400):
-    ordering = ("-created_at", "-id")
+    ordering: tuple[str, ...] = ("-created_at", "-id")
     page_size_query_param = "page_size"
     max_page_size = 500
 
@@ -88,7 +89,9 @@ class KeysetPagination:
     page_size_query_param = "page_size"
     max_page_size = 500
 
-    def __init__(self, *, time_field: str, page_size: int) -> None:
+    def __init__(self, *, time_field: str, page_size: int | None) -> None:
+        if page_size is None:  # REST_FRAMEWORK["PAGE_SIZE"], which DRF leaves unset, is set in settings
+            raise ImproperlyConfigured("KeysetPagination needs a page size (REST_FRAMEWORK['PAGE_SIZE']).")
         self.time_field = time_field
         self.page_size = page_size
 

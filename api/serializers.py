@@ -121,7 +121,9 @@ _DATETIME = serializers.DateTimeField()  # formats like every DateTimeField of t
 class VerdictSerializer(serializers.ModelSerializer):
     reviewer = serializers.CharField(source="reviewer.username", read_only=True)
     sources = serializers.JSONField(source="cited_sources", read_only=True)
-    supersedes = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    supersedes: serializers.PrimaryKeyRelatedField[Verdict] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
     superseded_by = serializers.SerializerMethodField()
     final = serializers.SerializerMethodField()
 
@@ -272,7 +274,7 @@ class PublishedFactCheckSerializer(serializers.Serializer):
         choices=["article", "source"], help_text="Which fetched page carried it."
     )
     found_on_url = serializers.CharField(help_text="The URL of that page.")
-    source = serializers.IntegerField(
+    source = serializers.IntegerField(  # type: ignore[assignment]  # shadows Field.source in the stubs only
         allow_null=True, help_text="The source's id when found on a source page."
     )
 
@@ -313,13 +315,15 @@ class ClaimDetailSerializer(ClaimSerializer):
         links = claim.matches.select_related("matched").order_by("-similarity", "matched_id")[:5]
         earlier = []
         for link in links:
-            link.matched.similarity = link.similarity
+            link.matched.similarity = link.similarity  # type: ignore[attr-defined]  # for MatchSerializer
             earlier.append(link.matched)
         return MatchSerializer(earlier, many=True).data
 
 
 class VerdictInputSerializer(serializers.Serializer):
-    label = serializers.ChoiceField(choices=VerdictLabel.choices)
+    label = serializers.ChoiceField(  # type: ignore[assignment]  # shadows Field.label in the stubs only
+        choices=VerdictLabel.choices
+    )
     rationale = serializers.CharField(max_length=20000, allow_blank=False, trim_whitespace=True)
     sources = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_BIGINT), required=False, max_length=100
@@ -370,7 +374,9 @@ class SendBackInputSerializer(serializers.Serializer):
 
 
 class DraftInputSerializer(serializers.Serializer):
-    label = serializers.ChoiceField(choices=VerdictLabel.choices, required=False, allow_blank=True)
+    label = serializers.ChoiceField(  # type: ignore[assignment]  # shadows Field.label in the stubs only
+        choices=VerdictLabel.choices, required=False, allow_blank=True
+    )
     rationale = serializers.CharField(
         required=False, allow_blank=True, max_length=20000, trim_whitespace=True
     )
@@ -382,7 +388,9 @@ class DraftInputSerializer(serializers.Serializer):
 class DraftSerializer(serializers.Serializer):
     claim = serializers.IntegerField(source="claim_id")
     reviewer = serializers.CharField(source="reviewer.username")
-    label = serializers.CharField(help_text="The label chosen so far ('' for none yet).")
+    label = serializers.CharField(  # type: ignore[assignment]  # shadows Field.label in the stubs only
+        help_text="The label chosen so far ('' for none yet)."
+    )
     rationale = serializers.CharField()
     sources = serializers.ListField(child=serializers.IntegerField(), source="source_ids")
     updated_at = serializers.DateTimeField()
@@ -415,7 +423,9 @@ class ActivitySerializer(serializers.Serializer):
         allow_blank=True, help_text="A send-back's comment, or a verdict's rationale."
     )
     verdict = serializers.IntegerField(allow_null=True, help_text="The verdict a decision recorded.")
-    label = serializers.ChoiceField(choices=VerdictLabel.choices, allow_null=True)
+    label = serializers.ChoiceField(  # type: ignore[assignment]  # shadows Field.label in the stubs only
+        choices=VerdictLabel.choices, allow_null=True
+    )
     state = serializers.CharField(allow_null=True, help_text="The verdict's review state.")
 
 

@@ -95,6 +95,8 @@ class WindowRateThrottle(throttling.SimpleRateThrottle):
         self.wait_seconds = 0.0
 
     def get_rate(self):
+        if self.scope is None:
+            return None
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
     def window(self, key: str | None, *, record: bool = True) -> Window | None:
@@ -103,6 +105,8 @@ class WindowRateThrottle(throttling.SimpleRateThrottle):
         if rate is None or key is None:
             return None
         limit, duration = self.parse_rate(rate)
+        if limit is None or duration is None:  # parse_rate says None only for no rate, excluded above
+            return None
         return Window(key, limit, duration, record)
 
     def allow_request(self, request, view) -> bool:

@@ -384,10 +384,10 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
             if not review_services.discard_draft(claim=claim, reviewer=request.user):
                 raise NotFound("You have no draft on this claim.", code="no_draft")
             return Response(status=status.HTTP_204_NO_CONTENT)
-        draft = review_services.current_draft(claim=claim, reviewer=request.user)
-        if draft is None:
+        current = review_services.current_draft(claim=claim, reviewer=request.user)
+        if current is None:
             raise NotFound("You have no draft on this claim.", code="no_draft")
-        return Response(DraftSerializer(draft).data)
+        return Response(DraftSerializer(current).data)
 
     @extend_schema(
         request=None,

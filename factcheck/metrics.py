@@ -18,7 +18,7 @@ from typing import cast
 
 import redis
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from rest_framework import authentication, permissions, renderers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
@@ -140,10 +140,10 @@ class MetricsTokenAuthentication(authentication.BaseAuthentication):
 
 # Who may read /metrics besides the token's holder: the rule an app registers in AppConfig.ready()
 # (reviewers: the integrations role), so this module never imports the apps. Nobody until one does.
-_READERS: list[Callable[[object], bool]] = []
+_READERS: list[Callable[[User | AnonymousUser], bool]] = []
 
 
-def allow_readers(rule: Callable[[object], bool]) -> None:
+def allow_readers(rule: Callable[[User | AnonymousUser], bool]) -> None:
     _READERS[:] = [rule]
 
 

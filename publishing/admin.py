@@ -3,6 +3,8 @@ delivery attempt, read-only."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from django import forms
 from django.contrib import admin, messages
 
@@ -11,8 +13,11 @@ from publishing import services
 from publishing.models import SUBSCRIBABLE, WebhookDelivery, WebhookMessage, WebhookSubscription
 from reviewers.roles import can_manage_integrations
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
-class IntegrationsOnly:
+
+class IntegrationsOnly(admin.ModelAdmin):
     """The integrations role's pages (reviewers/roles.py: the rule the API's webhooks obey too). Staff
     status, or another role's admin access, shows nothing here."""
 
@@ -34,8 +39,14 @@ class IntegrationsOnly:
 
 class DeliveryInline(admin.TabularInline):
     model = WebhookDelivery
-    fields = ["attempt", "attempted_at", "status_code", "error", "duration_ms", "response_snippet"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "attempt",
+        "attempted_at",
+        "status_code",
+        "error",
+        "duration_ms",
+        "response_snippet",
+    )
     extra = 0
     can_delete = False
 
@@ -50,7 +61,7 @@ class SubscriptionForm(forms.ModelForm):
         model = WebhookSubscription
         fields = ["url", "events", "description", "active"]
 
-    created_by = None  # set per request by the admin's get_form
+    created_by: User | AnonymousUser | None = None  # set per request by the admin's get_form
 
     def clean_url(self) -> str:
         return services.check_target(self.cleaned_data["url"])  # ValidationError shows on the field
@@ -72,7 +83,7 @@ class WebhookSubscriptionAdmin(IntegrationsOnly, admin.ModelAdmin):
     actions = ["rotate_secrets"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
+        form = cast(type[SubscriptionForm], super().get_form(request, obj, change=change, **kwargs))
         form.created_by = request.user
         return form
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -44,12 +45,19 @@ SNIPPET_CHARS = 500
 # --------------------------------------------------------------------------- subscriptions
 
 
+class TargetRefused(ValidationError):
+    """A webhook URL the fetcher's address rules refuse; `hint` names the setting that would allow it
+    (outbound.policy.allow_hint)."""
+
+    hint: str | None = None
+
+
 def check_target(url: str) -> str:
     """Validate a webhook URL against the fetcher's address rules; return its normalised form."""
     try:
         return validate_url(url, fetch_policy())
     except FetchError as exc:
-        refused = ValidationError(exc.message, code=exc.code)
+        refused = TargetRefused(exc.message, code=exc.code)
         refused.hint = allow_hint(exc)  # shown to staff only (api/exceptions.py); subscriptions are staff's
         raise refused from None
 
@@ -180,7 +188,7 @@ def active_subscriptions() -> list[tuple[int, list[str], bool]]:
 
 
 def enqueue_events(
-    events: list[tuple[str, dict]], subscriptions: list[tuple[int, list[str], bool]] | None = None
+    events: Sequence[tuple[str, dict]], subscriptions: list[tuple[int, list[str], bool]] | None = None
 ) -> list[int]:
     """Write one outbox message per (event, active subscription to its type); return their ids.
 
@@ -388,8 +396,8 @@ def _retry_after(value: str | None) -> float | None:
 
 def seconds_until_due(*, message_id: int) -> float | None:
     """How long until a pending message's next attempt (None when it is no longer pending)."""
-    row = WebhookMessage.objects.filter(pk=message_id, status=MessageStatus.PENDING).values("next_attempt_at")
-    row = row.first()
+    pending = WebhookMessage.objects.filter(pk=message_id, status=MessageStatus.PENDING)
+    row = pending.values("next_attempt_at").first()
     if row is None:
         return None
     return max(0.0, (row["next_attempt_at"] - timezone.now()).total_seconds())

@@ -11,6 +11,8 @@ other webhook (publishing/services.py).
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -89,7 +91,8 @@ def _cross_lingual_ids(claim_vector: np.ndarray, language: str) -> list[int]:
     )
     if not rows:
         return []
-    matrix = np.stack([encoder.from_bytes(vector) for _pk, vector in rows])
+    # No vector is null here (the filter above), which the stubs cannot see.
+    matrix = np.stack([encoder.from_bytes(cast("bytes | memoryview", vector)) for _pk, vector in rows])
     close = matrix @ claim_vector >= vectors.VECTOR_THRESHOLD
     return [pk for (pk, _vector), hit in zip(rows, close, strict=True) if hit]
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied
 
 from claims.models import Claim
-from reviewers.models import ClaimEvent, ReviewState, Verdict
+from reviewers.models import ClaimAction, ClaimEvent, ReviewState, Verdict
 from reviewers.roles import can_decide
 
 DECIDED = "decided"
@@ -22,7 +22,7 @@ OVERRIDDEN = "overridden"
 ESCALATED = "escalated"
 # Every action the log may show, with its wording (the events' own, then the verdicts').
 ACTIONS = {
-    **dict(ClaimEvent._meta.get_field("action").choices),
+    **dict(ClaimAction.choices),
     DECIDED: "Decided",
     OVERRIDDEN: "Decided by a lead's override",
     ESCALATED: "Escalated to the leads",

@@ -78,8 +78,9 @@ class QueueFilter(admin.SimpleListFilter):
         return [(name, f"{label} ({counts[name]})") for name, label in queues.QUEUES.items()]
 
     def queryset(self, request, queryset):
-        if self.value() in queues.QUEUES:
-            return queues.in_queue(queryset, self.value(), request.user)
+        name = self.value()
+        if name is not None and name in queues.QUEUES:
+            return queues.in_queue(queryset, name, request.user)
         return queryset
 
 
@@ -127,7 +128,7 @@ class ClaimAdmin(RecordAdmin):
     change_list_template = "admin/claims/claim/change_list.html"
     change_form_template = "admin/claims/claim/change_form.html"
     actions = ["take_selected", "release_selected"]
-    fields = [
+    fields = readonly_fields = (
         "text",
         "article",
         "start",
@@ -142,8 +143,7 @@ class ClaimAdmin(RecordAdmin):
         "verdict_label",
         "decided_at",
         "version",
-    ]
-    readonly_fields = fields
+    )
 
     def get_queryset(self, request):
         return queues.with_review(super().get_queryset(request)).defer(
@@ -309,13 +309,13 @@ class ClaimAdmin(RecordAdmin):
                 release_claim(claim=claim, by=request.user)
                 self.message_user(request, "Claim released back to the queue.", messages.SUCCESS)
             elif "assign" in request.POST:
-                form = AssignForm(request.POST)
-                if not form.is_valid():
+                assign_form = AssignForm(request.POST)
+                if not assign_form.is_valid():
                     self.message_user(request, "Choose whom to assign the claim to.", messages.ERROR)
                     return back
-                assign_claim(claim=claim, reviewer=form.cleaned_data["reviewer"], by=request.user)
+                assign_claim(claim=claim, reviewer=assign_form.cleaned_data["reviewer"], by=request.user)
                 self.message_user(
-                    request, f"Claim assigned to {form.cleaned_data['reviewer']}.", messages.SUCCESS
+                    request, f"Claim assigned to {assign_form.cleaned_data['reviewer']}.", messages.SUCCESS
                 )
             else:
                 assign_claim(claim=claim, reviewer=request.user, by=request.user)
@@ -501,7 +501,11 @@ def claim_page_context(claim: Claim, user) -> dict:
         "ranked_sources": [s for s in sources if not s.rating],
         "fact_checks": [s for s in sources if s.rating],
         "embedded_fact_checks": published_fact_checks(article, sources),
-        "matches": [(m, m.matched, m.matched.newest[0] if m.matched.newest else None) for m in matches],
+        "matches": [
+            # `newest` is the list the Prefetch above puts on each claim (to_attr); the stubs cannot know it
+            (m, m.matched, m.matched.newest[0] if m.matched.newest else None)  # type: ignore[attr-defined]
+            for m in matches
+        ],
         "history": history,
         "newest": newest,
         "disagreement": disagreement,

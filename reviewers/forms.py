@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.contrib.auth import get_user_model
 
@@ -30,12 +32,13 @@ class VerdictForm(forms.Form):
         self, *args, claim: Claim, can_override: bool = False, draft: bool = False, **kwargs
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["sources"].choices = [
+        sources = cast(forms.MultipleChoiceField, self.fields["sources"])
+        sources.choices = [
             (str(s.pk), f"#{s.rank} {shorten(s.title or s.url, 140)} ({s.provider})")
             for s in claim.sources.all()
         ]
-        if not self.fields["sources"].choices:
-            self.fields["sources"].help_text = (
+        if not sources.choices:
+            sources.help_text = (
                 "This claim has no sources to cite (see how the search went above); explain in the "
                 "rationale what you relied on instead."
             )
@@ -55,7 +58,7 @@ class AssignForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         users = get_user_model().objects.filter(is_active=True, groups__name__in=[REVIEWERS, LEADS])
-        self.fields["reviewer"].queryset = users.distinct().order_by("username")
+        cast(forms.ModelChoiceField, self.fields["reviewer"]).queryset = users.distinct().order_by("username")
 
 
 class SendBackForm(forms.Form):

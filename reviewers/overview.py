@@ -146,7 +146,7 @@ def stacked_days_chart(
     parts = []
     for i, (day, counts) in enumerate(per_day):
         x = left + i * slot + 2
-        y = height - bottom
+        y: float = height - bottom
         for label in VerdictLabel.values:
             n = counts.get(label, 0)
             if not n:

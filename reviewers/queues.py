@@ -22,7 +22,7 @@ QUEUES = {
     ESCALATED: "Disagreements (for leads)",
     FINAL: "Final verdicts",
 }
-ORDER = ["-score", "id"]
+ORDER = ("-score", "id")
 
 
 def last_reviewer() -> Subquery:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # importing auth models at runtime would stop apps.py from importing this module
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
 REVIEWERS = "reviewers"
 LEADS = "leads"
@@ -55,7 +55,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 _CACHE = "_factcheck_roles"
 
 
-def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+def roles_of(user: User | AnonymousUser) -> frozenset[str]:
     """The user's role names: one query per user instance, then cached on it.
 
     The same lifetime as Django's own permission cache (`_perm_cache` on the user object): a request
@@ -65,7 +65,7 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
         return frozenset()
     roles = getattr(user, _CACHE, None)
     if roles is None:
-        names = user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True)  # type: ignore[union-attr]
+        names = user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True)
         roles = frozenset(names)
         setattr(user, _CACHE, roles)
     return roles
@@ -81,22 +81,22 @@ def roles_column(user):
     return ArraySubquery(Group.objects.filter(user=user, name__in=ALL_ROLES).values("name"))
 
 
-def knows_roles(user: AbstractBaseUser | AnonymousUser) -> bool:
+def knows_roles(user: User | AnonymousUser) -> bool:
     return getattr(user, _CACHE, None) is not None
 
 
-def remember_roles(user: AbstractBaseUser | AnonymousUser, names: list[str]) -> None:
+def remember_roles(user: User | AnonymousUser, names: list[str]) -> None:
     """Cache role names that another query read (roles_column) on this user object, unless it has them."""
     if user.is_authenticated and not knows_roles(user):
         setattr(user, _CACHE, frozenset(names))
 
 
-def forget_roles(user: AbstractBaseUser | AnonymousUser) -> None:
+def forget_roles(user: User | AnonymousUser) -> None:
     """Drop the cached roles (a user object kept beyond its request must not keep them)."""
     user.__dict__.pop(_CACHE, None)
 
 
-def has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:
+def has_role(user: User | AnonymousUser, *roles: str) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
@@ -104,28 +104,28 @@ def has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:
     return not roles_of(user).isdisjoint(roles)
 
 
-def can_decide(user: AbstractBaseUser | AnonymousUser) -> bool:
+def can_decide(user: User | AnonymousUser) -> bool:
     """Reviewers and leads may record verdicts."""
     return has_role(user, REVIEWERS, LEADS)
 
 
-def can_lead(user: AbstractBaseUser | AnonymousUser) -> bool:
+def can_lead(user: User | AnonymousUser) -> bool:
     """Leads (and superusers) assign, override, settle disagreements and re-run pipelines."""
     return has_role(user, LEADS)
 
 
-def can_manage_integrations(user: AbstractBaseUser | AnonymousUser) -> bool:
+def can_manage_integrations(user: User | AnonymousUser) -> bool:
     """Integrations (and superusers) manage webhook subscriptions and may read /metrics."""
     return has_role(user, INTEGRATIONS)
 
 
-def can_watch(user: AbstractBaseUser | AnonymousUser) -> bool:
+def can_watch(user: User | AnonymousUser) -> bool:
     """Any role (and superusers) may ask to hear when a text's claim is decided (POST /api/v1/watches/);
     an account with no role — staff or not — may not."""
     return has_role(user, *ALL_ROLES)
 
 
-def can_write_api(user: AbstractBaseUser | AnonymousUser) -> bool:
+def can_write_api(user: User | AnonymousUser) -> bool:
     """Who may change anything through the API's article and claim endpoints: reviewers and leads."""
     return has_role(user, REVIEWERS, LEADS)
 

@@ -231,8 +231,7 @@ def record_verdict(
     (one statement, after the lock; the roles only when this user object has none cached), the INSERT,
     the release (only when someone held the claim), plus what verdict_recorded receivers add.
     """
-    loaded = claim if isinstance(claim, Claim) else None
-    claim_id = claim if loaded is None else loaded.pk
+    loaded, claim_id = (claim, claim.pk) if isinstance(claim, Claim) else (None, claim)
     rationale = (rationale or "").strip()
     sources = _check_input(claim_id=claim_id, label=label, rationale=rationale, source_ids=source_ids)
     if knows_roles(reviewer):  # else they come with the locked claim; a refusal rolls the UPDATE back

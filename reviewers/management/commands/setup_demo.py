@@ -103,5 +103,5 @@ class Command(BaseCommand):
             user.groups.add(Group.objects.get(name=role))
         key = ""
         if new_token or not ApiToken.objects.filter(user=user).exists():
-            key = ApiToken.issue(user, replace=True).key
+            key = ApiToken.issue(user, replace=True).key or ""
         return {"password": new_password, "token": key, "role": role or "superuser"}
