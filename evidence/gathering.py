@@ -46,6 +46,7 @@ from evidence.providers.base import (
 from evidence.queries import build_queries
 from evidence.ranking import (
     AnalysedPassage,
+    DocumentScore,
     analyse_document,
     score_analysed,
     sort_key,
@@ -407,10 +408,44 @@ async def gather_evidence(
         )
     )
     reports = [report for _, report in runs]
+    candidates = _unique_candidates([found for found, _ in runs], exclude_site)
+    pages, analysed = await _fetch_and_analyse(
+        candidates, language=language, config=config, page_cache=page_cache, until=until
+    )
+    documents, reviews = _documents(candidates, pages, exclude_site)
+    scores = score_analysed(
+        claim_text,
+        [
+            analysed[(key, text)] if (key, text) in analysed else analyse_document(text, language=language)
+            for key, _, text, _, _ in documents
+        ],
+        language=language,
+        max_passages=config.max_passages,
+        rerank_k=config.rerank_k,
+    )
+    sources = [
+        _ranked_source(claim_text, document, score, language=language, reviews=reviews.get(document[0], []))
+        for document, score in zip(documents, scores, strict=True)
+        if score.passages
+    ]
+    sources.sort(key=lambda s: sort_key(s.provider, s.relevance, s.rating))
+    return EvidenceResult(
+        sources=sources[: config.max_sources],
+        reports=reports,
+        queries=queries,
+        elapsed_ms=int((loop.time() - started) * 1000),
+    )
 
-    # One candidate per canonical URL, the first provider (in configured order) winning.
+
+# key, candidate, text, content hash, retrieved at
+Document = tuple[str, Candidate, str, str, datetime]
+
+
+def _unique_candidates(found_per_provider: list[list[Candidate]], exclude_site: str) -> dict[str, Candidate]:
+    """One candidate per canonical URL, the first provider (in configured order) winning; none on the
+    article's own site."""
     candidates: dict[str, Candidate] = {}
-    for found, _ in runs:
+    for found in found_per_provider:
         for candidate in found:
             key = _candidate_key(candidate)
             if not key or key in candidates:
@@ -418,10 +453,23 @@ async def gather_evidence(
             if exclude_site and same_site(candidate.url, exclude_site):
                 continue
             candidates[key] = candidate
+    return candidates
 
-    # Cutting a page into passages and their terms does not depend on the other pages: it is done as each
-    # page arrives (in the fetch threads) and for the providers' own texts while the pages are in flight,
-    # so that only the corpus-wide BM25 and the stance of the best passages remain after the last page.
+
+async def _fetch_and_analyse(
+    candidates: dict[str, Candidate],
+    *,
+    language: str,
+    config: ProviderConfig,
+    page_cache: dict | SharedPageCache,
+    until: float,
+) -> tuple[dict[str, PageText], dict[tuple[str, str], list[AnalysedPassage]]]:
+    """Fetch the candidates that came without text; the pages by key, and the passages analysed so far.
+
+    Cutting a page into passages and their terms does not depend on the other pages: it is done as each
+    page arrives (in the fetch threads) and for the providers' own texts while the pages are in flight,
+    so that only the corpus-wide BM25 and the stance of the best passages remain after the last page.
+    """
     analysed: dict[tuple[str, str], list[AnalysedPassage]] = {}
 
     def analyse(key: str, text: str) -> None:
@@ -437,20 +485,25 @@ async def gather_evidence(
                 analyse(key, candidate.text)
 
     to_fetch = [key for key, c in candidates.items() if not c.text.strip()]
-    given = len(to_fetch) < len(candidates)
-    if to_fetch:
-        jobs: list[Any] = [
-            fetch_pages(to_fetch, config=config, page_cache=page_cache, until=until, on_page=on_page)
-        ]
-        if given:
-            jobs.append(loop.run_in_executor(None, analyse_given))
-        pages = (await asyncio.gather(*jobs))[0]
-    else:
-        pages = {}
+    if not to_fetch:
         analyse_given()
+        return {}, analysed
+    jobs: list[Any] = [
+        fetch_pages(to_fetch, config=config, page_cache=page_cache, until=until, on_page=on_page)
+    ]
+    if len(to_fetch) < len(candidates):
+        jobs.append(asyncio.get_running_loop().run_in_executor(None, analyse_given))
+    pages = (await asyncio.gather(*jobs))[0]
+    return pages, analysed
 
-    documents: list[tuple[str, Candidate, str, str, datetime]] = []  # key, candidate, text, hash, retrieved
-    reviews: dict[str, list[dict[str, Any]]] = {}  # key -> the ClaimReviews embedded in its page
+
+def _documents(
+    candidates: dict[str, Candidate], pages: dict[str, PageText], exclude_site: str
+) -> tuple[list[Document], dict[str, list[dict[str, Any]]]]:
+    """The text to rank for each candidate (its own, its page's, or else its snippet), and the ClaimReviews
+    embedded in each page by key."""
+    documents: list[Document] = []
+    reviews: dict[str, list[dict[str, Any]]] = {}
     now = datetime.now(UTC)
     for key, candidate in candidates.items():
         if candidate.text.strip():
@@ -470,56 +523,40 @@ async def gather_evidence(
             # The page could not be read: the search engine's snippet is still evidence, marked as such.
             candidate.extra["fetch_error"] = page.error if page else "not_fetched"
             documents.append((key, candidate, candidate.snippet, _sha256(candidate.snippet.encode()), now))
+    return documents, reviews
 
-    scores = score_analysed(
+
+def _ranked_source(
+    claim_text: str, document: Document, score: DocumentScore, *, language: str, reviews: list[dict[str, Any]]
+) -> RankedSource:
+    """One scored document as a source: its best passages, weighted relevance and stance."""
+    key, candidate, _text, content_hash, retrieved_at = document
+    passages = [p.text for p in score.passages]
+    stance, reason = stance_hint(
         claim_text,
-        [
-            analysed[(key, text)] if (key, text) in analysed else analyse_document(text, language=language)
-            for key, _, text, _, _ in documents
-        ],
+        passages,
         language=language,
-        max_passages=config.max_passages,
-        rerank_k=config.rerank_k,
+        rating=candidate.rating,
+        terms=[p.terms for p in score.passages],
     )
-    sources: list[RankedSource] = []
-    for (key, candidate, _text, content_hash, retrieved_at), score in zip(documents, scores, strict=True):
-        if not score.passages:
-            continue
-        passages = [p.text for p in score.passages]
-        stance, reason = stance_hint(
-            claim_text,
-            passages,
-            language=language,
-            rating=candidate.rating,
-            terms=[p.terms for p in score.passages],
-        )
-        sources.append(
-            RankedSource(
-                url=candidate.url,
-                canonical_url=key,
-                title=candidate.title,
-                publisher=candidate.publisher,
-                provider=candidate.provider,
-                query=candidate.query,
-                published_at=candidate.published_at,
-                snippet=candidate.snippet,
-                passages=passages,
-                relevance=weighted_relevance(candidate.provider, score.relevance),
-                stance=stance,
-                stance_reason=reason,
-                rating=candidate.rating,
-                content_hash=content_hash,
-                retrieved_at=retrieved_at,
-                extra=dict(candidate.extra),
-                claim_reviews=reviews.get(key, []),
-            )
-        )
-    sources.sort(key=lambda s: sort_key(s.provider, s.relevance, s.rating))
-    return EvidenceResult(
-        sources=sources[: config.max_sources],
-        reports=reports,
-        queries=queries,
-        elapsed_ms=int((loop.time() - started) * 1000),
+    return RankedSource(
+        url=candidate.url,
+        canonical_url=key,
+        title=candidate.title,
+        publisher=candidate.publisher,
+        provider=candidate.provider,
+        query=candidate.query,
+        published_at=candidate.published_at,
+        snippet=candidate.snippet,
+        passages=passages,
+        relevance=weighted_relevance(candidate.provider, score.relevance),
+        stance=stance,
+        stance_reason=reason,
+        rating=candidate.rating,
+        content_hash=content_hash,
+        retrieved_at=retrieved_at,
+        extra=dict(candidate.extra),
+        claim_reviews=reviews,
     )
 
 
