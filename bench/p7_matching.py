@@ -1,6 +1,6 @@
 """P7 — matching a new claim against earlier claims, at 10⁵ and 10⁶ stored claims.
 
-Workload (BENCHMARKS.md): a private database (default `bench_match` on 127.0.0.1:5432, created and
+Workload (docs/benchmarks.md): a private database (default `bench_match` on 127.0.0.1:5432, created and
 migrated here — never a test database) holds N claims: 500 "originals" (real sentences from
 the pages of FACTCHECK_EVAL_DATA_DIR and Climate-FEVER) plus N-500 background claims made from other real sentences with
 40–90% of their words swapped for words of the same vocabulary (so they overlap partially with each other

@@ -147,7 +147,7 @@ def extract_evidence_text(html: str, *, url: str = "") -> tuple[str, str, dateti
     """Main text, title and publication date of a candidate page, cheaply: (text, title, published_at).
 
     Not the article extractor: evidence pages need neither language detection nor trafilatura's metadata
-    and fallback extractors, which cost ~7x more per page (docs/evidence-quality.md, P4). `fast=True` skips
+    and fallback extractors, which cost several times more per page (docs/evidence-quality.md, P4). `fast=True` skips
     the fallbacks; the title and date come from the <title> and meta tags.
     """
     text = trafilatura.extract(html, options=_extractor_for(url))
