@@ -33,6 +33,7 @@ from rest_framework.authtoken.models import Token
 from claims.models import Article, ArticleStatus
 from reviewers.roles import REVIEWERS
 from tests.conftest import worker_env
+from tests.support.serving import wait_until_serving
 from tests.test_project import compose_command
 
 REPO = Path(__file__).resolve().parent.parent
@@ -209,17 +210,11 @@ def test_the_api_behind_pgbouncer_answers_every_request(pgbouncer):
             )
 
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/health/", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(
-                        "gunicorn behind pgbouncer did not start; test-artifacts/pgbouncer-gunicorn.log"
-                    )
-                time.sleep(0.3)
+        wait_until_serving(
+            base,
+            server,
+            failure="gunicorn behind pgbouncer did not start; test-artifacts/pgbouncer-gunicorn.log",
+        )
         threads = [threading.Thread(target=client, args=(n,)) for n in range(16)]
         for thread in threads:
             thread.start()
