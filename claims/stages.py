@@ -47,21 +47,31 @@ log = logging.getLogger(__name__)
 FAILED_PROVIDER_STATES = {"unavailable", "quota_exhausted", "misconfigured", "error"}
 
 
+def _begin_stage(article_id: int, *, from_: str | list[str], stage: str) -> bool:
+    """Count one more attempt at an article's stage and take its lease. False when this delivery has
+    nothing to do: the article is gone, another delivery moved it on, or its attempts are used up (then
+    it is failed)."""
+    started = Article.objects.transition(
+        article_id,
+        from_=from_,
+        to=stage,
+        where=Q(attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS),
+        attempts=F("attempts") + 1,
+        lease_expires_at=leases.expiry(),  # renewed by the task while it runs (claims/leases.py)
+    )
+    if not started:
+        fail_exhausted_article(article_id=article_id, status=stage)
+    return bool(started)
+
+
 def fetch_article(*, article_id: int) -> bool:
     """Fetch the article's page and keep a snapshot. Returns True when extraction should follow.
 
     Raises FetchError for transient failures (the task retries); permanent ones fail the article.
     """
-    started = Article.objects.transition(
-        article_id,
-        from_=[ArticleStatus.QUEUED, ArticleStatus.FETCHING],
-        to=ArticleStatus.FETCHING,
-        where=Q(attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS),
-        attempts=F("attempts") + 1,
-        lease_expires_at=leases.expiry(),  # renewed by the task while it runs (claims/leases.py)
-    )
-    if not started:  # deleted, another delivery already moved it on, or attempts used up
-        fail_exhausted_article(article_id=article_id, status=ArticleStatus.FETCHING)
+    if not _begin_stage(
+        article_id, from_=[ArticleStatus.QUEUED, ArticleStatus.FETCHING], stage=ArticleStatus.FETCHING
+    ):
         return False
     article = Article.objects.only("url").get(pk=article_id)
     try:
@@ -165,16 +175,7 @@ def extract_article(*, article_id: int) -> list[int]:
 def _start_extraction(article_id: int) -> Article | None:
     """Count an extraction attempt and take the lease; the article, or None when this delivery has nothing
     to do (deleted, moved on by another delivery, or its attempts used up, which fails it)."""
-    started = Article.objects.transition(
-        article_id,
-        from_=ArticleStatus.EXTRACTING,
-        to=ArticleStatus.EXTRACTING,
-        where=Q(attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS),
-        attempts=F("attempts") + 1,
-        lease_expires_at=leases.expiry(),  # renewed by the task while it runs (claims/leases.py)
-    )
-    if not started:  # deleted, another delivery already moved it on, or attempts used up
-        fail_exhausted_article(article_id=article_id, status=ArticleStatus.EXTRACTING)
+    if not _begin_stage(article_id, from_=ArticleStatus.EXTRACTING, stage=ArticleStatus.EXTRACTING):
         return None
     return Article.objects.filter(pk=article_id, status=ArticleStatus.EXTRACTING).first()
 
