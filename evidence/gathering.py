@@ -42,6 +42,7 @@ from evidence.providers.base import (
     ProviderError,
     ProviderReport,
     ProviderUnavailable,
+    ReportState,
 )
 from evidence.queries import build_queries
 from evidence.ranking import (
@@ -190,6 +191,13 @@ def fetch_page_text(url: str, *, config: ProviderConfig) -> PageText:
     return page
 
 
+# The provider errors that are states of their own in a report; any other is "error".
+_ERROR_STATES: dict[str, ReportState] = {
+    "quota_exhausted": "quota_exhausted",
+    "misconfigured": "misconfigured",
+}
+
+
 async def _run_provider(
     provider: Provider, claim_text: str, *, language: str, queries: list[str], timeout: float
 ) -> tuple[list[Candidate], ProviderReport]:
@@ -209,7 +217,7 @@ async def _run_provider(
     except ProviderUnavailable as exc:
         report.state, report.detail = "unavailable", str(exc)[:300]
     except ProviderError as exc:
-        state = exc.code if exc.code in {"quota_exhausted", "misconfigured"} else "error"
+        state = _ERROR_STATES.get(exc.code, "error")
         report.state, report.detail = state, f"{exc.code}: {exc.message}"[:300]
     except Exception as exc:  # a provider bug must not lose the other providers' evidence
         logger.exception("provider %s failed", name)
@@ -305,9 +313,10 @@ async def fetch_pages(
     """
     loop = asyncio.get_running_loop()
     shared = page_cache if isinstance(page_cache, SharedPageCache) else None
+    local = None if isinstance(page_cache, SharedPageCache) else page_cache
     unique = list(dict.fromkeys(urls))
-    if shared:
-        pages: dict[str, PageText] = shared.get_many(unique)
+    if isinstance(page_cache, SharedPageCache):
+        pages: dict[str, PageText] = page_cache.get_many(unique)
     else:
         pages = {u: page_cache[u] for u in unique if page_cache.get(u) is not None}
     todo = [u for u in unique if u not in pages]
@@ -338,14 +347,15 @@ async def fetch_pages(
 
     async def one(url: str) -> None:
         page = await fetch_bounded(url, claim=shared is not None)
-        if page is None:
+        if page is None and shared is not None:
             # Another claim's task is fetching this page right now: its result is ours too.
             page = await shared.wait(url, until=min(until, loop.time() + config.page_timeout))
-            if page is None:
-                page = await fetch_bounded(url, claim=False)
+        if page is None:
+            page = await fetch_bounded(url, claim=False)
+        assert page is not None  # fetch_bounded returns None only to a task that claims
         pages[url] = page
-        if not shared and page.error != "deadline":
-            page_cache[url] = page
+        if local is not None and page.error != "deadline":
+            local[url] = page
 
     try:
         await asyncio.gather(*(one(u) for u in todo))
