@@ -11,9 +11,16 @@ from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Snapshot, 
 from factcheck.admin_base import ReadOnlyAdmin
 
 # Every admin page of these models is read-only: each shows exactly the fields it lists.
-SNAPSHOT_FIELDS = ("fetched_at", "final_url", "http_status", "content_type", "content_length", "content_hash")
-CLAIM_INLINE_FIELDS = ("text", "score", "status", "provider_summary", "verdict_label")
-ARTICLE_FIELDS = (
+SNAPSHOT_FIELDS: tuple[str, ...] = (
+    "fetched_at",
+    "final_url",
+    "http_status",
+    "content_type",
+    "content_length",
+    "content_hash",
+)
+CLAIM_INLINE_FIELDS: tuple[str, ...] = ("text", "score", "status", "provider_summary", "verdict_label")
+ARTICLE_FIELDS: tuple[str, ...] = (
     "progress_bar",
     "url",
     "canonical_url",
