@@ -3,7 +3,7 @@
 Needs a PostgreSQL with pgvector: by default an embedded PostgreSQL 18 (devtools/embedded.py) started in a
 temporary folder on a free port, or --dsn (a database of its own: never a test database).
 
-Workload (BENCHMARKS.md, P10): N stored claims with vectors in claims_claim.match_vector (HNSW index, as
+Workload (docs/benchmarks.md, P10): N stored claims with vectors in claims_claim.match_vector (HNSW index, as
 migration claims 0010 makes it) and their lexical keys:
 - 500 originals: the source sides of bench/data/translated_claims.jsonl (real claims in en/de/fr, encoded
   with the project's encoder);

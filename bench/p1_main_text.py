@@ -1,9 +1,10 @@
 """P1: main-text extraction (extraction.main_text.extract_article) vs trafilatura.baseline().
 
 Run: .venv/bin/python bench/p1_main_text.py [--pairs 10]
-Alternates baseline (A) and ours (B) over all pages of ../shared/data/pages, reports the median per-pair
-ratio B/A with the absolute times, checks the manifest's must_contain / must_not_contain snippets against
-our text (target: both hold on >= 90% of pages), and ends with one JSON line. Not a test; never gates CI.
+Alternates baseline (A) and ours (B) over all pages of the evaluation data's pages/ (README, "Evaluation
+data"), reports the median per-pair ratio B/A with the absolute times, checks the manifest's must_contain /
+must_not_contain snippets against our text (target: both hold on >= 90% of pages), and ends with one JSON
+line. Not a test; never gates CI.
 No database needed.
 
 Pages are decoded as ingest does it (extraction.decoding.to_document: BOM, <meta charset>, guess), so

@@ -11,7 +11,7 @@ per-page timeout:
 - floor: asyncio.gather over the same N fetches, one thread each, no bounds, no extraction, no ranking.
 
 Pairs alternate (ours, floor, ours, floor, …); the table shows medians and the median per-pair ratio.
-Target (BENCHMARKS.md): makespan ≤ 1.25× the floor; a hanging source costs at most its timeout.
+Target (docs/benchmarks.md): makespan ≤ 1.25× the floor; a hanging source costs at most its timeout.
 
 Ours uses a fresh dict as its page cache by default. `--cache redis` gives it what the Celery task uses
 instead: a SharedPageCache on django.core.cache's RedisCache at $REDIS_URL (a fresh namespace per run, so

@@ -18,7 +18,7 @@ Each pair times a block of requests against ours, then the same against raw (new
 as gunicorn's sync worker closes them); the table shows medians per request and the median per-pair ratio.
 For comparison with figures measured before the raw view ran the horizon, each pair also times raw without
 it (columns raw-h, ratio-h; the horizon's backend-status lookup costs a millisecond or more under load).
-Target (BENCHMARKS.md): <= 1.5x (50), <= 2x (500); a deep cursor as fast as the first page; no COUNT, no
+Target (docs/benchmarks.md): <= 1.5x (50), <= 2x (500); a deep cursor as fast as the first page; no COUNT, no
 OFFSET.
 
 Run (the benchmark truncates and fills the database's tables; use a database of its own):

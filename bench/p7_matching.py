@@ -1,6 +1,6 @@
 """P7 — matching a new claim against earlier claims, at 10⁵ and 10⁶ stored claims.
 
-Workload (BENCHMARKS.md): a private database (default `bench_match` on 127.0.0.1:5432, created and
+Workload (docs/benchmarks.md): a private database (default `bench_match` on 127.0.0.1:5432, created and
 migrated here — never a test database) holds N claims: 500 "originals" (real sentences from
 the pages of FACTCHECK_EVAL_DATA_DIR and Climate-FEVER) plus N-500 background claims made from other real sentences with
 40–90% of their words swapped for words of the same vocabulary (so they overlap partially with each other
@@ -212,18 +212,7 @@ def pct(values, q):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="P7 claim matching benchmark")
-    parser.add_argument("--dsn", default=os.environ.get("P7_DATABASE_URL", DEFAULT_DSN))
-    parser.add_argument("--sizes", default="100000,1000000")
-    parser.add_argument("--queries", type=int, default=500, help="edited duplicates and as many new claims")
-    parser.add_argument("--trgm-queries", type=int, default=40)
-    parser.add_argument(
-        "--reuse",
-        action="store_true",
-        help="measure again on the claims a previous run left (one size, the last one it filled)",
-    )
-    args = parser.parse_args(argv)
-
+    args = _parse_args(argv)
     ensure_database(args.dsn)
     os.environ["DATABASE_URL"] = args.dsn
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factcheck.settings")
@@ -232,10 +221,6 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
-
-    from claims.matching import find_matches, match_keys
-    from claims.models import Article, Claim
-    from textkit.similarity import fingerprint
 
     call_command("migrate", verbosity=0)
     rng = random.Random(7)
@@ -253,139 +238,175 @@ def main(argv: list[str] | None = None) -> int:
         f"vocabulary {len(vocabulary)} words",
         flush=True,
     )
-
-    # Columns the model requires, with their defaults written the way COPY reads them.
-    columns, defaults = [], {}
-    for field in Claim._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(field.column)
-        default = field.get_default()
-        if field.get_internal_type() == "JSONField":
-            defaults[field.column] = json.dumps(default if default is not None else {})
-        elif field.get_internal_type() == "DateTimeField":
-            defaults[field.column] = "2026-01-01 00:00:00+00" if not field.null else "\\N"
-        elif field.get_internal_type() == "FloatField":
-            defaults[field.column] = "0.5" if default is None else str(default)
-        elif default is None or default == "":
-            defaults[field.column] = "\\N" if field.null else ""
-        else:
-            defaults[field.column] = str(default)
-    defaults["language"] = "en"
-    defaults["spans"] = "[]"
-
+    columns, defaults = _copy_columns()
     sizes = [int(s) for s in args.sizes.split(",")]
     results = []
     with connection.cursor() as cur:
-        if args.reuse:
-            # the claims a previous run left (same seeds, so the same originals, queries and background)
-            cur.execute("SELECT count(*) FROM claims_claim")
-            stored = cur.fetchone()[0]
-            if sizes != [stored]:
-                raise SystemExit(f"--reuse: the database holds {stored} claims, not --sizes {args.sizes}")
-            articles = []
-        else:
-            cur.execute("SET factcheck.allow_verdict_truncate = on")  # a scratch database (reviewers 0007)
-            cur.execute("TRUNCATE claims_article, claims_claim CASCADE")
-            created = Article.objects.bulk_create(
-                [
-                    Article(url=f"https://bench.example/{i}", canonical_url=f"https://bench.example/{i}")
-                    for i in range(1000)
-                ]
-            )
-            articles = [a.pk for a in created]
-            _copy_claims(
-                cur, [(s, fingerprint(s), match_keys(s)) for s in originals], columns, defaults, articles
-            )
-            stored = len(originals)
+        articles, stored = _start_claims(cur, args, sizes, originals, columns, defaults)
         cur.execute("SELECT min(id), text FROM claims_claim WHERE text = ANY(%s) GROUP BY text", [originals])
         original_ids = {text: pk for pk, text in cur.fetchall()}
         truth = [original_ids[s] for s in originals] + [None] * len(fresh)
         queries = duplicates + fresh
         for size in sizes:
-            need = size - stored
-            if need > 0:
-                started = time.monotonic()
-                cur.execute("DROP INDEX IF EXISTS claim_match_keys_gin")
-                chunk = 20000
-                jobs = [
-                    (size * 1000 + i, min(chunk, need - i), base, vocabulary) for i in range(0, need, chunk)
-                ]
-                with Pool(max(1, (os.cpu_count() or 2))) as workers:
-                    for rows in workers.imap(background, jobs):
-                        _copy_claims(cur, rows, columns, defaults, articles)
-                cur.execute("SET maintenance_work_mem = '512MB'")
-                cur.execute(  # as migration 0005 leaves it
-                    "CREATE INDEX claim_match_keys_gin ON claims_claim USING gin (match_keys) WITH (fastupdate = off)"
-                )
-                cur.execute("ANALYZE claims_claim")
+            if size > stored:
+                _fill_to(cur, size, size - stored, base, vocabulary, columns, defaults, articles)
                 stored = size
-                print(f"loaded {size} claims in {time.monotonic() - started:.0f} s", flush=True)
-
-            def ours(q):
-                found = find_matches(q)
-                return found[0].claim_id if found else None
-
-            def exact(q):
-                cur.execute(
-                    "SELECT id FROM claims_claim WHERE fingerprint = %s ORDER BY id LIMIT 1", [fingerprint(q)]
-                )
-                row = cur.fetchone()
-                return row[0] if row else None
-
-            for q in queries[:20]:  # warm the caches the same way for both
-                ours(q)
-                exact(q)
-            ours_lat, ours_ans, exact_lat, exact_ans = [], [], [], []
-            for q in queries:  # alternating, query by query
-                for fn, latencies, answers in ((ours, ours_lat, ours_ans), (exact, exact_lat, exact_ans)):
-                    t = time.perf_counter()
-                    answers.append(fn(q))
-                    latencies.append((time.perf_counter() - t) * 1000)
-
-            trgm_row = None
-            if args.trgm_queries > 0:  # the slow baseline (index build + seconds per query at 10⁶)
-                cur.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-                cur.execute(
-                    "CREATE INDEX IF NOT EXISTS claim_text_trgm_gist ON claims_claim USING gist (text gist_trgm_ops)"
-                )
-
-                def trgm(q):
-                    cur.execute(
-                        "SELECT id, similarity(text, %s) FROM claims_claim ORDER BY text <-> %s LIMIT 1",
-                        [q, q],
-                    )
-                    row = cur.fetchone()
-                    return row[0] if row and row[1] >= 0.5 else None
-
-                half = max(1, args.trgm_queries // 2)
-                trgm_idx = list(range(half)) + list(range(n, n + half))
-                trgm_lat, trgm_ans = timed(trgm, [queries[i] for i in trgm_idx])
-                cur.execute("DROP INDEX claim_text_trgm_gist")  # rebuilt per size; it slows the next COPY
-                trgm_row = {
-                    "queries": len(trgm_idx),
-                    "p50_ms": pct(trgm_lat, 0.5),
-                    "p95_ms": pct(trgm_lat, 0.95),
-                    **score(trgm_ans, [truth[i] for i in trgm_idx]),
-                }
-            row = {
-                "stored": size,
-                "ours": {
-                    "p50_ms": pct(ours_lat, 0.5),
-                    "p95_ms": pct(ours_lat, 0.95),
-                    **score(ours_ans, truth),
-                },
-                "exact_hash": {
-                    "p50_ms": pct(exact_lat, 0.5),
-                    "p95_ms": pct(exact_lat, 0.95),
-                    **score(exact_ans, truth),
-                },
-                "pg_trgm_nn": trgm_row,
-                "ours_mean_ms": round(statistics.mean(ours_lat), 3),
-            }
+            row = _measure(cur, size, queries, truth, n=n, trgm_queries=args.trgm_queries)
             results.append(row)
             print(json.dumps(row), flush=True)
+    _print_table(results)
+    print(json.dumps({"benchmark": "P7", "queries": 2 * n, "results": results}))
+    return 0
 
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="P7 claim matching benchmark")
+    parser.add_argument("--dsn", default=os.environ.get("P7_DATABASE_URL", DEFAULT_DSN))
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--queries", type=int, default=500, help="edited duplicates and as many new claims")
+    parser.add_argument("--trgm-queries", type=int, default=40)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure again on the claims a previous run left (one size, the last one it filled)",
+    )
+    return parser.parse_args(argv)
+
+
+def _copy_default(field) -> str:
+    """A column's default written the way COPY reads it."""
+    default = field.get_default()
+    if field.get_internal_type() == "JSONField":
+        return json.dumps(default if default is not None else {})
+    if field.get_internal_type() == "DateTimeField":
+        return "2026-01-01 00:00:00+00" if not field.null else "\\N"
+    if field.get_internal_type() == "FloatField":
+        return "0.5" if default is None else str(default)
+    if default is None or default == "":
+        return "\\N" if field.null else ""
+    return str(default)
+
+
+def _copy_columns() -> tuple[list[str], dict[str, str]]:
+    """Columns the model requires, with their defaults written the way COPY reads them."""
+    from claims.models import Claim
+
+    fields = [field for field in Claim._meta.concrete_fields if not field.primary_key]
+    defaults = {field.column: _copy_default(field) for field in fields}
+    defaults["language"] = "en"
+    defaults["spans"] = "[]"
+    return [field.column for field in fields], defaults
+
+
+def _start_claims(cur, args, sizes, originals, columns, defaults) -> tuple[list[int], int]:
+    """The articles to hang background claims on and the number of claims stored: the originals in an
+    emptied database, or (--reuse) what a previous run left."""
+    from claims.matching import match_keys
+    from claims.models import Article
+    from textkit.similarity import fingerprint
+
+    if args.reuse:
+        # the claims a previous run left (same seeds, so the same originals, queries and background)
+        cur.execute("SELECT count(*) FROM claims_claim")
+        stored = cur.fetchone()[0]
+        if sizes != [stored]:
+            raise SystemExit(f"--reuse: the database holds {stored} claims, not --sizes {args.sizes}")
+        return [], stored
+    cur.execute("SET factcheck.allow_verdict_truncate = on")  # a scratch database (reviewers 0007)
+    cur.execute("TRUNCATE claims_article, claims_claim CASCADE")
+    created = Article.objects.bulk_create(
+        [
+            Article(url=f"https://bench.example/{i}", canonical_url=f"https://bench.example/{i}")
+            for i in range(1000)
+        ]
+    )
+    articles = [a.pk for a in created]
+    _copy_claims(cur, [(s, fingerprint(s), match_keys(s)) for s in originals], columns, defaults, articles)
+    return articles, len(originals)
+
+
+def _fill_to(cur, size, need, base, vocabulary, columns, defaults, articles) -> None:
+    """Add `need` background claims (made in worker processes) and rebuild the match-key index."""
+    started = time.monotonic()
+    cur.execute("DROP INDEX IF EXISTS claim_match_keys_gin")
+    chunk = 20000
+    jobs = [(size * 1000 + i, min(chunk, need - i), base, vocabulary) for i in range(0, need, chunk)]
+    with Pool(max(1, (os.cpu_count() or 2))) as workers:
+        for rows in workers.imap(background, jobs):
+            _copy_claims(cur, rows, columns, defaults, articles)
+    cur.execute("SET maintenance_work_mem = '512MB'")
+    cur.execute(  # as migration 0005 leaves it
+        "CREATE INDEX claim_match_keys_gin ON claims_claim USING gin (match_keys) WITH (fastupdate = off)"
+    )
+    cur.execute("ANALYZE claims_claim")
+    print(f"loaded {size} claims in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def _measure(cur, size, queries, truth, *, n, trgm_queries) -> dict:
+    """Our matcher against the exact hash, query by query, and the trigram baseline on a sample."""
+    from claims.matching import find_matches
+    from textkit.similarity import fingerprint
+
+    def ours(q):
+        found = find_matches(q)
+        return found[0].claim_id if found else None
+
+    def exact(q):
+        cur.execute(
+            "SELECT id FROM claims_claim WHERE fingerprint = %s ORDER BY id LIMIT 1", [fingerprint(q)]
+        )
+        row = cur.fetchone()
+        return row[0] if row else None
+
+    for q in queries[:20]:  # warm the caches the same way for both
+        ours(q)
+        exact(q)
+    ours_lat, ours_ans, exact_lat, exact_ans = [], [], [], []
+    for q in queries:  # alternating, query by query
+        for fn, latencies, answers in ((ours, ours_lat, ours_ans), (exact, exact_lat, exact_ans)):
+            t = time.perf_counter()
+            answers.append(fn(q))
+            latencies.append((time.perf_counter() - t) * 1000)
+    return {
+        "stored": size,
+        "ours": {"p50_ms": pct(ours_lat, 0.5), "p95_ms": pct(ours_lat, 0.95), **score(ours_ans, truth)},
+        "exact_hash": {
+            "p50_ms": pct(exact_lat, 0.5),
+            "p95_ms": pct(exact_lat, 0.95),
+            **score(exact_ans, truth),
+        },
+        "pg_trgm_nn": _trigram_row(cur, queries, truth, n=n, trgm_queries=trgm_queries),
+        "ours_mean_ms": round(statistics.mean(ours_lat), 3),
+    }
+
+
+def _trigram_row(cur, queries, truth, *, n, trgm_queries) -> dict | None:
+    """The slow baseline (index build + seconds per query at 10⁶) on half duplicates, half new claims."""
+    if trgm_queries <= 0:
+        return None
+    cur.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    cur.execute(
+        "CREATE INDEX IF NOT EXISTS claim_text_trgm_gist ON claims_claim USING gist (text gist_trgm_ops)"
+    )
+
+    def trgm(q):
+        cur.execute("SELECT id, similarity(text, %s) FROM claims_claim ORDER BY text <-> %s LIMIT 1", [q, q])
+        row = cur.fetchone()
+        return row[0] if row and row[1] >= 0.5 else None
+
+    half = max(1, trgm_queries // 2)
+    trgm_idx = list(range(half)) + list(range(n, n + half))
+    trgm_lat, trgm_ans = timed(trgm, [queries[i] for i in trgm_idx])
+    cur.execute("DROP INDEX claim_text_trgm_gist")  # rebuilt per size; it slows the next COPY
+    return {
+        "queries": len(trgm_idx),
+        "p50_ms": pct(trgm_lat, 0.5),
+        "p95_ms": pct(trgm_lat, 0.95),
+        **score(trgm_ans, [truth[i] for i in trgm_idx]),
+    }
+
+
+def _print_table(results: list[dict]) -> None:
     print(
         f"{'stored':>8} {'method':>11} {'p50 ms':>8} {'p95 ms':>8} {'recall@1':>8} {'false new':>9} {'wrong dup':>9}"
     )
@@ -398,8 +419,6 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['stored']:>8} {method:>11} {m['p50_ms']:>8.2f} {m['p95_ms']:>8.2f} {m['recall_at_1']!s:>8} "
                 f"{m['false_match_new']!s:>9} {m['wrong_top1_dups']!s:>9}"
             )
-    print(json.dumps({"benchmark": "P7", "queries": 2 * n, "results": results}))
-    return 0
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ in process: no HTTP), cut into passages by evidence.ranking.analyse_document bef
 
 Pairs alternate per claim (ours, floor, ours, floor, …); CPU time of this process (time.process_time, so
 other load on the machine counts less than in wall time). Prints the medians and the median per-pair ratio.
-Target (BENCHMARKS.md): ≤ 1.2× the floor; absolute CPU per claim printed (≤ 1 s on this machine at K=50).
+Target (docs/evidence-quality.md, P9): ≤ 1.2× the floor; absolute CPU per claim printed (≤ 1 s on this machine at K=50).
 
 Run: .venv/bin/python -m bench.p9_semantic [--claims 20] [--k 50]
 Ends with one JSON line.

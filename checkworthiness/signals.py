@@ -182,6 +182,51 @@ _LOWER_PATTERNS = {
 _STOPWORDS = {language: set(lexicon["stopwords"]) for language, lexicon in _LEXICONS.items()}
 
 
+def _capitalised_runs(text: str, language: str) -> list[list[str]]:
+    """Split the sentence's capitalised words into runs of adjacent ones, broken by function words.
+
+    A sentence-initial capital says nothing about a name, so outside German that word does not start a run.
+    """
+    stop = _STOPWORDS.get(language, set())
+    run: list[str] = []
+    run_end = -1
+    runs: list[list[str]] = []
+    for match in _CAPITALISED.finditer(text):
+        word = match.group(0)
+        if word.lower() in stop:
+            if run:
+                runs.append(run)
+            run, run_end = [], -1
+            continue
+        if run and text[run_end : match.start()].strip() == "":
+            run.append(word)
+        else:
+            if run:
+                runs.append(run)
+            sentence_initial = not text[: match.start()].strip(" \"'„“«(")
+            run = [] if sentence_initial and language != "de" else [word]
+        run_end = match.end()
+    if run:
+        runs.append(run)
+    return runs
+
+
+def _german_names(text: str) -> list[str]:
+    """Names that German marks by context: after a title, in an organisation's form, after a preposition
+    of place or right after a verb of saying."""
+    found = [m.group(1) for m in _DE_PERSON_CUE.finditer(text)]
+    found += [m.group(0) for m in _DE_ORGANISATION.finditer(text)]
+    for m in _DE_PLACE.finditer(text):
+        if not _DE_NOUN_SUFFIX.search(m.group(1).split()[-1].lower()):
+            found.append(m.group(1))
+    for m in _DE_REPORTED_BY.finditer(text):
+        # "sagte Lucke", "hatte Johnson": a capitalised word right after a verb, without an article, that
+        # does not look like a common noun is a name.
+        if not _DE_NOUN_SUFFIX.search(m.group(1).lower()):
+            found.append(m.group(1))
+    return found
+
+
 def _entities(text: str, language: str) -> list[str]:
     """Find likely names: acronyms and runs of capitalised words that are not sentence-initial function words.
 
@@ -189,52 +234,58 @@ def _entities(text: str, language: str) -> list[str]:
     runs of two or more capitalised words, and words after a title or a preposition of place count.
     """
     found = [m.group(0) for m in _ACRONYM.finditer(text)]
-    stop = _STOPWORDS.get(language, set())
-    tokens = list(_CAPITALISED.finditer(text))
-    run: list[str] = []
-    run_end = -1
-    runs: list[list[str]] = []
-    for match in tokens:
-        word = match.group(0)
-        if word.lower() in stop:
-            if run:
-                runs.append(run)
-            run, run_end = [], -1
-            continue
-        sentence_initial = not text[: match.start()].strip(" \"'„“«(")
-        if run and text[run_end : match.start()].strip() == "":
-            run.append(word)
-        else:
-            if run:
-                runs.append(run)
-            run = [] if sentence_initial and language != "de" else [word]
-            if sentence_initial and language == "de":
-                run = [word]
-        run_end = match.end()
-    if run:
-        runs.append(run)
-    for words in runs:
-        if language == "de":
-            if len(words) >= 2:
-                found.append(" ".join(words))
-        elif words:
-            found.append(" ".join(words))
+    shortest_run = 2 if language == "de" else 1
+    found += [" ".join(words) for words in _capitalised_runs(text, language) if len(words) >= shortest_run]
     if language == "de":
-        found += [m.group(1) for m in _DE_PERSON_CUE.finditer(text)]
-        found += [m.group(0) for m in _DE_ORGANISATION.finditer(text)]
-        for m in _DE_PLACE.finditer(text):
-            if not _DE_NOUN_SUFFIX.search(m.group(1).split()[-1].lower()):
-                found.append(m.group(1))
-        for m in _DE_REPORTED_BY.finditer(text):
-            # "sagte Lucke", "hatte Johnson": a capitalised word right after a verb, without an article, that
-            # does not look like a common noun is a name.
-            if not _DE_NOUN_SUFFIX.search(m.group(1).lower()):
-                found.append(m.group(1))
-    seen: list[str] = []
-    for item in found:
-        if item not in seen:
-            seen.append(item)
-    return seen
+        found += _german_names(text)
+    return list(dict.fromkeys(found))
+
+
+def _number_signals(text: str, language: str) -> dict[str, list[str]]:
+    """The language-independent snippets (with each language's spelled-out forms), by signal name."""
+    quantities = [m.group(0) for m in _QUANTITY.finditer(text)]
+    if language in _SPELLED_QUANTITY:
+        quantities += [m.group(0) for m in _SPELLED_QUANTITY[language].finditer(text)]
+    dates = [m.group(0) for m in _MONTH_DATE.finditer(text)]
+    if language in _RELATIVE_DATE:
+        dates += [m.group(0) for m in _RELATIVE_DATE[language].finditer(text)]
+    dates += [m.group(0) for m in _NUMERIC_DATE.finditer(text)]
+    dates += [m.group(0) for m in _YEAR.finditer(text)]
+    return {
+        "percent": [m.group(0) for m in _PERCENT.finditer(text)],
+        "money": [m.group(0) for m in _MONEY.finditer(text)],
+        "quantity": quantities,
+        "date": dates,
+        "number": [m.group(0) for m in _NUMBER.finditer(text)],
+        "quote": _QUOTE.findall(text)[:1],
+    }
+
+
+def _lexicon_signals(text: str, language: str) -> dict[str, list[str]]:
+    """The snippets of each lexicon signal in the sentence, in the sentence's own spelling."""
+    lowered = text.lower()
+    if len(lowered) == len(text):  # offsets carry over, so snippets keep the sentence's own spelling
+        return {
+            name: [text[m.start() : m.end()] for m in _LOWER_PATTERNS[language][name].finditer(lowered)]
+            for name in LEXICON_SIGNALS
+        }
+    return {name: [m.group(0) for m in _PATTERNS[language][name].finditer(text)] for name in LEXICON_SIGNALS}
+
+
+def _imperative(text: str, language: str) -> str | None:
+    """The words that make the sentence an instruction to the reader, or None."""
+    unlisted = _LIST_MARKER.sub("", text, count=1)
+    imperative = _PATTERNS[language]["imperative_start"].match(unlisted.lstrip(" \"'„“«-–•"))
+    if imperative:
+        return imperative.group(0)
+    if language == "de" and _DE_IMPERATIVE_SIE.match(text):
+        return text.split()[0] + " Sie"
+    if language == "fr" and _FR_IMPERATIVE_EZ.match(text) and not text.rstrip().endswith("?"):
+        return text.split()[0]
+    if unlisted != text and _INSTRUCTION_AFTER_MARKER.get(language, _NEVER).match(unlisted):
+        # A numbered/bulleted item starting with an infinitive or imperative is a recommendation.
+        return unlisted.split()[0]
+    return None
 
 
 def detect_signals(text: str, language: str) -> dict[str, list[str]]:
@@ -249,46 +300,20 @@ def detect_signals(text: str, language: str) -> dict[str, list[str]]:
         if items:
             signals[name] = list(dict.fromkeys(items))[:5]
 
-    add("percent", (m.group(0) for m in _PERCENT.finditer(text)))
-    add("money", (m.group(0) for m in _MONEY.finditer(text)))
-    quantities = [m.group(0) for m in _QUANTITY.finditer(text)]
-    if language in _SPELLED_QUANTITY:
-        quantities += [m.group(0) for m in _SPELLED_QUANTITY[language].finditer(text)]
-    add("quantity", quantities)
-    dates = [m.group(0) for m in _MONTH_DATE.finditer(text)]
-    if language in _RELATIVE_DATE:
-        dates += [m.group(0) for m in _RELATIVE_DATE[language].finditer(text)]
-    dates += [m.group(0) for m in _NUMERIC_DATE.finditer(text)]
-    dates += [m.group(0) for m in _YEAR.finditer(text)]
-    add("date", dates)
-    add("number", (m.group(0) for m in _NUMBER.finditer(text)))
-    add("quote", _QUOTE.findall(text)[:1])
+    for name, items in _number_signals(text, language).items():
+        add(name, items)
     stripped = text.rstrip(" \"'“”»)")
     if stripped.endswith("?"):
         signals["question"] = ["?"]
-    patterns = _PATTERNS.get(language)
-    if patterns is None:
+    if language not in _PATTERNS:
         add("entity", (m.group(0) for m in _ACRONYM.finditer(text)))
         return signals
     add("entity", _entities(text, language))
-    lowered = text.lower()
-    if len(lowered) == len(text):  # offsets carry over, so snippets keep the sentence's own spelling
-        for name in LEXICON_SIGNALS:
-            add(name, (text[m.start() : m.end()] for m in _LOWER_PATTERNS[language][name].finditer(lowered)))
-    else:
-        for name in LEXICON_SIGNALS:
-            add(name, (m.group(0) for m in patterns[name].finditer(text)))
-    unlisted = _LIST_MARKER.sub("", text, count=1)
-    imperative = patterns["imperative_start"].match(unlisted.lstrip(" \"'„“«-–•"))
-    if imperative:
-        signals["imperative"] = [imperative.group(0)]
-    elif language == "de" and _DE_IMPERATIVE_SIE.match(text):
-        signals["imperative"] = [text.split()[0] + " Sie"]
-    elif language == "fr" and _FR_IMPERATIVE_EZ.match(text) and not text.rstrip().endswith("?"):
-        signals["imperative"] = [text.split()[0]]
-    elif unlisted != text and _INSTRUCTION_AFTER_MARKER.get(language, _NEVER).match(unlisted):
-        # A numbered/bulleted item starting with an infinitive or imperative is a recommendation.
-        signals["imperative"] = [unlisted.split()[0]]
+    for name, items in _lexicon_signals(text, language).items():
+        add(name, items)
+    imperative = _imperative(text, language)
+    if imperative is not None:
+        signals["imperative"] = [imperative]
     return signals
 
 

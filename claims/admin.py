@@ -10,11 +10,52 @@ from django.utils.html import format_html, format_html_join
 from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Snapshot, Source
 from factcheck.admin_base import ReadOnlyAdmin
 
+# Every admin page of these models is read-only: each shows exactly the fields it lists.
+SNAPSHOT_FIELDS: tuple[str, ...] = (
+    "fetched_at",
+    "final_url",
+    "http_status",
+    "content_type",
+    "content_length",
+    "content_hash",
+)
+CLAIM_INLINE_FIELDS: tuple[str, ...] = ("text", "score", "status", "provider_summary", "verdict_label")
+ARTICLE_FIELDS: tuple[str, ...] = (
+    "progress_bar",
+    "url",
+    "canonical_url",
+    "final_url",
+    "status",
+    "error_code",
+    "error_message",
+    "notes",
+    "title",
+    "author",
+    "sitename",
+    "published_at",
+    "language",
+    "language_note",
+    "http_status",
+    "content_type",
+    "content_hash",
+    "fetched_at",
+    "attempts",
+    "created_at",
+    "updated_at",
+    "text",
+)
+# The pipeline segment an article in a running status is in.
+RUNNING_SEGMENT: dict[str, str] = {
+    ArticleStatus.QUEUED: "fetch",
+    ArticleStatus.FETCHING: "fetch",
+    ArticleStatus.EXTRACTING: "extract",
+    ArticleStatus.SOURCING: "sources",
+}
+
 
 class SnapshotInline(admin.TabularInline):
     model = Snapshot
-    fields = ["fetched_at", "final_url", "http_status", "content_type", "content_length", "content_hash"]
-    readonly_fields = fields
+    fields = readonly_fields = SNAPSHOT_FIELDS
     extra = 0
     can_delete = False
     show_change_link = False
@@ -43,8 +84,7 @@ class ClaimInline(admin.TabularInline):
     """The article's claims with where their source search stands (read-only; reviewed on their own page)."""
 
     model = Claim
-    fields = ["text", "score", "status", "provider_summary", "verdict_label"]
-    readonly_fields = fields
+    fields = readonly_fields = CLAIM_INLINE_FIELDS
     extra = 0
     can_delete = False
     show_change_link = True
@@ -79,31 +119,7 @@ class ArticleAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     actions = []
     inlines = [ClaimInline, SnapshotInline]
-    fields = [
-        "progress_bar",
-        "url",
-        "canonical_url",
-        "final_url",
-        "status",
-        "error_code",
-        "error_message",
-        "notes",
-        "title",
-        "author",
-        "sitename",
-        "published_at",
-        "language",
-        "language_note",
-        "http_status",
-        "content_type",
-        "content_hash",
-        "fetched_at",
-        "attempts",
-        "created_at",
-        "updated_at",
-        "text",
-    ]
-    readonly_fields = fields
+    fields = readonly_fields = ARTICLE_FIELDS
 
     def get_queryset(self, request):
         return (
@@ -119,7 +135,7 @@ class ArticleAdmin(ReadOnlyAdmin):
 
     @admin.display(description="claims", ordering="claim_count")
     def n_claims(self, article: Article) -> int:
-        return article.claim_count
+        return getattr(article, "claim_count", 0)
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, article: Article) -> str:
@@ -148,12 +164,7 @@ class ArticleAdmin(ReadOnlyAdmin):
         beside the bar, never inside it (a count such as 636/636 does not fit a segment)."""
         claims = getattr(article, "claim_count", 0)
         sourced = getattr(article, "sourced_count", 0)
-        running = {
-            ArticleStatus.QUEUED: "fetch",
-            ArticleStatus.FETCHING: "fetch",
-            ArticleStatus.EXTRACTING: "extract",
-            ArticleStatus.SOURCING: "sources",
-        }.get(article.status)
+        running = RUNNING_SEGMENT.get(article.status)
         stopped = failed_stage(article) if article.status == ArticleStatus.FAILED else None
         current = running or stopped
         order = [key for key, _ in STAGES]

@@ -53,10 +53,11 @@ class ArchiveProvider(EvidenceProvider):
             query = SearchQuery(terms[0], config=config)
             for term in terms[1:]:
                 query |= SearchQuery(term, config=config)
+            ready = Article.objects.filter(status=ArticleStatus.READY, search_vector=query)
+            if self.exclude_article_id is not None:
+                ready = ready.exclude(pk=self.exclude_article_id)
             rows = (
-                Article.objects.filter(status=ArticleStatus.READY, search_vector=query)
-                .exclude(pk=self.exclude_article_id)
-                .annotate(rank=SearchRank(F("search_vector"), query))
+                ready.annotate(rank=SearchRank(F("search_vector"), query))
                 .order_by("-rank", "-id")
                 .only("pk", "canonical_url", "title", "sitename", "published_at", "text")[: self.max_results]
             )

@@ -28,12 +28,15 @@ from django.utils import timezone
 
 log = logging.getLogger(__name__)
 
+# The clock leases are measured by, and the pause between renewals (True once the stage has ended); tests
+# drive both instead of sleeping (tests/faults/test_leases.py).
+clock = timezone.now
+pause = threading.Event.wait
+
 
 def expiry(seconds: float | None = None) -> datetime:
     """When a lease taken now runs out: after FACTCHECK_LEASE_SECONDS, or after `seconds`."""
-    return timezone.now() + timedelta(
-        seconds=settings.FACTCHECK_LEASE_SECONDS if seconds is None else seconds
-    )
+    return clock() + timedelta(seconds=settings.FACTCHECK_LEASE_SECONDS if seconds is None else seconds)
 
 
 def extend(model: type[Model], pk: int, *, seconds: float) -> bool:
@@ -65,7 +68,7 @@ def renewed(model: type[Model], pk: int) -> Iterator[None]:
 def _keep_renewing(model: type[Model], pk: int, stop: threading.Event) -> None:
     interval = max(1.0, settings.FACTCHECK_LEASE_SECONDS / 3)
     try:
-        while not stop.wait(interval):
+        while not pause(stop, interval):
             try:
                 if not renew(model, pk):
                     return  # the stage ended (or the row is gone): nothing left to hold

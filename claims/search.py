@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.postgres.search import SearchVector
 from django.db.models import Value
+from django.db.models.expressions import CombinedExpression
 
 TEXT_SEARCH_CONFIGS = {
     "de": "german",
@@ -21,7 +22,7 @@ def search_config(language: str) -> str:
     return TEXT_SEARCH_CONFIGS.get(language, "simple")
 
 
-def search_vector(title: str, text: str, language: str) -> SearchVector:
+def search_vector(title: str, text: str, language: str) -> CombinedExpression:
     config = search_config(language)
     return SearchVector(Value(title), weight="A", config=config) + SearchVector(
         Value(text), weight="B", config=config

@@ -75,8 +75,10 @@ def submit_article(*, url: str) -> tuple[Article, bool]:
                 article = Article.objects.create(url=url, canonical_url=canonical)
                 queue.publish_on_commit(messages.FETCH_ARTICLE, article.pk)
                 return article, True
-        except IntegrityError:
+        except IntegrityError:  # another request created it first: that row is the article
             article = find_article(canonical_url=canonical)
+            if article is None:  # and it was deleted meanwhile
+                raise
     if article.status == ArticleStatus.FAILED:
         retry_article(article=article)
         article.refresh_from_db()

@@ -15,7 +15,7 @@ from django.core.cache import caches
 from django.db import transaction
 from django.db.models import F, Q
 
-from checkworthiness.claimfinder import find_claims
+from checkworthiness.claimfinder import CandidateClaim, find_claims
 from checkworthiness.speakers import BEFORE_CHARS, find_speaker
 from claims import leases
 from claims.archive import ArchiveProvider
@@ -35,8 +35,8 @@ from evidence.gathering import SharedPageCache, gather_evidence_sync
 from evidence.providers.base import ProviderReport
 from evidence.providers.registry import build_providers
 from extraction.decoding import IngestError, to_document
+from extraction.main_text import ExtractedArticle, extract_plain_text
 from extraction.main_text import extract_article as extract_main_text
-from extraction.main_text import extract_plain_text
 from outbound.fetcher import FetchError, fetch
 from outbound.policy import fetch_policy
 from outbound.urlnorm import same_site
@@ -47,21 +47,31 @@ log = logging.getLogger(__name__)
 FAILED_PROVIDER_STATES = {"unavailable", "quota_exhausted", "misconfigured", "error"}
 
 
+def _begin_stage(article_id: int, *, from_: str | list[str], stage: str) -> bool:
+    """Count one more attempt at an article's stage and take its lease. False when this delivery has
+    nothing to do: the article is gone, another delivery moved it on, or its attempts are used up (then
+    it is failed)."""
+    started = Article.objects.transition(
+        article_id,
+        from_=from_,
+        to=stage,
+        where=Q(attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS),
+        attempts=F("attempts") + 1,
+        lease_expires_at=leases.expiry(),  # renewed by the task while it runs (claims/leases.py)
+    )
+    if not started:
+        fail_exhausted_article(article_id=article_id, status=stage)
+    return bool(started)
+
+
 def fetch_article(*, article_id: int) -> bool:
     """Fetch the article's page and keep a snapshot. Returns True when extraction should follow.
 
     Raises FetchError for transient failures (the task retries); permanent ones fail the article.
     """
-    started = Article.objects.transition(
-        article_id,
-        from_=[ArticleStatus.QUEUED, ArticleStatus.FETCHING],
-        to=ArticleStatus.FETCHING,
-        where=Q(attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS),
-        attempts=F("attempts") + 1,
-        lease_expires_at=leases.expiry(),  # renewed by the task while it runs (claims/leases.py)
-    )
-    if not started:  # deleted, another delivery already moved it on, or attempts used up
-        fail_exhausted_article(article_id=article_id, status=ArticleStatus.FETCHING)
+    if not _begin_stage(
+        article_id, from_=[ArticleStatus.QUEUED, ArticleStatus.FETCHING], stage=ArticleStatus.FETCHING
+    ):
         return False
     article = Article.objects.only("url").get(pk=article_id)
     try:
@@ -121,44 +131,11 @@ def fetch_article(*, article_id: int) -> bool:
 def extract_article(*, article_id: int) -> list[int]:
     """Extract main text, metadata and claims from the latest snapshot. Returns the claim ids whose
     sources must now be gathered (empty when another delivery already did this stage)."""
-    started = Article.objects.transition(
-        article_id,
-        from_=ArticleStatus.EXTRACTING,
-        to=ArticleStatus.EXTRACTING,
-        where=Q(attempts__lt=settings.FACTCHECK_MAX_PIPELINE_ATTEMPTS),
-        attempts=F("attempts") + 1,
-        lease_expires_at=leases.expiry(),  # renewed by the task while it runs (claims/leases.py)
-    )
-    if not started:  # deleted, another delivery already moved it on, or attempts used up
-        fail_exhausted_article(article_id=article_id, status=ArticleStatus.EXTRACTING)
-        return []
-    article = Article.objects.filter(pk=article_id, status=ArticleStatus.EXTRACTING).first()
+    article = _start_extraction(article_id)
     if article is None:
         return []
-    snapshot = Snapshot.objects.filter(article_id=article_id, content_hash=article.content_hash).first()
-    if snapshot is None or snapshot.body is None:
-        fail_article(
-            article_id=article_id, code="missing_snapshot", message="The fetched page was not stored."
-        )
-        return []
-    try:
-        document = to_document(
-            zlib.decompress(snapshot.body), snapshot.content_type, snapshot.charset or None
-        )
-        if document.kind == "html":
-            extracted = extract_main_text(document.html or "", url=article.final_url or article.url)
-        else:
-            extracted = extract_plain_text(document.text or "")
-    except IngestError as exc:
-        fail_article(article_id=article_id, code=exc.code, message=exc.message)
-        return []
-    except SoftTimeLimitExceeded:
-        # Pathological markup (docs/reliability.md B9): end with a code instead of being killed and redelivered.
-        fail_article(
-            article_id=article_id,
-            code="parse_error",
-            message="The page could not be parsed within the time limit.",
-        )
+    extracted = _extract_snapshot(article)
+    if extracted is None:
         return []
     # The page names its canonical URL: if an earlier article has it, this is that article again. Only a
     # canonical on the page's own site counts, so a page cannot claim to be another site's article.
@@ -167,6 +144,73 @@ def extract_article(*, article_id: int) -> list[int]:
         if original is not None:
             mark_duplicate(article_id=article_id, original_id=original, status=ArticleStatus.EXTRACTING)
             return []
+    candidates, notes = _find_candidates(extracted)
+    claims = _claim_rows(article_id, extracted, candidates)
+    with transaction.atomic():
+        won = Article.objects.transition(
+            article_id,
+            from_=ArticleStatus.EXTRACTING,
+            to=ArticleStatus.SOURCING if candidates else ArticleStatus.READY,
+            attempts=0,  # from here on each claim counts its own attempts
+            title=extracted.title,
+            author=extracted.author,
+            sitename=extracted.sitename,
+            published_at=extracted.published_at,
+            language=extracted.language,
+            language_note=extracted.language_note,
+            text=extracted.text,
+            search_vector=search_vector(extracted.title, extracted.text, extracted.language),
+            notes=notes,
+            claim_reviews=extracted.claim_reviews,
+        )
+        if not won:
+            return []
+        Claim.objects.bulk_create(claims, ignore_conflicts=True)
+    link_article_claims(article_id=article_id)  # after the commit; never raises (a hint for reviewers)
+    return list(
+        Claim.objects.filter(article_id=article_id, status=ClaimStatus.PENDING).values_list("pk", flat=True)
+    )
+
+
+def _start_extraction(article_id: int) -> Article | None:
+    """Count an extraction attempt and take the lease; the article, or None when this delivery has nothing
+    to do (deleted, moved on by another delivery, or its attempts used up, which fails it)."""
+    if not _begin_stage(article_id, from_=ArticleStatus.EXTRACTING, stage=ArticleStatus.EXTRACTING):
+        return None
+    return Article.objects.filter(pk=article_id, status=ArticleStatus.EXTRACTING).first()
+
+
+def _extract_snapshot(article: Article) -> ExtractedArticle | None:
+    """Decode the stored page and extract its main text and metadata; None when the article failed."""
+    snapshot = Snapshot.objects.filter(article_id=article.pk, content_hash=article.content_hash).first()
+    if snapshot is None or snapshot.body is None:
+        fail_article(
+            article_id=article.pk, code="missing_snapshot", message="The fetched page was not stored."
+        )
+        return None
+    try:
+        document = to_document(
+            zlib.decompress(snapshot.body), snapshot.content_type, snapshot.charset or None
+        )
+        if document.kind == "html":
+            return extract_main_text(document.html or "", url=article.final_url or article.url)
+        return extract_plain_text(document.text or "")
+    except IngestError as exc:
+        fail_article(article_id=article.pk, code=exc.code, message=exc.message)
+        return None
+    except SoftTimeLimitExceeded:
+        # Pathological markup (docs/reliability.md B9): end with a code instead of being killed and redelivered.
+        fail_article(
+            article_id=article.pk,
+            code="parse_error",
+            message="The page could not be parsed within the time limit.",
+        )
+        return None
+
+
+def _find_candidates(extracted: ExtractedArticle) -> tuple[list[CandidateClaim], str]:
+    """The check-worthy sentences of the (possibly truncated) text, and the article's note about them.
+    Truncates `extracted.text` to FACTCHECK_MAX_TEXT_CHARS in place."""
     truncated = len(extracted.text) > settings.FACTCHECK_MAX_TEXT_CHARS
     if truncated:
         extracted.text = extracted.text[: settings.FACTCHECK_MAX_TEXT_CHARS]
@@ -190,7 +234,13 @@ def extract_article(*, article_id: int) -> list[int]:
             f"Only the first {settings.FACTCHECK_MAX_TEXT_CHARS:,} characters of the text were analysed. "
             + notes
         ).strip()
+    return candidates, notes
 
+
+def _claim_rows(
+    article_id: int, extracted: ExtractedArticle, candidates: list[CandidateClaim]
+) -> list[Claim]:
+    """The unsaved claims for the candidates: vector, speaker, match keys and rank within the article."""
     encoder = get_encoder()
     # The claim finder encoded every candidate sentence to score it ("query" kind): store those vectors.
     vectors = [
@@ -208,54 +258,28 @@ def extract_article(*, article_id: int) -> list[int]:
     ]
     ranks = rank_by_score(candidates)
     cap = settings.FACTCHECK_CLAIMS_PER_ARTICLE
-    with transaction.atomic():
-        won = Article.objects.transition(
-            article_id,
-            from_=ArticleStatus.EXTRACTING,
-            to=ArticleStatus.SOURCING if candidates else ArticleStatus.READY,
-            attempts=0,  # from here on each claim counts its own attempts
-            title=extracted.title,
-            author=extracted.author,
-            sitename=extracted.sitename,
-            published_at=extracted.published_at,
-            language=extracted.language,
-            language_note=extracted.language_note,
-            text=extracted.text,
-            search_vector=search_vector(extracted.title, extracted.text, extracted.language),
-            notes=notes,
-            claim_reviews=extracted.claim_reviews,
+    return [
+        Claim(
+            article_id=article_id,
+            text=c.text,
+            start=c.start,
+            end=c.end,
+            spans=[list(span) for span in c.spans],
+            context=c.context,
+            language=c.language,
+            score=c.score,
+            signals=c.signals,
+            fingerprint=fingerprint(c.text),
+            match_keys=match_keys(c.text, c.language or extracted.language or "en"),
+            embedding=to_bytes(vector),
+            embedding_model=encoder.name,
+            speaker_name=speaker.name[:255] if speaker else "",
+            speaker_type=speaker.type if speaker else "",
+            rank=rank,
+            below_cut=bool(cap) and rank > cap,
         )
-        if not won:
-            return []
-        Claim.objects.bulk_create(
-            [
-                Claim(
-                    article_id=article_id,
-                    text=c.text,
-                    start=c.start,
-                    end=c.end,
-                    spans=[list(span) for span in c.spans],
-                    context=c.context,
-                    language=c.language,
-                    score=c.score,
-                    signals=c.signals,
-                    fingerprint=fingerprint(c.text),
-                    match_keys=match_keys(c.text, c.language or extracted.language or "en"),
-                    embedding=to_bytes(vector),
-                    embedding_model=encoder.name,
-                    speaker_name=speaker.name[:255] if speaker else "",
-                    speaker_type=speaker.type if speaker else "",
-                    rank=rank,
-                    below_cut=bool(cap) and rank > cap,
-                )
-                for c, vector, speaker, rank in zip(candidates, vectors, speakers, ranks, strict=True)
-            ],
-            ignore_conflicts=True,
-        )
-    link_article_claims(article_id=article_id)  # after the commit; never raises (a hint for reviewers)
-    return list(
-        Claim.objects.filter(article_id=article_id, status=ClaimStatus.PENDING).values_list("pk", flat=True)
-    )
+        for c, vector, speaker, rank in zip(candidates, vectors, speakers, ranks, strict=True)
+    ]
 
 
 def rank_by_score(candidates: list) -> list[int]:

@@ -18,6 +18,7 @@ import functools
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
@@ -147,7 +148,7 @@ def candidates(rows: list[tuple[int, int, np.ndarray]], limit: int = VECTOR_CAND
     """(claim_id, candidate id, text, language, cosine) for each (claim_id, article_id, centred vector)."""
     if not rows:
         return []
-    params = {
+    params: dict[str, Any] = {
         "ids": [r[0] for r in rows],
         "articles": [r[1] for r in rows],
         "vecs": [literal(r[2]) for r in rows],

@@ -17,7 +17,6 @@ The figures it printed are in docs/evidence-quality.md; the service itself ranks
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import random
@@ -30,41 +29,22 @@ def dump(sample: int, out: str, read_pages: int) -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factcheck.settings")
     django.setup()
-    from eval.evidence_eval import DEFAULT_DATA, GOLD, _norm, build_corpus, load
-    from evidence.providers.wikipedia import WikipediaProvider
-    from evidence.queries import build_queries
-    from evidence.ranking import score_documents
-    from tests.support.loopback import provider_config
-    from tests.support.mediawiki import MediaWikiServer
+    from eval.evidence_eval import DEFAULT_DATA, GOLD, _norm, load
+    from evidence.ranking import score_analysed
+    from training.evidence_ranking import collect
 
-    rows = load(DEFAULT_DATA)
-    claims = random.Random(0).sample(rows, sample)
+    claims = random.Random(0).sample(load(DEFAULT_DATA), sample)
+    with_gold = [row for row in claims if any(e["evidence_label"] in GOLD for e in row["evidences"])]
     result = []
-    with MediaWikiServer(build_corpus(rows)) as server:
-        config = provider_config(
-            server,
-            wikipedia_api=server.api_template,
-            read_pages=read_pages,
-            connect_timeout=5.0,
-            read_timeout=20.0,
-            total_timeout=30.0,
-            provider_timeout=60.0,
-        )
-        provider = WikipediaProvider(config)
-        for row in claims:
-            gold = [_norm(e["evidence"]) for e in row["evidences"] if e["evidence_label"] in GOLD]
-            if not gold:
-                continue
-            claim = row["claim"]
-            queries = build_queries(claim, "en", config.max_queries)
-            found = asyncio.run(provider.search(claim, language="en", queries=queries))
-            scores = score_documents(claim, [c.text for c in found], language="en", max_passages=1000)
-            passages = [
-                {"text": p.text, "score": p.score, "gold": any(g in _norm(p.text) for g in gold)}
-                for s in scores
-                for p in s.passages
-            ]
-            result.append({"claim": claim, "passages": passages})
+    for pool in collect(with_gold, read_pages=read_pages):
+        claim = pool.row["claim"]
+        scores = score_analysed(claim, pool.documents, language="en", max_passages=1000)
+        passages = [
+            {"text": p.text, "score": p.score, "gold": any(g in _norm(p.text) for g in pool.gold)}
+            for s in scores
+            for p in s.passages
+        ]
+        result.append({"claim": claim, "passages": passages})
     with open(out, "w", encoding="utf-8") as fh:
         json.dump(result, fh)
     reachable = sum(any(p["gold"] for p in r["passages"]) for r in result)

@@ -42,10 +42,12 @@ from evidence.providers.base import (
     ProviderError,
     ProviderReport,
     ProviderUnavailable,
+    ReportState,
 )
 from evidence.queries import build_queries
 from evidence.ranking import (
     AnalysedPassage,
+    DocumentScore,
     analyse_document,
     score_analysed,
     sort_key,
@@ -146,7 +148,7 @@ def extract_evidence_text(html: str, *, url: str = "") -> tuple[str, str, dateti
     """Main text, title and publication date of a candidate page, cheaply: (text, title, published_at).
 
     Not the article extractor: evidence pages need neither language detection nor trafilatura's metadata
-    and fallback extractors, which cost ~7x more per page (docs/evidence-quality.md, P4). `fast=True` skips
+    and fallback extractors, which cost several times more per page (docs/evidence-quality.md, P4). `fast=True` skips
     the fallbacks; the title and date come from the <title> and meta tags.
     """
     text = trafilatura.extract(html, options=_extractor_for(url))
@@ -189,6 +191,13 @@ def fetch_page_text(url: str, *, config: ProviderConfig) -> PageText:
     return page
 
 
+# The provider errors that are states of their own in a report; any other is "error".
+_ERROR_STATES: dict[str, ReportState] = {
+    "quota_exhausted": "quota_exhausted",
+    "misconfigured": "misconfigured",
+}
+
+
 async def _run_provider(
     provider: Provider, claim_text: str, *, language: str, queries: list[str], timeout: float
 ) -> tuple[list[Candidate], ProviderReport]:
@@ -208,7 +217,7 @@ async def _run_provider(
     except ProviderUnavailable as exc:
         report.state, report.detail = "unavailable", str(exc)[:300]
     except ProviderError as exc:
-        state = exc.code if exc.code in {"quota_exhausted", "misconfigured"} else "error"
+        state = _ERROR_STATES.get(exc.code, "error")
         report.state, report.detail = state, f"{exc.code}: {exc.message}"[:300]
     except Exception as exc:  # a provider bug must not lose the other providers' evidence
         logger.exception("provider %s failed", name)
@@ -304,9 +313,10 @@ async def fetch_pages(
     """
     loop = asyncio.get_running_loop()
     shared = page_cache if isinstance(page_cache, SharedPageCache) else None
+    local = None if isinstance(page_cache, SharedPageCache) else page_cache
     unique = list(dict.fromkeys(urls))
-    if shared:
-        pages: dict[str, PageText] = shared.get_many(unique)
+    if isinstance(page_cache, SharedPageCache):
+        pages: dict[str, PageText] = page_cache.get_many(unique)
     else:
         pages = {u: page_cache[u] for u in unique if page_cache.get(u) is not None}
     todo = [u for u in unique if u not in pages]
@@ -337,14 +347,15 @@ async def fetch_pages(
 
     async def one(url: str) -> None:
         page = await fetch_bounded(url, claim=shared is not None)
-        if page is None:
+        if page is None and shared is not None:
             # Another claim's task is fetching this page right now: its result is ours too.
             page = await shared.wait(url, until=min(until, loop.time() + config.page_timeout))
-            if page is None:
-                page = await fetch_bounded(url, claim=False)
+        if page is None:
+            page = await fetch_bounded(url, claim=False)
+        assert page is not None  # fetch_bounded returns None only to a task that claims
         pages[url] = page
-        if not shared and page.error != "deadline":
-            page_cache[url] = page
+        if local is not None and page.error != "deadline":
+            local[url] = page
 
     try:
         await asyncio.gather(*(one(u) for u in todo))
@@ -407,10 +418,44 @@ async def gather_evidence(
         )
     )
     reports = [report for _, report in runs]
+    candidates = _unique_candidates([found for found, _ in runs], exclude_site)
+    pages, analysed = await _fetch_and_analyse(
+        candidates, language=language, config=config, page_cache=page_cache, until=until
+    )
+    documents, reviews = _documents(candidates, pages, exclude_site)
+    scores = score_analysed(
+        claim_text,
+        [
+            analysed[(key, text)] if (key, text) in analysed else analyse_document(text, language=language)
+            for key, _, text, _, _ in documents
+        ],
+        language=language,
+        max_passages=config.max_passages,
+        rerank_k=config.rerank_k,
+    )
+    sources = [
+        _ranked_source(claim_text, document, score, language=language, reviews=reviews.get(document[0], []))
+        for document, score in zip(documents, scores, strict=True)
+        if score.passages
+    ]
+    sources.sort(key=lambda s: sort_key(s.provider, s.relevance, s.rating))
+    return EvidenceResult(
+        sources=sources[: config.max_sources],
+        reports=reports,
+        queries=queries,
+        elapsed_ms=int((loop.time() - started) * 1000),
+    )
 
-    # One candidate per canonical URL, the first provider (in configured order) winning.
+
+# key, candidate, text, content hash, retrieved at
+Document = tuple[str, Candidate, str, str, datetime]
+
+
+def _unique_candidates(found_per_provider: list[list[Candidate]], exclude_site: str) -> dict[str, Candidate]:
+    """One candidate per canonical URL, the first provider (in configured order) winning; none on the
+    article's own site."""
     candidates: dict[str, Candidate] = {}
-    for found, _ in runs:
+    for found in found_per_provider:
         for candidate in found:
             key = _candidate_key(candidate)
             if not key or key in candidates:
@@ -418,10 +463,23 @@ async def gather_evidence(
             if exclude_site and same_site(candidate.url, exclude_site):
                 continue
             candidates[key] = candidate
+    return candidates
 
-    # Cutting a page into passages and their terms does not depend on the other pages: it is done as each
-    # page arrives (in the fetch threads) and for the providers' own texts while the pages are in flight,
-    # so that only the corpus-wide BM25 and the stance of the best passages remain after the last page.
+
+async def _fetch_and_analyse(
+    candidates: dict[str, Candidate],
+    *,
+    language: str,
+    config: ProviderConfig,
+    page_cache: dict | SharedPageCache,
+    until: float,
+) -> tuple[dict[str, PageText], dict[tuple[str, str], list[AnalysedPassage]]]:
+    """Fetch the candidates that came without text; the pages by key, and the passages analysed so far.
+
+    Cutting a page into passages and their terms does not depend on the other pages: it is done as each
+    page arrives (in the fetch threads) and for the providers' own texts while the pages are in flight,
+    so that only the corpus-wide BM25 and the stance of the best passages remain after the last page.
+    """
     analysed: dict[tuple[str, str], list[AnalysedPassage]] = {}
 
     def analyse(key: str, text: str) -> None:
@@ -437,20 +495,25 @@ async def gather_evidence(
                 analyse(key, candidate.text)
 
     to_fetch = [key for key, c in candidates.items() if not c.text.strip()]
-    given = len(to_fetch) < len(candidates)
-    if to_fetch:
-        jobs: list[Any] = [
-            fetch_pages(to_fetch, config=config, page_cache=page_cache, until=until, on_page=on_page)
-        ]
-        if given:
-            jobs.append(loop.run_in_executor(None, analyse_given))
-        pages = (await asyncio.gather(*jobs))[0]
-    else:
-        pages = {}
+    if not to_fetch:
         analyse_given()
+        return {}, analysed
+    jobs: list[Any] = [
+        fetch_pages(to_fetch, config=config, page_cache=page_cache, until=until, on_page=on_page)
+    ]
+    if len(to_fetch) < len(candidates):
+        jobs.append(asyncio.get_running_loop().run_in_executor(None, analyse_given))
+    pages = (await asyncio.gather(*jobs))[0]
+    return pages, analysed
 
-    documents: list[tuple[str, Candidate, str, str, datetime]] = []  # key, candidate, text, hash, retrieved
-    reviews: dict[str, list[dict[str, Any]]] = {}  # key -> the ClaimReviews embedded in its page
+
+def _documents(
+    candidates: dict[str, Candidate], pages: dict[str, PageText], exclude_site: str
+) -> tuple[list[Document], dict[str, list[dict[str, Any]]]]:
+    """The text to rank for each candidate (its own, its page's, or else its snippet), and the ClaimReviews
+    embedded in each page by key."""
+    documents: list[Document] = []
+    reviews: dict[str, list[dict[str, Any]]] = {}
     now = datetime.now(UTC)
     for key, candidate in candidates.items():
         if candidate.text.strip():
@@ -470,56 +533,40 @@ async def gather_evidence(
             # The page could not be read: the search engine's snippet is still evidence, marked as such.
             candidate.extra["fetch_error"] = page.error if page else "not_fetched"
             documents.append((key, candidate, candidate.snippet, _sha256(candidate.snippet.encode()), now))
+    return documents, reviews
 
-    scores = score_analysed(
+
+def _ranked_source(
+    claim_text: str, document: Document, score: DocumentScore, *, language: str, reviews: list[dict[str, Any]]
+) -> RankedSource:
+    """One scored document as a source: its best passages, weighted relevance and stance."""
+    key, candidate, _text, content_hash, retrieved_at = document
+    passages = [p.text for p in score.passages]
+    stance, reason = stance_hint(
         claim_text,
-        [
-            analysed[(key, text)] if (key, text) in analysed else analyse_document(text, language=language)
-            for key, _, text, _, _ in documents
-        ],
+        passages,
         language=language,
-        max_passages=config.max_passages,
-        rerank_k=config.rerank_k,
+        rating=candidate.rating,
+        terms=[p.terms for p in score.passages],
     )
-    sources: list[RankedSource] = []
-    for (key, candidate, _text, content_hash, retrieved_at), score in zip(documents, scores, strict=True):
-        if not score.passages:
-            continue
-        passages = [p.text for p in score.passages]
-        stance, reason = stance_hint(
-            claim_text,
-            passages,
-            language=language,
-            rating=candidate.rating,
-            terms=[p.terms for p in score.passages],
-        )
-        sources.append(
-            RankedSource(
-                url=candidate.url,
-                canonical_url=key,
-                title=candidate.title,
-                publisher=candidate.publisher,
-                provider=candidate.provider,
-                query=candidate.query,
-                published_at=candidate.published_at,
-                snippet=candidate.snippet,
-                passages=passages,
-                relevance=weighted_relevance(candidate.provider, score.relevance),
-                stance=stance,
-                stance_reason=reason,
-                rating=candidate.rating,
-                content_hash=content_hash,
-                retrieved_at=retrieved_at,
-                extra=dict(candidate.extra),
-                claim_reviews=reviews.get(key, []),
-            )
-        )
-    sources.sort(key=lambda s: sort_key(s.provider, s.relevance, s.rating))
-    return EvidenceResult(
-        sources=sources[: config.max_sources],
-        reports=reports,
-        queries=queries,
-        elapsed_ms=int((loop.time() - started) * 1000),
+    return RankedSource(
+        url=candidate.url,
+        canonical_url=key,
+        title=candidate.title,
+        publisher=candidate.publisher,
+        provider=candidate.provider,
+        query=candidate.query,
+        published_at=candidate.published_at,
+        snippet=candidate.snippet,
+        passages=passages,
+        relevance=weighted_relevance(candidate.provider, score.relevance),
+        stance=stance,
+        stance_reason=reason,
+        rating=candidate.rating,
+        content_hash=content_hash,
+        retrieved_at=retrieved_at,
+        extra=dict(candidate.extra),
+        claim_reviews=reviews,
     )
 
 

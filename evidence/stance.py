@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -88,7 +88,7 @@ def _negated(tokens: Sequence[str], language: str) -> bool:
     return sum(1 for t in tokens if t in negs) % 2 == 1
 
 
-def _fmt(values: set[float]) -> str:
+def _fmt(values: Set[float]) -> str:
     return ", ".join(format_number(v) for v in sorted(values)[:4])
 
 

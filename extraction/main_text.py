@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -227,22 +228,34 @@ def _preclean(tree) -> None:
     def removable(element) -> bool:
         return element.tag != "h1" and element.find(".//h1") is None and _text_length(element) < total / 3
 
-    # 1. Asides, navigation and footers. trafilatura removes these tags too, but deletes while it
-    #    iterates, so the second of two nested or adjacent ones survives (e.g. a link list in an
-    #    <aside> inside the <article>).
+    _drop_asides(body, removable)
+    _unwrap_mailto_links(body)
+    _drop_see_also_lists(body, removable)
+    _drop_postscripts(body, removable)
+    _drop_further_reading(body, removable)
+
+
+def _drop_asides(body, removable: Callable[[Any], bool]) -> None:
+    """1. Asides, navigation and footers. trafilatura removes these tags too, but deletes while it
+    iterates, so the second of two nested or adjacent ones survives (e.g. a link list in an
+    <aside> inside the <article>)."""
     for element in list(body.iter("aside", "nav", "footer")):
         if element.getparent() is not None and removable(element):
             _remove(element)
 
+
+def _unwrap_mailto_links(body) -> None:
+    """2. An address to write to is content, not navigation: unwrap mailto links so that the
+    link-density rules do not drop a paragraph that consists of one."""
     for element in list(body.iter("a")):
-        # 2. An address to write to is content, not navigation: unwrap mailto links so that the
-        #    link-density rules do not drop a paragraph that consists of one.
         if (element.get("href") or "").lower().startswith("mailto:"):
             element.drop_tag()
 
+
+def _drop_see_also_lists(body, removable: Callable[[Any], bool]) -> None:
+    """3. "See also:" and the like: a short label ending in a colon right before a list whose
+    items are nothing but links is a list of other articles inside the body."""
     for element in list(body.iter("ul", "ol")):
-        # 3. "See also:" and the like: a short label ending in a colon right before a list whose
-        #    items are nothing but links is a list of other articles inside the body.
         label = element.getprevious()
         if label is None or label.tag not in ("p", "div", "h2", "h3", "h4", "h5", "h6", "strong", "b"):
             continue
@@ -256,9 +269,11 @@ def _preclean(tree) -> None:
             _remove(label)
             _remove(element)
 
+
+def _drop_postscripts(body, removable: Callable[[Any], bool]) -> None:
+    """4. A short block after the last rule in a container, following a long text, is a
+    postscript to the article: image credits, a promotion, share buttons."""
     for rule in list(body.iter("hr")):
-        # 4. A short block after the last rule in a container, following a long text, is a
-        #    postscript to the article: image credits, a promotion, share buttons.
         parent = rule.getparent()
         if parent is None or any(sibling.tag == "hr" for sibling in rule.itersiblings()):
             continue
@@ -275,7 +290,9 @@ def _preclean(tree) -> None:
                 _remove(sibling)
             rule.tail = None
 
-    # 5. "Further reading" boxes that trafilatura's token lists do not know.
+
+def _drop_further_reading(body, removable: Callable[[Any], bool]) -> None:
+    """5. "Further reading" boxes that trafilatura's token lists do not know."""
     for element in list(_FURTHER_READING_XPATH(body)):
         if element.getparent() is not None and removable(element):
             _remove(element)

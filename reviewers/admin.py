@@ -615,7 +615,7 @@ class ReviewArticleAdmin(ArticleAdmin):
     change_form_template = "admin/claims/article/change_form.html"
     list_filter = ["status", "language", ErrorCodeFilter]
     # The text is shown by the template in a box of its own that scrolls (and takes the keyboard focus).
-    fields = [name for name in ArticleAdmin.fields if name != "text"]
+    fields = tuple(name for name in ArticleAdmin.fields if name != "text")
     readonly_fields = fields
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

@@ -97,7 +97,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
-    """Real hashing costs ~0.5 s per user; the tests are not about password strength."""
+    """Real password hashing is slow by design; the tests are not about password strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

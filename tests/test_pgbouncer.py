@@ -33,7 +33,8 @@ from claims.models import Article, ArticleStatus
 from reviewers.roles import REVIEWERS
 from reviewers.tokens import ApiToken
 from tests.conftest import worker_env
-from tests.test_project import compose_command
+from tests.support.serving import wait_until_serving
+from tests.test_project import required_compose_command
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
@@ -209,17 +210,11 @@ def test_the_api_behind_pgbouncer_answers_every_request(pgbouncer):
             )
 
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/health/", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(
-                        "gunicorn behind pgbouncer did not start; test-artifacts/pgbouncer-gunicorn.log"
-                    )
-                time.sleep(0.3)
+        wait_until_serving(
+            base,
+            server,
+            failure="gunicorn behind pgbouncer did not start; test-artifacts/pgbouncer-gunicorn.log",
+        )
         threads = [threading.Thread(target=client, args=(n,)) for n in range(16)]
         for thread in threads:
             thread.start()
@@ -234,11 +229,7 @@ def test_the_api_behind_pgbouncer_answers_every_request(pgbouncer):
 
 
 def test_the_compose_override_puts_pgbouncer_between_the_app_and_postgresql(tmp_path):
-    command = compose_command()
-    if command is None:
-        if os.environ.get("CI"):
-            pytest.fail("docker compose (or docker-compose) is missing; .ci/run installs it")
-        pytest.skip("no docker compose client on this machine (CI installs one)")
+    command = required_compose_command()
     for name in ("docker-compose.yml", "docker-compose.pgbouncer.yml"):
         shutil.copy(REPO / name, tmp_path / name)
     shutil.copytree(REPO / "deploy", tmp_path / "deploy")

@@ -73,12 +73,18 @@ def compose_command() -> list[str] | None:
     return None
 
 
-def test_the_compose_file_is_accepted(tmp_path):
+def required_compose_command() -> list[str]:
+    """The docker compose client; a test without one fails in CI (.ci/run installs it) and skips elsewhere."""
     command = compose_command()
     if command is None:
         if os.environ.get("CI"):
             pytest.fail("docker compose (or docker-compose) is missing; .ci/run installs it")
         pytest.skip("no docker compose client on this machine (CI installs one)")
+    return command
+
+
+def test_the_compose_file_is_accepted(tmp_path):
+    command = required_compose_command()
     shutil.copy(REPO / "docker-compose.yml", tmp_path / "docker-compose.yml")
     shutil.copy(REPO / ".env.example", tmp_path / ".env")
     env = {**os.environ, "SECRET_KEY": "x" * 60}

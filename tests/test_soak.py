@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from factcheck.dbbudget import connection_budget
 from reviewers.roles import REVIEWERS
 from reviewers.tokens import ApiToken
 from tests.conftest import worker_env
+from tests.support.serving import wait_until_serving
 from tests.support.soak import Sampler, run_clients
 
 REPO = Path(__file__).resolve().parent.parent
@@ -84,15 +84,9 @@ def web_server(page_server) -> Iterator[str]:
     )  # fmt: skip
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base_url + "/health/", timeout=2)
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("gunicorn did not start; see test-artifacts/soak-gunicorn.log")
-                time.sleep(0.3)
+        wait_until_serving(
+            base_url, process, failure="gunicorn did not start; see test-artifacts/soak-gunicorn.log"
+        )
         yield base_url
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -59,7 +59,7 @@ NEWS_WEIGHT = 3.0
 C_VALUE = 0.1
 NEWS_RECALL_TARGET = 0.95
 FOLDS = 5
-# Encoding is the cost of training (~7 sentences/s on the shared 2-core machine): the first N sentences of a
+# Encoding is the cost of training (docs/quality.md has a run's time): the first N sentences of a
 # seeded shuffle of CheckThat! train, and of each CLEF 2022 tweet set (0: all).
 CHECKTHAT_LIMIT = 3000
 TWEET_LIMIT = 500

@@ -102,7 +102,8 @@ class ProviderReport:
 
 @runtime_checkable
 class Provider(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     async def search(self, claim_text: str, *, language: str, queries: list[str]) -> list[Candidate]: ...
 

@@ -157,7 +157,7 @@ def test_a_quoted_stance_scores_below_a_reported_fact():
 @pytest.mark.timeout(1800)
 @pytest.mark.usefixtures("eval_data")
 def test_no_claim_on_the_shared_news_pages_contains_their_known_boilerplate():
-    """Every news page of ../shared/data/pages, through main-text and claim extraction: none of the
+    """Every news page of the evaluation data (tests/support/evaldata.py), through main-text and claim extraction: none of the
     snippets the manifest marks as boilerplate (navigation, adverts, prompts, footers) becomes a claim."""
     manifest = json.loads((PAGES / "manifest.json").read_text())
     leaked = []

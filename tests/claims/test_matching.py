@@ -16,13 +16,6 @@ ORIGINAL = "The city council approved a budget of 12 million euros for new cycle
 EDITED = "On Monday, the City Council approved a 12 million euro budget for new cycle lanes!"
 
 
-@pytest.fixture
-def pipeline_settings(allow_loopback_servers, wiki_server):
-    allow_loopback_servers.FACTCHECK_WIKIPEDIA_API = wiki_server.api_template
-    allow_loopback_servers.FACTCHECK_PROVIDERS = ["archive", "wikipedia"]
-    return allow_loopback_servers
-
-
 def keyed_claim(article=None, text=ORIGINAL, **fields) -> Claim:
     return make_claim(
         article, text=text, fingerprint=fingerprint(text), match_keys=match_keys(text), **fields

@@ -17,13 +17,6 @@ pytestmark = pytest.mark.django_db
 ARTICLE = "zeit.de.zugverkehr.html"
 
 
-@pytest.fixture
-def pipeline_settings(allow_loopback_servers, wiki_server):
-    allow_loopback_servers.FACTCHECK_WIKIPEDIA_API = wiki_server.api_template
-    allow_loopback_servers.FACTCHECK_PROVIDERS = ["archive", "wikipedia"]
-    return allow_loopback_servers
-
-
 def submitted(page_server, name: str = ARTICLE) -> Article:
     article, created = services.submit_article(url=page_server.url(name))
     assert created

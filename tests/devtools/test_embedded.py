@@ -57,7 +57,7 @@ def data_dir():
 
 @pytest.fixture(scope="module")
 def shared_data_dir():
-    """One data dir for the tests that need a PostgreSQL cluster: initdb once (~2 s), not per test."""
+    """One data dir for the tests that need a PostgreSQL cluster: initdb once, not per test."""
     yield from _make_data_dir()
 
 

@@ -15,40 +15,11 @@ import pytest
 from extraction.decoding import IngestError, sniff_html, to_document
 from tests.support.evaldata import PAGES_DIR as PAGES
 from tests.support.evaldata import page_params
-
-
-def make_pdf(*page_texts: str) -> bytes:
-    """A minimal valid PDF with one line of Helvetica text per page (xref offsets computed)."""
-    objects: list[bytes] = []
-    count = len(page_texts)
-    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(count))
-    objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
-    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode())
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    for i, text in enumerate(page_texts):
-        escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        stream = f"BT /F1 12 Tf 72 720 Td ({escaped}) Tj ET".encode("latin-1")
-        objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
-            f"/Contents {5 + 2 * i} 0 R >>".encode()
-        )
-        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
+from tests.support.pdf import one_line_pdf
 
 
 def encrypted_pdf(password: str) -> bytes:
-    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(make_pdf("Secret claim."))))
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(one_line_pdf("Secret claim."))))
     writer.encrypt(user_password=password, owner_password="owner")
     out = io.BytesIO()
     writer.write(out)
@@ -153,7 +124,7 @@ def test_b7_plain_text_is_text():
 
 
 def test_b7_a_pdf_becomes_text():
-    document = to_document(make_pdf("The moon is made of cheese.", "Second page."), "application/pdf")
+    document = to_document(one_line_pdf("The moon is made of cheese.", "Second page."), "application/pdf")
     assert document.kind == "pdf"
     assert "The moon is made of cheese." in document.text
     assert "Second page." in document.text
@@ -162,11 +133,13 @@ def test_b7_a_pdf_becomes_text():
 
 @pytest.mark.parametrize("content_type", ["application/octet-stream", "", "text/html", "binary/octet-stream"])
 def test_b7_a_pdf_is_recognised_by_its_magic_whatever_the_content_type(content_type):
-    assert to_document(make_pdf("Claim text."), content_type).kind == "pdf"
+    assert to_document(one_line_pdf("Claim text."), content_type).kind == "pdf"
 
 
 def test_b7_pdf_pages_are_capped():
-    document = to_document(make_pdf("page one", "page two", "page three"), "application/pdf", max_pdf_pages=2)
+    document = to_document(
+        one_line_pdf("page one", "page two", "page three"), "application/pdf", max_pdf_pages=2
+    )
     assert "page two" in document.text
     assert "page three" not in document.text
 
@@ -175,7 +148,7 @@ def test_b7_pdf_pages_are_capped():
     "content",
     [
         b"%PDF-1.4\n this is not really a pdf",
-        make_pdf("x")[:200],
+        one_line_pdf("x")[:200],
         b"%PDF-1.7\n" + b"\x00" * 500,
         encrypted_pdf("pw"),
     ],
@@ -190,7 +163,7 @@ def test_b7_a_pdf_encrypted_with_an_empty_user_password_is_read():
 
 
 def test_b7_a_pdf_without_text_is_an_empty_document():
-    assert code_of(make_pdf(""), "application/pdf") == "empty_document"
+    assert code_of(one_line_pdf(""), "application/pdf") == "empty_document"
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ whose lease ran out, once; a running stage keeps renewing its lease from a threa
 from __future__ import annotations
 
 import json
-import time
+import threading
 from datetime import timedelta
 
 import pytest
@@ -55,18 +55,47 @@ def test_the_sweeper_republishes_the_stages_whose_lease_ran_out_once(private_red
     assert services.sweep_stale_articles()["lease_expired"] == 0
 
 
+class SteppedClock:
+    """Time that passes only while the renewing thread pauses: each pause moves it on by the pause's length.
+    After `pauses` of them the thread is held until the stage ends."""
+
+    def __init__(self, pauses: int) -> None:
+        self.now = timezone.now()
+        self.pauses = 0
+        self.limit = pauses
+        self.held = threading.Event()
+
+    def __call__(self):
+        return self.now
+
+    def pause(self, stop: threading.Event, seconds: float) -> bool:
+        if stop.is_set():
+            return True
+        self.now += timedelta(seconds=seconds)
+        self.pauses += 1
+        if self.pauses < self.limit:
+            return False
+        self.held.set()
+        return stop.wait(10)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_running_stage_renews_its_lease_until_it_ends(settings):
+def test_a_running_stage_renews_its_lease_until_it_ends(settings, monkeypatch):
     settings.FACTCHECK_LEASE_SECONDS = 3  # renewed every second
-    article = with_lease(make_article(status=ArticleStatus.FETCHING, attempts=1, text=""), 3)
+    clock = SteppedClock(pauses=5)  # 5 s: longer than the lease, which without renewals would have run out
+    monkeypatch.setattr(leases, "clock", clock)
+    monkeypatch.setattr(leases, "pause", clock.pause)
+    article = make_article(status=ArticleStatus.FETCHING, attempts=1, text="")
+    Article.objects.filter(pk=article.pk).update(lease_expires_at=leases.expiry())
     first = Article.objects.get(pk=article.pk).lease_expires_at
     with leases.renewed(Article, article.pk):
-        time.sleep(4.5)  # longer than the lease: without renewals it would have run out
-        assert Article.objects.get(pk=article.pk).lease_expires_at > timezone.now()
+        assert clock.held.wait(10)
+        assert Article.objects.get(pk=article.pk).lease_expires_at > clock()
     renewed = Article.objects.get(pk=article.pk).lease_expires_at
-    assert renewed > first + timedelta(seconds=2)
-    time.sleep(1.5)
-    assert Article.objects.get(pk=article.pk).lease_expires_at == renewed  # the renewals stopped with it
+    assert renewed == first + timedelta(seconds=4)  # renewed at each of the first four seconds
+    assert not [t for t in threading.enumerate() if t.name == f"lease-Article-{article.pk}"]  # it stopped
+    clock.now += timedelta(seconds=5)
+    assert Article.objects.get(pk=article.pk).lease_expires_at == renewed
 
 
 @pytest.mark.django_db

@@ -7,8 +7,8 @@ process before it forks its pool:
   transaction, so a test can count exactly how often each article finished (it must be once);
 - fetching a URL containing `/poison/` kills the pool process that fetches it, as a segfault or the
   kernel's OOM killer would, so that a test can watch a poison message being bounded by its attempts;
-- a small en/de/fr language detector (0.2 s to build) is built up front instead of the full one, which
-  takes ~15 s of CPU per process on first use and would not fit the fault tests' short time limits.
+- a small en/de/fr language detector (quick to build) is built up front instead of the full one, which
+  takes many seconds of CPU per process on first use and would not fit the fault tests' short time limits.
 """
 
 from __future__ import annotations

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from publishing import services
 from publishing.models import WebhookSubscription
 from reviewers.roles import INTEGRATIONS
 from tests.conftest import make_user
+from tests.support.admin import browser_for
 
 pytestmark = pytest.mark.django_db
-
-
-def browser_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_staff_reviewers_leads_and_roleless_staff_see_no_webhook_pages(reviewer, lead):

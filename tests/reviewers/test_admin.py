@@ -13,19 +13,10 @@ from reviewers.models import Assignment, Verdict
 from reviewers.services import record_verdict
 from tests.conftest import make_user
 from tests.factories import make_article, make_claim, make_source
+from tests.support.admin import browser_for, claim_url
 from textkit.similarity import fingerprint
 
 pytestmark = pytest.mark.django_db
-
-
-def browser_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def claim_url(claim) -> str:
-    return reverse("admin:claims_claim_change", args=[claim.pk])
 
 
 def test_the_claim_list_has_queues_and_take_next(reviewer):

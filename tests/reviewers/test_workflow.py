@@ -10,7 +10,6 @@ import threading
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 
 from claims.models import ArticleStatus, Claim, ClaimStatus
@@ -18,18 +17,9 @@ from reviewers.models import Assignment, ClaimAction, ClaimEvent, Verdict, Verdi
 from reviewers.services import assign_claim, record_verdict, save_draft, take_next_claim
 from tests.conftest import client_for
 from tests.factories import make_article, make_claim, make_source
+from tests.support.admin import browser_for, claim_url
 
 pytestmark = pytest.mark.django_db
-
-
-def admin_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def claim_page(claim) -> str:
-    return reverse("admin:claims_claim_change", args=[claim.pk])
 
 
 def assignment_url(claim) -> str:
@@ -69,14 +59,14 @@ def test_a_lead_reassigns_a_held_claim_over_the_api_and_the_log_names_both_revie
 def test_a_lead_reassigns_a_held_claim_in_the_admin(reviewer, second_reviewer, lead):
     claim = make_claim()
     assign_claim(claim=claim, reviewer=reviewer, by=reviewer)
-    page = admin_for(lead).get(claim_page(claim)).content.decode()
+    page = browser_for(lead).get(claim_url(claim)).content.decode()
     assert 'id="assign-claim"' in page and ">Reassign<" in page
-    admin_for(lead).post(assignment_url(claim), {"assign": "", "reviewer": second_reviewer.pk})
+    browser_for(lead).post(assignment_url(claim), {"assign": "", "reviewer": second_reviewer.pk})
     assert Assignment.objects.open().get(claim=claim).reviewer == second_reviewer
     assert actions(claim) == [ClaimAction.ASSIGNED, ClaimAction.REASSIGNED]
     # A reviewer has no reassign control, and posting it by hand changes nothing.
-    assert 'id="assign-claim"' not in admin_for(reviewer).get(claim_page(claim)).content.decode()
-    admin_for(reviewer).post(assignment_url(claim), {"assign": "", "reviewer": reviewer.pk})
+    assert 'id="assign-claim"' not in browser_for(reviewer).get(claim_url(claim)).content.decode()
+    browser_for(reviewer).post(assignment_url(claim), {"assign": "", "reviewer": reviewer.pk})
     assert Assignment.objects.open().get(claim=claim).reviewer == second_reviewer
 
 
@@ -117,18 +107,18 @@ def test_a_reviewer_sends_a_claim_back_with_a_comment_over_the_api(reviewer, sec
 def test_a_reviewer_sends_a_claim_back_in_the_admin_and_the_page_shows_why(reviewer, second_reviewer):
     claim = make_claim()
     assign_claim(claim=claim, reviewer=reviewer, by=reviewer)
-    page = admin_for(reviewer).get(claim_page(claim)).content.decode()
+    page = browser_for(reviewer).get(claim_url(claim)).content.decode()
     assert 'id="send-back-claim"' in page
-    no_comment = admin_for(reviewer).post(
+    no_comment = browser_for(reviewer).post(
         assignment_url(claim), {"send_back": "", "comment": ""}, follow=True
     )
     assert "say why in the comment" in no_comment.content.decode()
     assert Assignment.objects.open().filter(claim=claim).exists()
-    admin_for(reviewer).post(
+    browser_for(reviewer).post(
         assignment_url(claim), {"send_back": "", "comment": "The figures need the EU report."}
     )
     assert not Assignment.objects.open().filter(claim=claim).exists()
-    shown = admin_for(second_reviewer).get(claim_page(claim)).content.decode()
+    shown = browser_for(second_reviewer).get(claim_url(claim)).content.decode()
     assert 'id="sent-back"' in shown and "The figures need the EU report." in shown
     assert 'id="send-back-claim"' not in shown  # nobody holds it now
 
@@ -188,23 +178,23 @@ def test_a_draft_follows_the_rules_of_deciding(settings, reviewer, second_review
 def test_a_draft_is_saved_and_resumed_in_the_admin(reviewer):
     claim = make_claim()
     source = make_source(claim, title="Council minutes")
-    client = admin_for(reviewer)
+    client = browser_for(reviewer)
     response = client.post(
-        claim_page(claim),
+        claim_url(claim),
         {"save_draft": "", "label": "disputed", "rationale": "Half-way there", "sources": [str(source.pk)]},
     )
     assert response.status_code == 302
     draft = VerdictDraft.objects.get(claim=claim, reviewer=reviewer)
     assert (draft.label, draft.rationale, draft.source_ids) == ("disputed", "Half-way there", [source.pk])
     assert not Verdict.objects.exists()
-    page = client.get(claim_page(claim)).content.decode()
+    page = client.get(claim_url(claim)).content.decode()
     assert 'id="draft-note"' in page
     assert "Half-way there</textarea>" in page
     assert re.search(r'<input type="radio" name="label" value="disputed"[^>]* checked>', page)
     assert re.search(rf'<input type="checkbox" name="sources" value="{source.pk}"[^>]* checked>', page)
-    client.post(claim_page(claim), {"discard_draft": ""})
+    client.post(claim_url(claim), {"discard_draft": ""})
     assert not VerdictDraft.objects.exists()
-    empty = client.post(claim_page(claim), {"save_draft": "", "rationale": ""}, follow=True)
+    empty = client.post(claim_url(claim), {"save_draft": "", "rationale": ""}, follow=True)
     assert "The draft is empty" in empty.content.decode()
 
 
@@ -262,7 +252,7 @@ def test_the_claim_page_shows_the_activity(reviewer, lead):
     assign_claim(claim=claim, reviewer=reviewer, by=lead)
     save_draft(claim=claim, reviewer=reviewer, rationale="Started.")
     record_verdict(claim=claim, reviewer=reviewer, label="verified", rationale="The minutes agree.")
-    page = admin_for(reviewer).get(claim_page(claim)).content.decode()
+    page = browser_for(reviewer).get(claim_url(claim)).content.decode()
     section = page[page.index('id="activity"') : page.index('id="history"')]
     assert section.count('<tr class="activity-') == 3
     assert "Assigned → reviewer" in section and "Draft saved" in section and "Decided" in section
@@ -345,11 +335,11 @@ def test_leads_rerun_a_claims_search_over_the_api(reviewer_client, lead, django_
 
 def test_leads_rerun_a_claims_search_in_the_admin(reviewer, lead):
     claim = make_claim(provider_reports=FAILED_WIKIPEDIA)
-    page = admin_for(lead).get(claim_page(claim)).content.decode()
+    page = browser_for(lead).get(claim_url(claim)).content.decode()
     assert 'id="rerun-search"' in page
-    assert 'id="rerun-search"' not in admin_for(reviewer).get(claim_page(claim)).content.decode()
+    assert 'id="rerun-search"' not in browser_for(reviewer).get(claim_url(claim)).content.decode()
     rerun = reverse("admin:claims_claim_rerun_search", args=[claim.pk])
-    admin_for(reviewer).post(rerun)
+    browser_for(reviewer).post(rerun)
     assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.SOURCED
-    admin_for(lead).post(rerun)
+    browser_for(lead).post(rerun)
     assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.PENDING

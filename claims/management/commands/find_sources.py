@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -32,7 +33,7 @@ class Command(BaseCommand):
             config=config,
             deadline=settings.FACTCHECK_SOURCES_DEADLINE,
         )
-        sources = [
+        sources: list[dict[str, Any]] = [
             {
                 "url": s.url,
                 "title": s.title,

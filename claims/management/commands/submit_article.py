@@ -12,7 +12,7 @@ from claims.models import Article, ArticleStatus, ClaimStatus
 from claims.services import SubmissionRefused, submit_article
 
 # The pipeline in order; an article at STAGES[i] has passed i of the len(STAGES) - 1 steps.
-STAGES = [
+STAGES: list[str] = [
     ArticleStatus.QUEUED,
     ArticleStatus.FETCHING,
     ArticleStatus.EXTRACTING,
