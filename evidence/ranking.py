@@ -140,10 +140,19 @@ def encode_sentences(sentences: Sequence[str]) -> dict[str, np.ndarray]:
     return _sentence_vectors.get_many(sentences)
 
 
+_imported_claims: dict[str, np.ndarray] = {}  # claim vectors of an earlier run (training, evaluation)
+
+
+def import_claim_vectors(vectors: dict[str, np.ndarray]) -> None:
+    """Claim vectors this encoder computed earlier (development runs: same results, less CPU)."""
+    _imported_claims.update(vectors)
+
+
 @lru_cache(maxsize=256)
 def encode_claim(claim_text: str) -> np.ndarray:
     """The claim's unit vector (encoder "query" side); ranking and stance share it. Do not modify it."""
-    return encode([claim_text], kind="query")[0]
+    known = _imported_claims.get(claim_text)
+    return known if known is not None else encode([claim_text], kind="query")[0]
 
 
 @dataclass
