@@ -115,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             "precision_aim_on_dev": PRECISION_AIM,
             "trained_on": "Climate-FEVER train part (eval/climate-fever-split.json), claim–sentence pairs",
         }
+        MODEL_PATH.parent.mkdir(exist_ok=True)
         MODEL_PATH.write_text(json.dumps(spec) + "\n", encoding="utf-8")
         print(f"wrote {MODEL_PATH}")
     return 0
