@@ -205,8 +205,16 @@ def _has(words: set[str], prefix: str) -> bool:
     return any(w.startswith(prefix) for w in words)
 
 
+_ANTONYM_PREFIXES = tuple(p for pair in _ANTONYMS for p in pair)
+
+
 def _antonym(claim_words: set[str], passage_words: set[str]) -> bool:
     """One says "increase" where the other says "decrease" (and not both)."""
+    # only words starting with one of the prefixes can match (one C-level check per word, same result)
+    claim_words = {w for w in claim_words if w.startswith(_ANTONYM_PREFIXES)}
+    passage_words = {w for w in passage_words if w.startswith(_ANTONYM_PREFIXES)}
+    if not claim_words or not passage_words:
+        return False
     for a, b in _ANTONYMS:
         ca, cb, pa, pb = (
             _has(claim_words, a),
