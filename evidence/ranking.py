@@ -38,7 +38,7 @@ from textkit.terms import ClaimTerms, TextTerms, claim_terms, stem, text_terms, 
 DEFAULT_WEIGHT = 0.8  # a provider that is not registered (EvidenceProvider.weight is the same default)
 FACTCHECK_MATCH = 0.3  # a published fact-check at or above this relevance is ranked first
 MIN_PASSAGE_SCORE = 0.05  # below this lexical score a passage says nothing about the claim
-RERANK_K = 0  # default of FACTCHECK_EVIDENCE_RERANK_K: passages per claim the encoder reads (0: none)
+RERANK_K = 0  # the functions' default (lexical only); the pipeline passes FACTCHECK_EVIDENCE_RERANK_K (50)
 MODEL_PATH = Path(__file__).with_name("artefacts") / "ranking-v1.json"
 FEATURES = (
     "lexical",
@@ -140,10 +140,19 @@ def encode_sentences(sentences: Sequence[str]) -> dict[str, np.ndarray]:
     return _sentence_vectors.get_many(sentences)
 
 
+_imported_claims: dict[str, np.ndarray] = {}  # claim vectors of an earlier run (training, evaluation)
+
+
+def import_claim_vectors(vectors: dict[str, np.ndarray]) -> None:
+    """Claim vectors this encoder computed earlier (development runs: same results, less CPU)."""
+    _imported_claims.update(vectors)
+
+
 @lru_cache(maxsize=256)
 def encode_claim(claim_text: str) -> np.ndarray:
     """The claim's unit vector (encoder "query" side); ranking and stance share it. Do not modify it."""
-    return encode([claim_text], kind="query")[0]
+    known = _imported_claims.get(claim_text)
+    return known if known is not None else encode([claim_text], kind="query")[0]
 
 
 @dataclass

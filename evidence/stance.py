@@ -205,8 +205,16 @@ def _has(words: set[str], prefix: str) -> bool:
     return any(w.startswith(prefix) for w in words)
 
 
+_ANTONYM_PREFIXES = tuple(p for pair in _ANTONYMS for p in pair)
+
+
 def _antonym(claim_words: set[str], passage_words: set[str]) -> bool:
     """One says "increase" where the other says "decrease" (and not both)."""
+    # only words starting with one of the prefixes can match (one C-level check per word, same result)
+    claim_words = {w for w in claim_words if w.startswith(_ANTONYM_PREFIXES)}
+    passage_words = {w for w in passage_words if w.startswith(_ANTONYM_PREFIXES)}
+    if not claim_words or not passage_words:
+        return False
     for a, b in _ANTONYMS:
         ca, cb, pa, pb = (
             _has(claim_words, a),
@@ -265,6 +273,11 @@ class StanceModel:
         self.coef = np.asarray(spec["coef"], dtype=float)  # (classes, features)
         self.intercept = np.asarray(spec["intercept"], dtype=float)
         self.threshold = float(spec["threshold"])
+        # the languages of its labelled pairs (empty: any); other languages keep the rules
+        self.languages = frozenset(spec.get("languages", ()))
+
+    def covers(self, language: str) -> bool:
+        return not self.languages or language in self.languages
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         z = rows @ self.coef.T + self.intercept
@@ -281,8 +294,9 @@ class StanceModel:
 
 @lru_cache(maxsize=1)
 def stance_model() -> StanceModel | None:
-    """The committed model (evidence/artefacts/stance-v1.json), or None while none has been trained: then
-    the explainable rules alone give the stance (rule_stance), as before the model."""
+    """The committed model (evidence/artefacts/stance-v1.json), or None without one: then the explainable
+    rules alone give the stance (rule_stance). The model speaks only for the languages it was trained on
+    (English Climate-FEVER pairs); claims in other languages keep the rules."""
     if not MODEL_PATH.exists():
         return None
     return StanceModel(json.loads(MODEL_PATH.read_text(encoding="utf-8")))
@@ -313,7 +327,7 @@ def passage_stance(
     the most confident decided sentence wins. (`terms` is accepted for callers that have it; the model
     reads sentences.)"""
     model = model or stance_model()
-    if model is None:
+    if model is None or not model.covers(language):
         return rule_stance(claim_text, passage, language=language, terms=terms)
     sentences = split_sentences(passage) or [passage]
     vectors = encode_sentences(sentences)

@@ -111,10 +111,12 @@ def main(argv: list[str] | None = None) -> int:
             "coef": [[round(float(v), 5) for v in row] for row in clf.coef_],
             "intercept": [round(float(v), 5) for v in clf.intercept_],
             "threshold": t,
+            "languages": ["en"],
             "C": c,
             "precision_aim_on_dev": PRECISION_AIM,
             "trained_on": "Climate-FEVER train part (eval/climate-fever-split.json), claim–sentence pairs",
         }
+        MODEL_PATH.parent.mkdir(exist_ok=True)
         MODEL_PATH.write_text(json.dumps(spec) + "\n", encoding="utf-8")
         print(f"wrote {MODEL_PATH}")
     return 0

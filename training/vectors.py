@@ -19,13 +19,24 @@ def save(path: Path) -> int:
     vectors = export_sentence_vectors()
     texts = list(vectors)
     matrix = np.vstack([vectors[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
-    np.savez(path, texts=np.array(texts, dtype=object), vectors=matrix, encoder=get_encoder().name)
+    from evidence.ranking import _imported_claims
+
+    claims = list(_imported_claims)
+    extra = (
+        {
+            "claim_texts": np.array(claims, dtype=object),
+            "claim_vectors": np.vstack(list(_imported_claims.values())),
+        }
+        if claims
+        else {}
+    )
+    np.savez(path, texts=np.array(texts, dtype=object), vectors=matrix, encoder=get_encoder().name, **extra)
     return len(texts)
 
 
 def load(path: Path) -> int:
     from encoder import get_encoder
-    from evidence.ranking import import_sentence_vectors
+    from evidence.ranking import import_claim_vectors, import_sentence_vectors
 
     if not Path(path).exists():
         return 0
@@ -33,4 +44,6 @@ def load(path: Path) -> int:
     if str(data["encoder"]) != get_encoder().name:
         raise ValueError(f"{path} holds vectors of encoder {data['encoder']}, not {get_encoder().name}")
     import_sentence_vectors(dict(zip(data["texts"].tolist(), data["vectors"], strict=True)))
+    if "claim_texts" in data.files:  # written by training.evidence_vectors: claims too
+        import_claim_vectors(dict(zip(data["claim_texts"].tolist(), data["claim_vectors"], strict=True)))
     return len(data["texts"])

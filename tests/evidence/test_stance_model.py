@@ -23,12 +23,16 @@ def _model(threshold: float, bias: tuple[float, float, float]) -> StanceModel:
     return StanceModel({**spec, "intercept": list(bias), "threshold": threshold})
 
 
-def test_without_a_trained_artefact_the_explainable_rules_give_the_stance():
-    assert stance_model() is None  # none committed yet (docs/evidence-quality.md)
-    claim = "The Eiffel Tower was completed in 1925."
-    passage = "The Eiffel Tower was completed in 1889 for the fair."
-    assert passage_stance(claim, passage, language="en") == rule_stance(claim, passage, language="en")
-    assert passage_stance(claim, passage, language="en")[0] == "refutes"
+def test_the_committed_model_speaks_for_english_and_other_languages_keep_the_rules():
+    model = stance_model()
+    assert model is not None and model.covers("en") and not model.covers("de")
+    assert 0.5 < model.threshold < 1.0
+    claim = "Die Arbeitslosenquote in Deutschland lag 2023 bei 9,5 Prozent."
+    passage = "Die Arbeitslosenquote in Deutschland lag 2023 bei 5,7 Prozent."
+    assert passage_stance(claim, passage, language="de") == rule_stance(claim, passage, language="de")
+    assert passage_stance(claim, passage, language="de")[0] == "refutes"
+    stance, reason = passage_stance("Sea ice is growing.", "Cats sleep a lot.", language="en")
+    assert stance == "unclear" and reason.startswith("model undecided")
 
 
 def test_below_the_threshold_the_stance_is_unclear():
