@@ -331,7 +331,7 @@ FACTCHECK_MAX_TEXT_CHARS = env_int("FACTCHECK_MAX_TEXT_CHARS", 300_000)
 # Raw fetched bytes are kept this many days for re-extraction and provenance (0 = keep for ever); the
 # snapshot's URL, status, type, time and hash are kept regardless.
 FACTCHECK_SNAPSHOT_RETENTION_DAYS = env_int("FACTCHECK_SNAPSHOT_RETENTION_DAYS", 90)
-FACTCHECK_CHECKWORTHINESS_THRESHOLD = env_float("FACTCHECK_CHECKWORTHINESS_THRESHOLD", 0.28)
+FACTCHECK_CHECKWORTHINESS_THRESHOLD = env_float("FACTCHECK_CHECKWORTHINESS_THRESHOLD", 0.24)
 # The review queue offers at most this many claims per article, the best scored; the rest are kept, ranked
 # and marked "below the cut" (admin filter, API `below_cut=true`). 0 means no cap.
 FACTCHECK_CLAIMS_PER_ARTICLE = env_int("FACTCHECK_CLAIMS_PER_ARTICLE", 40)
