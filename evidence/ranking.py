@@ -38,7 +38,7 @@ from textkit.terms import ClaimTerms, TextTerms, claim_terms, stem, text_terms, 
 DEFAULT_WEIGHT = 0.8  # a provider that is not registered (EvidenceProvider.weight is the same default)
 FACTCHECK_MATCH = 0.3  # a published fact-check at or above this relevance is ranked first
 MIN_PASSAGE_SCORE = 0.05  # below this lexical score a passage says nothing about the claim
-RERANK_K = 0  # the functions' default (lexical only); the pipeline passes FACTCHECK_EVIDENCE_RERANK_K (50)
+RERANK_K = 0  # the functions' default (lexical only); the pipeline passes the setting
 MODEL_PATH = Path(__file__).with_name("artefacts") / "ranking-v1.json"
 FEATURES = (
     "lexical",
