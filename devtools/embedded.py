@@ -45,7 +45,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from factcheck.envfile import lookup
@@ -111,13 +111,18 @@ def _another_port(busy: int, what: str, variable: str) -> int:
     return port
 
 
-def _wait_port_closed(port: int, timeout: float) -> bool:
+def _wait_while(busy: Callable[[], bool], timeout: float, interval: float) -> bool:
+    """Poll `busy` every `interval` seconds until it is false (True) or `timeout` seconds have passed (False)."""
     deadline = time.monotonic() + timeout
-    while port_open(port):
+    while busy():
         if time.monotonic() > deadline:
             return False
-        time.sleep(0.1)
+        time.sleep(interval)
     return True
+
+
+def _wait_port_closed(port: int, timeout: float) -> bool:
+    return _wait_while(lambda: port_open(port), timeout, 0.1)
 
 
 def pid_alive(pid: int) -> bool:
@@ -146,12 +151,7 @@ def _cmdline(pid: int) -> list[str]:
 
 
 def _wait_pid_gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while pid_alive(pid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
+    return _wait_while(lambda: pid_alive(pid), timeout, 0.05)
 
 
 def _kill(pid: int, sig: int) -> None:
