@@ -242,9 +242,8 @@ class WorkerProcess:
 
 @pytest.fixture(scope="session")
 def page_server(eval_data) -> Iterator[PageServer]:
-    server = PageServer().start()
-    yield server
-    server.stop()
+    with PageServer() as server:
+        yield server
 
 
 # German pages for the end-to-end article (zeit.de.zugverkehr.html), written for these tests.

@@ -40,9 +40,8 @@ class Site(LoopbackServer):
 
 @pytest.fixture
 def site(allow_loopback_servers):
-    server = Site().start()
-    yield server
-    server.stop()
+    with Site() as server:
+        yield server
 
 
 pytestmark = pytest.mark.django_db

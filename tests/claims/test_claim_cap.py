@@ -45,9 +45,8 @@ class ArticleSite(LoopbackServer):
 
 @pytest.fixture
 def article_site(allow_loopback_servers):
-    server = ArticleSite().start()
-    yield server
-    server.stop()
+    with ArticleSite() as server:
+        yield server
 
 
 def extracted_with_cap(site, settings, cap: int):

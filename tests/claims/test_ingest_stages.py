@@ -59,9 +59,8 @@ class BadPages(LoopbackServer):
 
 @pytest.fixture
 def bad_pages(allow_loopback_servers):
-    server = BadPages().start()
-    yield server
-    server.stop()
+    with BadPages() as server:
+        yield server
 
 
 @pytest.mark.django_db

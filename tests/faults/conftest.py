@@ -242,9 +242,8 @@ class ArticleSite(LoopbackServer):
 
 @pytest.fixture(scope="session")
 def article_site() -> Iterator[ArticleSite]:
-    site = ArticleSite().start()
-    yield site
-    site.stop()
+    with ArticleSite() as site:
+        yield site
 
 
 # --- real workers -------------------------------------------------------------------------------------

@@ -39,9 +39,8 @@ class Receiver(LoopbackServer):
 
 @pytest.fixture
 def receiver(allow_loopback_servers) -> Iterator[Receiver]:
-    server = Receiver().start()
-    yield server
-    server.stop()
+    with Receiver() as server:
+        yield server
 
 
 def subscribe(url: str, events=tuple(value for value, _label in SUBSCRIBABLE)) -> WebhookSubscription:
