@@ -15,13 +15,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.settings import api_settings
 
 from api.conditional import conditional_response
-from api.feed import KeysetLinksSerializer, below_horizon
+from api.feed import KEYSET_PAGE_PARAMETERS, NOT_MODIFIED, KeysetLinksSerializer, below_horizon
 from api.filters import VerdictFilter
 from api.pagination import KeysetPagination
 from checkworthiness.speakers import authors_of
@@ -190,21 +189,10 @@ class ClaimReviewFeedViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return below_horizon(current).defer("claim__article__text", "claim__article__search_vector")
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "cursor", OpenApiTypes.STR, description="Opaque cursor from next/previous/resume."
-            ),
-            OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 500, default 50."),
-            OpenApiParameter(
-                "If-None-Match",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                description="The ETag of the page as last read: 304 when nothing on it changed.",
-            ),
-        ],
+        parameters=KEYSET_PAGE_PARAMETERS,
         responses={
             200: ClaimReviewPageSerializer,
-            304: OpenApiResponse(description="Not modified since the ETag in If-None-Match."),
+            **NOT_MODIFIED,
         },
         description="ClaimReview JSON-LD of each claim's newest final verdict (provisional and escalated "
         "verdicts are never published). A claim settled again moves to the end of the feed with its new "

@@ -19,7 +19,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
-from drf_spectacular.utils import extend_schema_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer
 
@@ -205,6 +206,20 @@ class FeedVerdictSerializer(serializers.Serializer):
     final = serializers.BooleanField()
     supersedes = serializers.IntegerField(allow_null=True, help_text="The verdict this one replaced.")
     superseded_by = serializers.IntegerField(allow_null=True, help_text="The verdict that replaced this one.")
+
+
+# What a keyset feed (the verdict feed, the ClaimReview feed) takes and the 304 it may answer, for the schema.
+KEYSET_PAGE_PARAMETERS = [
+    OpenApiParameter("cursor", OpenApiTypes.STR, description="Opaque cursor from next/previous/resume."),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 500, default 50."),
+    OpenApiParameter(
+        "If-None-Match",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description="The ETag of the page as last read: 304 when nothing on it changed.",
+    ),
+]
+NOT_MODIFIED = {304: OpenApiResponse(description="Not modified since the ETag in If-None-Match.")}
 
 
 class KeysetLinksSerializer(serializers.Serializer):

@@ -12,7 +12,8 @@ from claims.models import Article, Claim, ClaimStatus, Source, SpeakerType, Verd
 from claims.published import published_fact_checks
 from claims.search_story import FAILED, FAILURES, FOUND, NOTHING_FOUND, search_story
 from outbound.urlnorm import as_uri
-from reviewers.models import Verdict
+from reviewers.activity import DECIDED, ESCALATED, OVERRIDDEN
+from reviewers.models import ClaimAction, Verdict
 
 # PostgreSQL's bigint: versions and ids beyond it are refused (400) or never match (412/404); they never
 # reach the database, which would answer with an error (a 500).
@@ -398,20 +399,7 @@ class DraftSerializer(serializers.Serializer):
 
 class ActivitySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
-    action = serializers.ChoiceField(
-        choices=[
-            "assigned",
-            "reassigned",
-            "released",
-            "sent_back",
-            "skipped",
-            "drafted",
-            "search_rerun",
-            "decided",
-            "overridden",
-            "escalated",
-        ]
-    )
+    action = serializers.ChoiceField(choices=[*ClaimAction.values, DECIDED, OVERRIDDEN, ESCALATED])
     actor = serializers.CharField(help_text="Who did it (username).")
     reviewer = serializers.CharField(
         allow_null=True, help_text="Whom an assignment event concerns (assigned to, released from)."

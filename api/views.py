@@ -21,6 +21,8 @@ from api.claimreview import ClaimReviewSerializer, claim_review, newest_final
 from api.conditional import conditional_response
 from api.exceptions import PreconditionFailed
 from api.feed import (
+    KEYSET_PAGE_PARAMETERS,
+    NOT_MODIFIED,
     FeedPageSerializer,
     ORJSONRenderer,
     etag_matches,
@@ -64,7 +66,6 @@ IF_NONE_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="The ETag as last read: 304 when the response would say the same.",
 )
-NOT_MODIFIED = {304: OpenApiResponse(description="Not modified since the ETag in If-None-Match.")}
 
 
 def with_progress(queryset):
@@ -431,21 +432,10 @@ class VerdictFeedViewSet(viewsets.ReadOnlyModelViewSet):
         return super().get_renderers()
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "cursor", OpenApiTypes.STR, description="Opaque cursor from next/previous/resume."
-            ),
-            OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 500, default 50."),
-            OpenApiParameter(
-                "If-None-Match",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                description="The ETag of the page as last read: 304 when nothing on it changed.",
-            ),
-        ],
+        parameters=KEYSET_PAGE_PARAMETERS,
         responses={
             200: FeedPageSerializer,
-            304: OpenApiResponse(description="Not modified since the ETag in If-None-Match."),
+            **NOT_MODIFIED,
         },
         description="Verdicts in decision order (then id), every one exactly once however many arrive while "
         "you page: follow `next` until it is null, keep `resume` and poll it later. A verdict that replaces "

@@ -1,9 +1,10 @@
 -- wrk script: GET the verdict feed with an API token (TOKEN env), counting responses by status.
 -- Run by bench/load_test.py; by hand: TOKEN=... wrk -t2 -c16 -d15s --latency -s bench/load_feed.lua URL
-local threads = {}
+package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
+local status_counts = require("status_counts")
 
 function setup(thread)
-  table.insert(threads, thread)
+  status_counts.track(thread)
 end
 
 function init(args)
@@ -12,20 +13,5 @@ function init(args)
   statuses = {}
 end
 
-function response(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  local total = {}
-  for _, thread in ipairs(threads) do
-    for status, n in pairs(thread:get("statuses")) do
-      total[status] = (total[status] or 0) + n
-    end
-  end
-  local parts = {}
-  for status, n in pairs(total) do
-    table.insert(parts, string.format('"%d": %d', status, n))
-  end
-  io.write("STATUSES {" .. table.concat(parts, ", ") .. "}\n")
-end
+response = status_counts.response
+done = status_counts.done

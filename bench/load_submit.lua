@@ -1,12 +1,13 @@
 -- wrk script: POST /api/v1/articles/ with a unique URL per request (thread id + counter), API token from
 -- TOKEN, origin from ORIGIN (an address the fetch policy allows); counts responses by status.
-local threads = {}
+package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
+local status_counts = require("status_counts")
 local next_id = 0
 
 function setup(thread)
   next_id = next_id + 1
   thread:set("thread_id", next_id)
-  table.insert(threads, thread)
+  status_counts.track(thread)
 end
 
 function init(args)
@@ -26,20 +27,5 @@ function request()
   return wrk.format(nil, nil, nil, body)
 end
 
-function response(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  local total = {}
-  for _, thread in ipairs(threads) do
-    for status, n in pairs(thread:get("statuses")) do
-      total[status] = (total[status] or 0) + n
-    end
-  end
-  local parts = {}
-  for status, n in pairs(total) do
-    table.insert(parts, string.format('"%d": %d', status, n))
-  end
-  io.write("STATUSES {" .. table.concat(parts, ", ") .. "}\n")
-end
+response = status_counts.response
+done = status_counts.done

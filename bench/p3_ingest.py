@@ -53,6 +53,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
+from bench.guard import refuse_test_databases  # noqa: E402
 from checkworthiness.claimfinder import find_claims  # noqa: E402
 from claims import stages  # noqa: E402
 from claims.models import Article, ArticleStatus, Claim  # noqa: E402
@@ -69,14 +70,6 @@ from textkit.similarity import fingerprint  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 IN_FLIGHT = {ArticleStatus.QUEUED, ArticleStatus.FETCHING, ArticleStatus.EXTRACTING}
-
-
-def refuse_test_databases() -> None:
-    name = settings.DATABASES["default"]["NAME"]
-    if name.startswith("test") or "DATABASE_URL" not in os.environ or "REDIS_URL" not in os.environ:
-        sys.exit(
-            f"Refusing to run against {name!r}: set DATABASE_URL and REDIS_URL to a private bench database."
-        )
 
 
 def purge_ingest() -> None:

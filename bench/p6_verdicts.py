@@ -124,18 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     block = args.posts // args.pairs
     claims = iter(make_claims(2 * block * args.pairs + 2))
 
-    def ours_block() -> float:
+    def timed_block(prefix: str) -> float:
+        """Seconds per POST over `block` verdicts posted to `prefix` (ours: /api/v1, the raw view: /raw)."""
         started = time.perf_counter()
         for _ in range(block):
-            response = client.post(f"/api/v1/claims/{next(claims)}/verdict/", BODY, format="json")
-            if response.status_code != 201:
-                raise RuntimeError(f"{response.status_code} {response.content[:300]!r}")
-        return (time.perf_counter() - started) / block
-
-    def raw_block() -> float:
-        started = time.perf_counter()
-        for _ in range(block):
-            response = client.post(f"/raw/claims/{next(claims)}/verdict/", BODY, format="json")
+            response = client.post(f"{prefix}/claims/{next(claims)}/verdict/", BODY, format="json")
             if response.status_code != 201:
                 raise RuntimeError(f"{response.status_code} {response.content[:300]!r}")
         return (time.perf_counter() - started) / block
@@ -146,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     raw_queries, _ = count_statements(
         client.post, f"/raw/claims/{next(claims)}/verdict/", BODY, format="json"
     )
-    rows = [(raw_block(), ours_block()) for _ in range(args.pairs)]
+    rows = [(timed_block("/raw"), timed_block("/api/v1")) for _ in range(args.pairs)]
     ratios = [b / a for a, b in rows]
     print(f"{'pair':>4} {'raw ms':>8} {'ours ms':>8} {'ratio':>6}")
     for i, ((a, b), r) in enumerate(zip(rows, ratios, strict=True)):

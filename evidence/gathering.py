@@ -43,6 +43,7 @@ from evidence.providers.base import (
     ProviderReport,
     ProviderUnavailable,
     ReportState,
+    parse_published,
 )
 from evidence.queries import build_queries
 from evidence.ranking import (
@@ -122,13 +123,7 @@ _PUBLISHED = re.compile(
 
 def _published_at(html: str) -> datetime | None:
     match = _PUBLISHED.search(html)
-    if not match:
-        return None
-    try:
-        parsed = datetime.fromisoformat(match.group(1).strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_published(match.group(1).strip()) if match else None
 
 
 # trafilatura.extract(fast=True, include_comments=False, include_tables=False, favor_precision=True,

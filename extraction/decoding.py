@@ -176,21 +176,11 @@ def _clean(text: str) -> str:
 
 def _looks_like_legacy_8bit(content: bytes) -> bool:
     """True when bytes claimed as UTF-8 contain invalid sequences and not one valid multi-byte one."""
-    try:
-        content.decode("utf-8")
-        return False
-    except UnicodeDecodeError:
-        return _UTF8_MULTIBYTE.search(content) is None
+    return not _is_valid_utf8(content) and _UTF8_MULTIBYTE.search(content) is None
 
 
 def _is_valid_multibyte_utf8(content: bytes) -> bool:
-    if _UTF8_MULTIBYTE.search(content) is None:
-        return False
-    try:
-        content.decode("utf-8")
-        return True
-    except UnicodeDecodeError:
-        return False
+    return _UTF8_MULTIBYTE.search(content) is not None and _is_valid_utf8(content)
 
 
 def _guess(content: bytes) -> str:

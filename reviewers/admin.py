@@ -5,6 +5,8 @@ obeys the same rules as the API; nothing here edits a status by hand."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -97,6 +99,16 @@ class CutFilter(admin.SimpleListFilter):
         if self.value() in ("above", "below"):
             return queryset.filter(below_cut=self.value() == "below")
         return queryset
+
+
+def _decision(form) -> dict[str, Any]:
+    """A reviewer's label, rationale and ticked sources from the claim page's form, as save_draft and
+    record_verdict take them."""
+    return {
+        "label": form.cleaned_data["label"],
+        "rationale": form.cleaned_data["rationale"],
+        "source_ids": [int(s) for s in form.cleaned_data["sources"]],
+    }
 
 
 @admin.register(Claim)
@@ -386,9 +398,7 @@ class ClaimAdmin(RecordAdmin):
             save_draft(
                 claim=claim,
                 reviewer=request.user,
-                label=form.cleaned_data["label"],
-                rationale=form.cleaned_data["rationale"],
-                source_ids=[int(s) for s in form.cleaned_data["sources"]],
+                **_decision(form),
             )
         except (ValidationError, PermissionDenied) as exc:
             self.message_user(request, f"Draft not saved: {messages_of(exc)}", messages.ERROR)
@@ -405,9 +415,7 @@ class ClaimAdmin(RecordAdmin):
             record_verdict(
                 claim=claim,
                 reviewer=request.user,
-                label=form.cleaned_data["label"],
-                rationale=form.cleaned_data["rationale"],
-                source_ids=[int(s) for s in form.cleaned_data["sources"]],
+                **_decision(form),
                 expected_version=form.cleaned_data["version"],
                 override=form.cleaned_data.get("override", False),
             )

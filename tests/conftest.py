@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from django.db.backends.signals import connection_created
 from rest_framework.test import APIClient
 
 from api.throttling import KEY_PREFIX as THROTTLE_PREFIX
+from devtools.processes import stop_process
 from reviewers.roles import CONSUMERS, LEADS, REVIEWERS
 from reviewers.tokens import ApiToken
 from tests.support import evaldata, mediawiki, redisdb
@@ -236,21 +236,14 @@ class WorkerProcess:
         raise RuntimeError(f"celery worker not ready after {timeout}s:\n{self.log()[-4000:]}")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        if self.process is not None:
+            stop_process(self.process, timeout=20)
 
 
 @pytest.fixture(scope="session")
 def page_server(eval_data) -> Iterator[PageServer]:
-    server = PageServer().start()
-    yield server
-    server.stop()
+    with PageServer() as server:
+        yield server
 
 
 # German pages for the end-to-end article (zeit.de.zugverkehr.html), written for these tests.

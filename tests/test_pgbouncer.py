@@ -33,7 +33,7 @@ from claims.models import Article, ArticleStatus
 from reviewers.roles import REVIEWERS
 from reviewers.tokens import ApiToken
 from tests.conftest import worker_env
-from tests.support.serving import wait_until_serving
+from tests.support.serving import gunicorn_serving
 from tests.test_project import required_compose_command
 
 REPO = Path(__file__).resolve().parent.parent
@@ -182,39 +182,35 @@ def test_the_api_behind_pgbouncer_answers_every_request(pgbouncer):
             "FACTCHECK_THROTTLE_USER": "1000000/min",
         }
     )
-    log = (ARTIFACTS / "pgbouncer-gunicorn.log").open("ab")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "factcheck.wsgi:application"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
     statuses: Counter = Counter()
     lock = threading.Lock()
+    with gunicorn_serving(
+        env,
+        port,
+        log_name="pgbouncer-gunicorn.log",
+        failure="gunicorn behind pgbouncer did not start; test-artifacts/pgbouncer-gunicorn.log",
+    ) as base:
 
-    def get(path: str) -> None:
-        request = urllib.request.Request(base + path, headers={"Authorization": f"Token {token}"})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-        with lock:
-            statuses[status] += 1
+        def get(path: str) -> None:
+            request = urllib.request.Request(base + path, headers={"Authorization": f"Token {token}"})
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    status = response.status
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+            with lock:
+                statuses[status] += 1
 
-    def client(n: int) -> None:
-        for i in range(15):
-            get(
-                ["/api/v1/articles/", f"/api/v1/articles/{ids[(n + i) % len(ids)]}/", "/api/v1/verdicts/"][
-                    i % 3
-                ]
-            )
+        def client(n: int) -> None:
+            for i in range(15):
+                get(
+                    [
+                        "/api/v1/articles/",
+                        f"/api/v1/articles/{ids[(n + i) % len(ids)]}/",
+                        "/api/v1/verdicts/",
+                    ][i % 3]
+                )
 
-    try:
-        wait_until_serving(
-            base,
-            server,
-            failure="gunicorn behind pgbouncer did not start; test-artifacts/pgbouncer-gunicorn.log",
-        )
         threads = [threading.Thread(target=client, args=(n,)) for n in range(16)]
         for thread in threads:
             thread.start()
@@ -222,10 +218,6 @@ def test_the_api_behind_pgbouncer_answers_every_request(pgbouncer):
             thread.join(timeout=120)
         assert statuses == Counter({200: 16 * 15})
         assert len(pgbouncer.show("SERVERS", db["USER"])) <= POOL
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=40)
-        log.close()
 
 
 def test_the_compose_override_puts_pgbouncer_between_the_app_and_postgresql(tmp_path):

@@ -8,11 +8,7 @@ The long soak (a few hundred articles, 15 minutes, against `make run`) is bench/
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +22,7 @@ from factcheck.dbbudget import connection_budget
 from reviewers.roles import REVIEWERS
 from reviewers.tokens import ApiToken
 from tests.conftest import worker_env
-from tests.support.serving import wait_until_serving
+from tests.support.serving import gunicorn_serving
 from tests.support.soak import Sampler, run_clients
 
 REPO = Path(__file__).resolve().parent.parent
@@ -77,21 +73,13 @@ def web_server(page_server) -> Iterator[str]:
             "FACTCHECK_FETCH_ALLOW_PORTS": str(page_server.port),
         }
     )
-    log = (ARTIFACTS / "soak-gunicorn.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "factcheck.wsgi:application"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(
-            base_url, process, failure="gunicorn did not start; see test-artifacts/soak-gunicorn.log"
-        )
+    with gunicorn_serving(
+        env,
+        port,
+        log_name="soak-gunicorn.log",
+        failure="gunicorn did not start; see test-artifacts/soak-gunicorn.log",
+    ) as base_url:
         yield base_url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=40)
-        log.close()
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
@@ -217,3 +217,15 @@ def json_object(response: Any, *, service: str, what: str) -> dict:
     if not isinstance(data, dict):
         raise ProviderError("bad_response", f"{service}: unexpected JSON")
     return data
+
+
+def parse_published(value: Any) -> datetime | None:
+    """An ISO 8601 time as providers and pages give it ("…Z" included), aware (UTC when it names no zone);
+    None for anything else."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

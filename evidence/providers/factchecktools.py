@@ -7,7 +7,6 @@ so ranking can tell whether the published check is about *this* claim.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from evidence.providers.base import (
@@ -15,20 +14,12 @@ from evidence.providers.base import (
     EvidenceProvider,
     ProviderError,
     ProviderUnavailable,
-    provider_failure,
+    parse_published,
 )
-from outbound.fetcher import FetchError, afetch
+from evidence.providers.fetching import fetch_api
+from outbound.fetcher import FetchError
 
 logger = logging.getLogger(__name__)
-
-
-def parse_datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def _google_error(status: int, data: Any) -> Exception:
@@ -105,7 +96,7 @@ class FactCheckToolsProvider(EvidenceProvider):
             provider=self.name,
             query=query,
             publisher=publisher_name,
-            published_at=parse_datetime(review.get("reviewDate")),
+            published_at=parse_published(review.get("reviewDate")),
             snippet=f"{said} — rated “{rating}”",
             text=text,
             rating=rating,
@@ -126,16 +117,9 @@ class FactCheckToolsProvider(EvidenceProvider):
         }
         if language:
             params["languageCode"] = language
-        try:
-            response = await afetch(
-                str(self.options["url"]),
-                policy=self.policy,
-                params=params,
-                accept="application/json",
-                raise_for_status=False,
-            )
-        except FetchError as exc:
-            raise provider_failure(exc, service="Fact Check Tools") from exc
+        response = await fetch_api(
+            str(self.options["url"]), policy=self.policy, params=params, service="Fact Check Tools"
+        )
         try:
             data = response.json()
         except FetchError:

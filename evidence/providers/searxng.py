@@ -7,7 +7,6 @@ the evidence orchestrator, concurrently with every other candidate page of the c
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,21 +16,11 @@ from evidence.providers.base import (
     ProviderError,
     ProviderUnavailable,
     json_object,
-    provider_failure,
+    parse_published,
 )
-from outbound.fetcher import FetchError, afetch
+from evidence.providers.fetching import fetch_api
 
 logger = logging.getLogger(__name__)
-
-
-def _published(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 class SearxNGProvider(EvidenceProvider):
@@ -61,7 +50,7 @@ class SearxNGProvider(EvidenceProvider):
                         provider=self.name,
                         query=query,
                         publisher=urlsplit(url).hostname or "",
-                        published_at=_published(result.get("publishedDate")),
+                        published_at=parse_published(result.get("publishedDate")),
                         snippet=str(result.get("content") or ""),
                         extra={"engines": result.get("engines") or [result.get("engine")]},
                     )
@@ -74,16 +63,7 @@ class SearxNGProvider(EvidenceProvider):
         params = {"q": query, "format": "json", "pageno": "1", "safesearch": "0"}
         if language:
             params["language"] = language
-        try:
-            response = await afetch(
-                f"{base}/search",
-                policy=self.policy,
-                params=params,
-                accept="application/json",
-                raise_for_status=False,
-            )
-        except FetchError as exc:
-            raise provider_failure(exc, service="SearxNG") from exc
+        response = await fetch_api(f"{base}/search", policy=self.policy, params=params, service="SearxNG")
         if response.status == 403:
             raise ProviderError(
                 "misconfigured",

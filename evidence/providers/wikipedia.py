@@ -26,9 +26,8 @@ from evidence.providers.base import (
     ProviderError,
     ProviderUnavailable,
     json_object,
-    provider_failure,
 )
-from outbound.fetcher import FetchError, afetch
+from evidence.providers.fetching import fetch_api
 from textkit.terms import normalize_language, tokenize
 
 logger = logging.getLogger(__name__)
@@ -161,17 +160,8 @@ class WikipediaProvider(EvidenceProvider):
         return None
 
     async def _call(self, gate: asyncio.Semaphore | None, api: str, params: dict[str, str]) -> dict[str, Any]:
-        try:
-            async with gate or contextlib.nullcontext():
-                response = await afetch(
-                    api,
-                    policy=self.policy,
-                    params=params,
-                    accept="application/json",
-                    raise_for_status=False,
-                )
-        except FetchError as exc:
-            raise provider_failure(exc, service="Wikipedia") from exc
+        async with gate or contextlib.nullcontext():
+            response = await fetch_api(api, policy=self.policy, params=params, service="Wikipedia")
         if response.status == 429:
             raise ProviderError("quota_exhausted", "Wikipedia: HTTP 429 too many requests")
         if response.status >= 500:

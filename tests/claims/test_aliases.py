@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from claims import services, stages
-from claims.models import Article, ArticleAlias, ArticleStatus
+from claims.models import ArticleAlias, ArticleStatus
 from tests.support.loopback import LoopbackServer, Request, Response, html_response
+from tests.support.pipeline import fetched_and_extracted
 
 BODY = "".join(
     f"<p>Der Stadtrat hat am Montag einen Haushalt von {n} Millionen Euro für das Jahr 2025 beschlossen.</p>"
@@ -39,25 +40,15 @@ class Site(LoopbackServer):
 
 @pytest.fixture
 def site(allow_loopback_servers):
-    server = Site().start()
-    yield server
-    server.stop()
-
-
-def ingest(url: str) -> Article:
-    article, created = services.submit_article(url=url)
-    assert created
-    stages.fetch_article(article_id=article.pk)
-    stages.extract_article(article_id=article.pk)
-    article.refresh_from_db()
-    return article
+    with Site() as server:
+        yield server
 
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_url_that_redirects_to_a_known_article_becomes_that_article(site):
-    original = ingest(f"{site.base_url}/story")
+    original = fetched_and_extracted(f"{site.base_url}/story")
     assert original.status == ArticleStatus.SOURCING
 
     variant, created = services.submit_article(url=f"{site.base_url}/old-link")
@@ -76,8 +67,8 @@ def test_a_url_that_redirects_to_a_known_article_becomes_that_article(site):
 
 
 def test_a_page_whose_canonical_is_a_known_article_becomes_that_article(site):
-    original = ingest(f"{site.base_url}/story")
-    amp = ingest(f"{site.base_url}/amp/story")
+    original = fetched_and_extracted(f"{site.base_url}/story")
+    amp = fetched_and_extracted(f"{site.base_url}/amp/story")
     assert (amp.status, amp.error_code, amp.duplicate_of_id) == ("failed", "duplicate", original.pk)
     assert not amp.claims.exists()
     again, created = services.submit_article(url=f"{site.base_url}/amp/story")
@@ -85,7 +76,7 @@ def test_a_page_whose_canonical_is_a_known_article_becomes_that_article(site):
 
 
 def test_the_first_page_to_name_a_canonical_keeps_it_and_later_variants_follow(site):
-    amp = ingest(f"{site.base_url}/amp/story")  # the canonical page itself was never submitted
+    amp = fetched_and_extracted(f"{site.base_url}/amp/story")  # the canonical page itself was never submitted
     assert amp.status == ArticleStatus.SOURCING
     assert ArticleAlias.objects.filter(article=amp).exists()
     same, created = services.submit_article(url=f"{site.base_url}/story")
@@ -93,13 +84,13 @@ def test_the_first_page_to_name_a_canonical_keeps_it_and_later_variants_follow(s
 
 
 def test_a_canonical_on_another_site_is_ignored(site):
-    copy = ingest(f"{site.base_url}/copy")
+    copy = fetched_and_extracted(f"{site.base_url}/copy")
     assert copy.status == ArticleStatus.SOURCING
     assert not ArticleAlias.objects.filter(url="https://other.example/story").exists()
 
 
 def test_the_api_shows_which_article_a_duplicate_is(site, consumer_client):
-    original = ingest(f"{site.base_url}/story")
+    original = fetched_and_extracted(f"{site.base_url}/story")
     variant, _ = services.submit_article(url=f"{site.base_url}/old-link")
     stages.fetch_article(article_id=variant.pk)
     body = consumer_client.get(f"/api/v1/articles/{variant.pk}/").json()

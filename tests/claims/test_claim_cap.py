@@ -12,13 +12,13 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from claims import services, stages
 from claims.models import Claim
 from reviewers import queues
 from reviewers.services import record_verdict
 from tests.conftest import client_for
 from tests.factories import make_article, make_claim
 from tests.support.loopback import LoopbackServer, Request, Response
+from tests.support.pipeline import fetched_and_extracted
 
 pytestmark = pytest.mark.django_db
 
@@ -45,16 +45,13 @@ class ArticleSite(LoopbackServer):
 
 @pytest.fixture
 def article_site(allow_loopback_servers):
-    server = ArticleSite().start()
-    yield server
-    server.stop()
+    with ArticleSite() as server:
+        yield server
 
 
 def extracted_with_cap(site, settings, cap: int):
     settings.FACTCHECK_CLAIMS_PER_ARTICLE = cap
-    article, _ = services.submit_article(url=f"{site.base_url}/city-{cap}.html")
-    stages.fetch_article(article_id=article.pk)
-    stages.extract_article(article_id=article.pk)
+    article = fetched_and_extracted(f"{site.base_url}/city-{cap}.html")
     return article, list(Claim.objects.filter(article=article).order_by("rank"))
 
 

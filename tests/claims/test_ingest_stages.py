@@ -15,6 +15,7 @@ from django.utils import timezone
 from claims import messages, services, stages
 from claims.models import Article, ArticleStatus, Snapshot
 from tests.support.loopback import LoopbackServer, Request, Response, html_response
+from tests.support.pipeline import fetched_and_extracted
 
 ITALIAN = (
     "<html><head><title>Il bilancio del comune</title></head><body><article>"
@@ -58,23 +59,14 @@ class BadPages(LoopbackServer):
 
 @pytest.fixture
 def bad_pages(allow_loopback_servers):
-    server = BadPages().start()
-    yield server
-    server.stop()
-
-
-def run_pipeline_to_extraction(url: str) -> Article:
-    article, _ = services.submit_article(url=url)
-    assert stages.fetch_article(article_id=article.pk)
-    stages.extract_article(article_id=article.pk)
-    article.refresh_from_db()
-    return article
+    with BadPages() as server:
+        yield server
 
 
 @pytest.mark.django_db
 def test_b9_deeply_nested_html_finishes_quickly_without_claims_or_fails_with_parse_error(bad_pages):
     started = time.monotonic()
-    article = run_pipeline_to_extraction(f"{bad_pages.base_url}/deep")
+    article = fetched_and_extracted(f"{bad_pages.base_url}/deep")
     assert time.monotonic() - started < 60
     assert (article.status, article.error_code) in {
         (ArticleStatus.READY, ""),
@@ -87,7 +79,7 @@ def test_b9_deeply_nested_html_finishes_quickly_without_claims_or_fails_with_par
 @pytest.mark.django_db
 def test_b9_a_huge_text_is_cut_at_the_cap_with_a_note(bad_pages, settings):
     settings.FACTCHECK_MAX_TEXT_CHARS = 20_000
-    article = run_pipeline_to_extraction(f"{bad_pages.base_url}/many")
+    article = fetched_and_extracted(f"{bad_pages.base_url}/many")
     assert article.status == ArticleStatus.SOURCING
     assert len(article.text) <= 20_000
     assert "Only the first 20,000 characters" in article.notes
@@ -96,7 +88,7 @@ def test_b9_a_huge_text_is_cut_at_the_cap_with_a_note(bad_pages, settings):
 
 @pytest.mark.django_db
 def test_b13_a_page_without_text_ends_ready_with_zero_claims_and_a_reason(bad_pages):
-    article = run_pipeline_to_extraction(f"{bad_pages.base_url}/empty")
+    article = fetched_and_extracted(f"{bad_pages.base_url}/empty")
     assert article.status == ArticleStatus.READY
     assert not article.claims.exists()
     assert article.notes
@@ -104,7 +96,7 @@ def test_b13_a_page_without_text_ends_ready_with_zero_claims_and_a_reason(bad_pa
 
 @pytest.mark.django_db
 def test_b13_an_unsupported_language_is_detected_stored_and_explained(bad_pages):
-    article = run_pipeline_to_extraction(f"{bad_pages.base_url}/italian")
+    article = fetched_and_extracted(f"{bad_pages.base_url}/italian")
     assert article.language == "it"
     assert article.language_note  # the reviewer is told how Italian is handled
     assert article.status in (ArticleStatus.SOURCING, ArticleStatus.READY)
@@ -158,7 +150,7 @@ def test_b12_twenty_concurrent_submissions_and_variants_make_one_article_and_one
 @pytest.mark.django_db
 def test_raw_bytes_are_dropped_after_the_retention_but_provenance_stays(bad_pages, settings):
     settings.FACTCHECK_SNAPSHOT_RETENTION_DAYS = 30
-    article = run_pipeline_to_extraction(f"{bad_pages.base_url}/italian")
+    article = fetched_and_extracted(f"{bad_pages.base_url}/italian")
     snapshot = Snapshot.objects.get(article=article)
     assert snapshot.body is not None
     assert services.drop_expired_snapshot_bodies(now=timezone.now() + timedelta(days=29)) == 0

@@ -29,6 +29,7 @@ from django.db import connection
 
 from claims.models import Article, ArticleStatus, Claim, ClaimStatus, Snapshot, Source
 from claims.signals import article_finished
+from devtools.embedded import pid_alive
 from extraction import main_text as extraction
 from tests.conftest import ARTIFACTS, WorkerProcess, wait_for, worker_env
 from tests.faults.worker_app import FINISHED_TABLE, build_small_detector, record_finish
@@ -76,14 +77,6 @@ def free_port() -> int:
 def wait_until(predicate, *, timeout: float, message: str, interval: float = 0.1):
     """tests.conftest.wait_for with a shorter default poll: these tests time deaths and restarts."""
     return wait_for(predicate, timeout=timeout, message=message, interval=interval)
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
 
 
 def child_pids(pid: int) -> list[int]:
@@ -249,9 +242,8 @@ class ArticleSite(LoopbackServer):
 
 @pytest.fixture(scope="session")
 def article_site() -> Iterator[ArticleSite]:
-    site = ArticleSite().start()
-    yield site
-    site.stop()
+    with ArticleSite() as site:
+        yield site
 
 
 # --- real workers -------------------------------------------------------------------------------------

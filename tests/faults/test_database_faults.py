@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,14 +25,14 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from devtools.embedded import EmbeddedPostgres, port_open
+from devtools.embedded import EmbeddedPostgres, pid_alive, port_open
+from devtools.processes import stop_process
 from tests.conftest import ARTIFACTS, REPO
 from tests.faults.conftest import (
     CLAIMS_PER_ARTICLE,
     FAULT_SETTINGS,
     FaultWorker,
     free_port,
-    pid_alive,
     wait_until,
 )
 from tests.faults.worker_app import FINISHED_TABLE
@@ -103,13 +102,7 @@ class Web:
             return exc.code, {}
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_process(self.process, timeout=15, group=False)
 
 
 def query(dsn: str, sql: str, params: tuple = ()) -> list[tuple]:

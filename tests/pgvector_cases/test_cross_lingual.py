@@ -17,13 +17,11 @@ from django.urls import reverse
 from claims import vectors
 from claims.matching import find_matches, link_article_claims
 from claims.models import ClaimMatch
-from factcheck.celery import app
-from publishing.models import EventType, MessageStatus, WebhookMessage
-from publishing.tasks import deliver_webhook_task
+from publishing.models import EventType, WebhookMessage
 from reviewers.services import record_verdict
-from tests.conftest import ARTIFACTS, WorkerProcess, client_for, wait_for, worker_env
+from tests.conftest import ARTIFACTS, WorkerProcess, client_for, worker_env
 from tests.factories import make_article
-from tests.publishing.conftest import Receiver
+from tests.publishing.conftest import Receiver, deliver_through_worker
 from tests.publishing.test_webhook_delivery import receiver_snippet
 from tests.support.matching import DE, DE_OTHER_FIGURE, DE_UNRELATED, EN, FR, stored_claim
 from tests.support.redisdb import claim_private_db, release
@@ -142,12 +140,8 @@ def test_a_german_watch_hears_of_the_english_claim_decided_later(
             with django_capture_on_commit_callbacks(execute=False):
                 record_verdict(claim=claim, reviewer=reviewer, label="disputed", rationale="Minutes: 10.")
             (message,) = WebhookMessage.objects.filter(event_type=EventType.CLAIM_MATCHED_VERDICT)
-            with app.connection_for_write(broker) as connection_:
-                deliver_webhook_task.apply_async((message.pk,), connection=connection_)
-            wait_for(
-                lambda: WebhookMessage.objects.filter(pk=message.pk, status=MessageStatus.DELIVERED).exists(),
-                timeout=60,
-                message="the cross-lingual claim.matched_verdict webhook",
+            deliver_through_worker(
+                broker, message, timeout=60, what="the cross-lingual claim.matched_verdict webhook"
             )
         finally:
             worker.stop()

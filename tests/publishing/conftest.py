@@ -7,8 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from factcheck.celery import app
 from publishing import services
-from publishing.models import SUBSCRIBABLE, WebhookSubscription
+from publishing.models import SUBSCRIBABLE, MessageStatus, WebhookMessage, WebhookSubscription
+from publishing.tasks import deliver_webhook_task
+from tests.conftest import wait_for
 from tests.support.loopback import LoopbackServer, Request, Response
 
 
@@ -36,13 +39,24 @@ class Receiver(LoopbackServer):
 
 @pytest.fixture
 def receiver(allow_loopback_servers) -> Iterator[Receiver]:
-    server = Receiver().start()
-    yield server
-    server.stop()
+    with Receiver() as server:
+        yield server
 
 
 def subscribe(url: str, events=tuple(value for value, _label in SUBSCRIBABLE)) -> WebhookSubscription:
     return services.create_subscription(url=url, events=list(events))
+
+
+def deliver_through_worker(broker: str, message: WebhookMessage, *, timeout: float, what: str) -> None:
+    """Queue the message's delivery on `broker` (a worker of the test's own listens there) and wait until it
+    is delivered."""
+    with app.connection_for_write(broker) as connection:
+        deliver_webhook_task.apply_async((message.pk,), connection=connection)
+    wait_for(
+        lambda: WebhookMessage.objects.filter(pk=message.pk, status=MessageStatus.DELIVERED).exists(),
+        timeout=timeout,
+        message=what,
+    )
 
 
 @pytest.fixture

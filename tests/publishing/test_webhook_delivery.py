@@ -51,6 +51,15 @@ def make_due(message: WebhookMessage) -> None:
     WebhookMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
 
 
+def deliver_when_due(message: WebhookMessage, *, times: int) -> list[str]:
+    """Make the message due and deliver it, `times` times over; the status of each attempt."""
+    statuses = []
+    for _ in range(times):
+        make_due(message)
+        statuses.append(services.deliver_message(message_id=message.pk).status)
+    return statuses
+
+
 def test_a_verdict_writes_outbox_messages_in_its_transaction_and_publishes_after_commit(
     receiver, reviewer, django_capture_on_commit_callbacks
 ):
@@ -208,11 +217,7 @@ def test_a_failing_receiver_is_retried_with_the_same_id_and_every_attempt_is_rec
     receiver.answer((500, {}, b"boom"), (503, {}, b"later"))
     record_verdict(claim=make_claim(), reviewer=reviewer, label="verified", rationale="x")
     message = WebhookMessage.objects.get()
-    outcomes = []
-    for _ in range(3):
-        make_due(message)
-        outcomes.append(services.deliver_message(message_id=message.pk).status)
-    assert outcomes == ["retry", "retry", "delivered"]
+    assert deliver_when_due(message, times=3) == ["retry", "retry", "delivered"]
     assert len({r.headers["webhook-id"] for r in receiver.requests}) == 1
     assert len({r.body for r in receiver.requests}) == 1
     attempts = list(
@@ -238,11 +243,7 @@ def test_backoff_is_exponential_with_jitter_and_attempts_are_bounded(receiver, r
     receiver.mode = "500"
     record_verdict(claim=make_claim(), reviewer=reviewer, label="verified", rationale="x")
     message = WebhookMessage.objects.get()
-    statuses = []
-    for _ in range(4):
-        make_due(message)
-        statuses.append(services.deliver_message(message_id=message.pk).status)
-    assert statuses == ["retry", "retry", "failed", "skipped"]
+    assert deliver_when_due(message, times=4) == ["retry", "retry", "failed", "skipped"]
     message.refresh_from_db()
     assert (message.status, message.attempts) == (MessageStatus.FAILED, 3)
 

@@ -9,14 +9,12 @@ import time
 import pytest
 from django.conf import settings
 
-from factcheck.celery import app
-from publishing.models import MessageStatus, WebhookDelivery, WebhookMessage
-from publishing.tasks import deliver_webhook_task
+from publishing.models import WebhookDelivery, WebhookMessage
 from reviewers.roles import REVIEWERS
 from reviewers.services import record_verdict
-from tests.conftest import ARTIFACTS, WorkerProcess, make_user, wait_for, worker_env
+from tests.conftest import ARTIFACTS, WorkerProcess, make_user, worker_env
 from tests.factories import make_claim
-from tests.publishing.conftest import Receiver, subscribe
+from tests.publishing.conftest import Receiver, deliver_through_worker, subscribe
 from tests.publishing.test_webhook_delivery import receiver_snippet
 from tests.support.redisdb import claim_private_db, release
 
@@ -47,13 +45,7 @@ def test_a_worker_delivers_a_signed_webhook_and_retries_with_the_same_id(
                 record_verdict(claim=make_claim(), reviewer=reviewer, label="verified", rationale="x")
             assert time.monotonic() - started < 1.0
             message = WebhookMessage.objects.get()
-            with app.connection_for_write(broker) as connection:
-                deliver_webhook_task.apply_async((message.pk,), connection=connection)
-            wait_for(
-                lambda: WebhookMessage.objects.filter(pk=message.pk, status=MessageStatus.DELIVERED).exists(),
-                timeout=30,
-                message="the webhook to be delivered",
-            )
+            deliver_through_worker(broker, message, timeout=30, what="the webhook to be delivered")
         finally:
             worker.stop()
             release(broker)

@@ -3,11 +3,8 @@ re-running failed pipeline stages, and the races (real threads, real database)."
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 
 from claims.models import ArticleStatus, Claim, ClaimStatus
 from reviewers import queues
@@ -22,6 +19,7 @@ from reviewers.services import (
 )
 from tests.conftest import client_for, make_user
 from tests.factories import make_article, make_claim
+from tests.support.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -190,42 +188,22 @@ def test_take_next_and_assign_over_the_api(reviewer_client, consumer_client, rev
     assert unknown.status_code == 400
 
 
-def run_at_once(*targets) -> None:
-    """Start the callables in threads that pass a barrier together; each closes its own DB connection."""
-    barrier = threading.Barrier(len(targets))
-
-    def wrap(target):
-        try:
-            barrier.wait()
-            target()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=wrap, args=(t,)) for t in targets]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_reviewers_taking_the_next_claim_at_once_never_get_the_same_one(reviewer, second_reviewer):
     only = make_claim()
     got: dict[str, object] = {}
-    run_at_once(
+    both_take_next = (
         lambda: got.__setitem__("a", take_next_claim(reviewer=reviewer)),
         lambda: got.__setitem__("b", take_next_claim(reviewer=second_reviewer)),
     )
+    assert run_at_once(*both_take_next) == []
     assert sorted([got["a"] is None, got["b"] is None]) == [False, True]
     assert Assignment.objects.open().filter(claim=only).count() == 1
     holder = reviewer if got["a"] else second_reviewer
     record_verdict(claim=only, reviewer=holder, label="verified", rationale="Done with it.")
 
     first, second = make_claim(score=0.8), make_claim(score=0.7)
-    run_at_once(
-        lambda: got.__setitem__("a", take_next_claim(reviewer=reviewer)),
-        lambda: got.__setitem__("b", take_next_claim(reviewer=second_reviewer)),
-    )
+    assert run_at_once(*both_take_next) == []
     assert {got["a"], got["b"]} == {first, second}
 
 
@@ -241,7 +219,7 @@ def test_two_reviewers_assigning_the_same_claim_at_once_one_gets_it(reviewer, se
         except ClaimTaken:
             outcomes.append("taken")
 
-    run_at_once(lambda: take(reviewer), lambda: take(second_reviewer))
+    assert run_at_once(lambda: take(reviewer), lambda: take(second_reviewer)) == []
     assert sorted(outcomes) == ["assigned", "taken"]
     assert Assignment.objects.open().filter(claim=claim).count() == 1
 
@@ -263,7 +241,7 @@ def test_two_second_reviews_at_once_one_wins_the_other_gets_412(settings, review
         )
         statuses.append(response.status_code)
 
-    run_at_once(lambda: confirm(reviewer), lambda: confirm(second_reviewer))
+    assert run_at_once(lambda: confirm(reviewer), lambda: confirm(second_reviewer)) == []
     assert sorted(statuses) == [201, 412]
     assert claim.verdicts.count() == 2
     assert claim.verdicts.order_by("-claim_version").first().state == "final"

@@ -6,6 +6,7 @@ import json
 import os
 import threading
 import time
+from functools import partial
 
 import pytest
 from django.contrib.auth.models import AnonymousUser, Group, User
@@ -20,6 +21,7 @@ from reviewers.roles import CONSUMERS, LEADS, REVIEWERS, roles_of
 from reviewers.services import VersionConflict, assign_claim, record_verdict
 from tests.conftest import make_user
 from tests.factories import make_claim, make_source
+from tests.support.concurrency import run_at_once
 from tests.support.sql import capture_statements, summary
 
 pytestmark = pytest.mark.django_db
@@ -370,27 +372,12 @@ def test_concurrent_verdicts_agree_in_time_order_version_order_and_supersedes_ch
     decided_at is its newest verdict's."""
     claim = make_claim()
     leads = [make_user(f"lead-{n}", LEADS) for n in range(8)]
+
+    def decide(user) -> None:
+        record_verdict(claim=claim.pk, reviewer=user, label="verified", rationale="Race.", override=True)
+
     for _ in range(5):
-        barrier = threading.Barrier(len(leads))
-        errors: list[BaseException] = []
-
-        def decide(user, barrier=barrier, errors=errors) -> None:
-            try:
-                barrier.wait(10)
-                record_verdict(
-                    claim=claim.pk, reviewer=user, label="verified", rationale="Race.", override=True
-                )
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=decide, args=(user,)) for user in leads]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert errors == []
+        assert run_at_once(*(partial(decide, user) for user in leads)) == []
     verdicts = list(Verdict.objects.filter(claim=claim).order_by("claim_version"))
     assert [v.claim_version for v in verdicts] == list(range(1, 41))
     assert all(a.decided_at < b.decided_at for a, b in zip(verdicts, verdicts[1:], strict=False))

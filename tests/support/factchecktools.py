@@ -166,8 +166,5 @@ def start(claims: list[dict] | None = None, **kwargs) -> FactCheckToolsServer:
 @pytest.fixture
 def factchecktools_server() -> Iterator[FactCheckToolsServer]:
     """A Fact Check Tools stand-in over SAMPLE_CLAIMS; key `VALID_KEY`, URL `factchecktools_server.url`."""
-    server = start()
-    try:
+    with FactCheckToolsServer() as server:
         yield server
-    finally:
-        server.stop()

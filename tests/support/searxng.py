@@ -165,8 +165,5 @@ def start(pages: dict[str, tuple[str, str]] | None = None, **kwargs) -> SearxNGS
 @pytest.fixture
 def searxng_server() -> Iterator[SearxNGServer]:
     """A SearxNG stand-in over SAMPLE_PAGES; its base_url is FACTCHECK_SEARXNG_URL."""
-    server = start()
-    try:
+    with SearxNGServer() as server:
         yield server
-    finally:
-        server.stop()
