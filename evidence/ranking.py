@@ -167,6 +167,10 @@ class ScoredPassage:
     first: int = 0
     last: int = 0
     terms: TextTerms | None = field(default=None, repr=False, compare=False)  # for stance_hint
+    # the vectors of its sentences that the semantic stage read, for stance_hint (the stance model reads
+    # those and encodes nothing more): {} for a passage it read none of (outside the top K, or over the
+    # sentence budget); None when no semantic stage ran (rerank_k = 0)
+    vectors: dict[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -305,15 +309,15 @@ def semantic_features(
     rerank_k: int = RERANK_K,
     sentence_budget: int = 0,
     language: str = "en",
-) -> tuple[list[int], np.ndarray]:
+) -> tuple[list[int], np.ndarray, dict[str, np.ndarray]]:
     """The lexical top `rerank_k` of the pool (indices into it, best first) and their feature rows
-    (FEATURES order). The encoder reads the claim and each distinct sentence of those passages once — or,
-    with a `sentence_budget` (characters), only the sentences budgeted_sentences() picks; a passage's cosines are over
-    its sentences that were read, and a passage none of whose sentences was read gets the lowest cosine
-    of the claim's passages."""
+    (FEATURES order), and the sentence vectors read. The encoder reads the claim and each distinct sentence
+    of those passages once — or, with a `sentence_budget` (characters), only the sentences
+    budgeted_sentences() picks; a passage's cosines are over its sentences that were read, and a passage
+    none of whose sentences was read gets the lowest cosine of the claim's passages."""
     order = sorted(range(len(pool)), key=lambda i: (-pool[i].lexical, i))[: max(0, rerank_k)]
     if not order:
-        return [], np.zeros((0, len(FEATURES)))
+        return [], np.zeros((0, len(FEATURES))), {}
     top = [pool[i] for i in order]
     claim_vector = encode_claim(claim_text)
     sentence_vectors = encode_sentences(
@@ -347,7 +351,7 @@ def semantic_features(
             [1.0 / (1.0 + c.document) for c in top],
         ]
     ).astype(float)
-    return order, rows
+    return order, rows, sentence_vectors
 
 
 def _sentences(candidate: Candidate) -> tuple[str, ...]:
@@ -366,19 +370,23 @@ def score_analysed(
     """score_documents over documents already cut by analyse_document (same results)."""
     pool = lexical_candidates(claim_text, documents, language=language)
     scores = [c.lexical for c in pool]
-    if pool and rerank_k > 0:
+    vectors: dict[int, dict[str, np.ndarray]] = {}
+    semantic = bool(pool) and rerank_k > 0
+    if semantic:
         model = model or ranking_model()
-        order, rows = semantic_features(
+        order, rows, read = semantic_features(
             claim_text, pool, rerank_k=rerank_k, sentence_budget=model.sentence_budget, language=language
         )
         learned = model.score(rows)
+        for i in order:
+            vectors[i] = {s: read[s] for s in _sentences(pool[i]) if s in read}
         floor = float(learned.min())
         # below the top K: lexical order, under every re-ranked passage
         scores = [min(floor, c.lexical) * 0.5 for c in pool]
         for i, value in zip(order, learned, strict=True):
             scores[i] = float(value)
     scored: list[list[ScoredPassage]] = [[] for _ in documents]
-    for c, score in zip(pool, scores, strict=True):
+    for k, (c, score) in enumerate(zip(pool, scores, strict=True)):
         passage = c.analysed.passage
         if c.lexical < MIN_PASSAGE_SCORE:
             continue  # says nothing about the claim, whatever the encoder thinks
@@ -392,6 +400,7 @@ def score_analysed(
                 first=passage.first,
                 last=passage.last,
                 terms=c.analysed.terms,
+                vectors=vectors.get(k, {} if semantic else None),
             )
         )
     return [_document_score(passages, max_passages) for passages in scored]

@@ -97,7 +97,7 @@ def training_rows(pools: list[ClaimPool], k: int, budget: int = 0) -> tuple[np.n
         if not pool.gold:
             continue
         candidates = lexical_candidates(pool.row["claim"], pool.documents, language="en")
-        order, rows = semantic_features(pool.row["claim"], candidates, rerank_k=k, sentence_budget=budget)
+        order, rows, _ = semantic_features(pool.row["claim"], candidates, rerank_k=k, sentence_budget=budget)
         if not order:
             continue
         xs.append(rows)

@@ -14,6 +14,7 @@ from evidence.ranking import (
     score_analysed,
     semantic_features,
 )
+from evidence.stance import stance_hint
 
 CLAIM = "Arctic sea ice is shrinking because the climate is warming."
 DOCS = [
@@ -47,7 +48,7 @@ def test_the_encoder_reads_only_the_sentences_of_the_lexical_top_k(fresh_sentenc
     docs = [analyse_document(d, language="en") for d in DOCS]
     pool = lexical_candidates(CLAIM, docs, language="en")
     assert len(pool) > 3
-    order, rows = semantic_features(CLAIM, pool, rerank_k=3)
+    order, rows, _ = semantic_features(CLAIM, pool, rerank_k=3)
     assert len(order) == 3 and rows.shape == (3, len(FEATURES))
     lexical_top = sorted(range(len(pool)), key=lambda i: -pool[i].lexical)[:3]
     assert order == lexical_top
@@ -64,7 +65,7 @@ def test_the_encoder_reads_only_the_sentences_of_the_lexical_top_k(fresh_sentenc
 def test_passages_outside_the_top_k_rank_below_every_reranked_one():
     docs = [analyse_document(d, language="en") for d in DOCS]
     pool = lexical_candidates(CLAIM, docs, language="en")
-    order, _ = semantic_features(CLAIM, pool, rerank_k=2)
+    order, *_ = semantic_features(CLAIM, pool, rerank_k=2)
     kept = {pool[i].analysed.passage.text for i in order}
     rrf = RankingModel({"kind": "rrf", "k": 60})
     scores = score_analysed(CLAIM, docs, language="en", rerank_k=2, max_passages=10, model=rrf)
@@ -122,7 +123,7 @@ def test_a_sentence_budget_bounds_what_the_encoder_reads(fresh_sentence_cache):
     # a budget smaller than any sentence still reads one
     assert len(budgeted_sentences(CLAIM, top, 1)) == 1
 
-    order_k, rows = semantic_features(CLAIM, pool, rerank_k=len(pool), sentence_budget=budget)
+    order_k, rows, _ = semantic_features(CLAIM, pool, rerank_k=len(pool), sentence_budget=budget)
     assert order_k == order
     assert set(fresh_sentence_cache._data) == set(chosen)
     read = [any(s in chosen for s in c.analysed.passage.sentences) for c in top]
@@ -143,3 +144,28 @@ def test_the_models_sentence_budget_reaches_the_encoder(fresh_sentence_cache):
     score_analysed(CLAIM, docs, language="en", rerank_k=len(pool), model=rrf)
     top = sorted(pool, key=lambda c: -c.lexical)
     assert set(fresh_sentence_cache._data) == set(budgeted_sentences(CLAIM, top, 150))
+
+
+def test_the_stance_encodes_nothing_beyond_what_the_ranking_read(fresh_sentence_cache):
+    docs = [analyse_document(d, language="en") for d in DOCS]
+    model = RankingModel({"kind": "rrf", "k": 60, "sentence_budget": 150})
+    scores = score_analysed(CLAIM, docs, language="en", rerank_k=2, max_passages=10, model=model)
+    read = set(fresh_sentence_cache._data)
+    passages = [p for s in scores for p in s.passages]
+    assert read and all(p.vectors is not None for p in passages)
+    assert any(p.vectors for p in passages) and any(p.vectors == {} for p in passages)
+    for p in passages:
+        assert p.vectors is not None and set(p.vectors) <= read
+        assert all(s in p.text for s in p.vectors)
+    for s in scores:
+        stance_hint(
+            CLAIM,
+            [p.text for p in s.passages],
+            language="en",
+            terms=[p.terms for p in s.passages],
+            read=[p.vectors for p in s.passages],
+        )
+    assert set(fresh_sentence_cache._data) == read
+    # without a semantic stage the passages carry no vectors, and the stance model reads every sentence
+    lexical = score_analysed(CLAIM, docs, language="en", rerank_k=0)
+    assert all(p.vectors is None for s in lexical for p in s.passages)
