@@ -543,6 +543,7 @@ def _ranked_source(
         language=language,
         rating=candidate.rating,
         terms=[p.terms for p in score.passages],
+        read=[p.vectors for p in score.passages],
     )
     return RankedSource(
         url=candidate.url,

@@ -64,6 +64,8 @@ class RankingModel:
     def __init__(self, spec: dict) -> None:
         self.spec = spec
         self.kind = spec["kind"]
+        # characters of sentences the encoder reads per claim (0: every sentence of the top K), as trained
+        self.sentence_budget = int(spec.get("sentence_budget", 0))
         if self.kind == "logistic":
             if tuple(spec["features"]) != FEATURES:
                 raise ValueError("ranking model artefact was trained on other features")
@@ -165,6 +167,10 @@ class ScoredPassage:
     first: int = 0
     last: int = 0
     terms: TextTerms | None = field(default=None, repr=False, compare=False)  # for stance_hint
+    # the vectors of its sentences that the semantic stage read, for stance_hint (the stance model reads
+    # those and encodes nothing more): {} for a passage it read none of (outside the top K, or over the
+    # sentence budget); None when no semantic stage ran (rerank_k = 0)
+    vectors: dict[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -270,22 +276,64 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def budgeted_sentences(
+    claim_text: str, top: Sequence[Candidate], budget: int, *, language: str = "en"
+) -> list[str]:
+    """The distinct sentences of the passages `top` that the encoder reads: all of them when `budget` (in
+    characters) is 0 or not exceeded, else, most of the claim's terms first (IDF-weighted over these
+    sentences; ties: the better lexical passage first), those that fit in `budget` characters — at least
+    one. The encoder's CPU grows with the tokens it reads, about one per 4.4 characters of English
+    (docs/evidence-quality.md, P9)."""
+    distinct = list(dict.fromkeys(s for c in top for s in _sentences(c)))
+    if budget <= 0 or sum(len(s) for s in distinct) <= budget:
+        return distinct
+    claim_stems = {stem(t) for t in tokenize(claim_text, language)}
+    found = [{stem(t) for t in tokenize(s, language)} & claim_stems for s in distinct]
+    n = len(distinct)
+    df = {t: sum(1 for f in found if t in f) for t in claim_stems}
+    idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in claim_stems}
+    cover = [sum(idf[t] for t in f) for f in found]
+    chosen: list[int] = []
+    used = 0
+    for i in sorted(range(n), key=lambda i: (-cover[i], i)):
+        if not chosen or used + len(distinct[i]) <= budget:
+            chosen.append(i)
+            used += len(distinct[i])
+    return [distinct[i] for i in sorted(chosen)]
+
+
 def semantic_features(
-    claim_text: str, pool: Sequence[Candidate], *, rerank_k: int = RERANK_K
-) -> tuple[list[int], np.ndarray]:
+    claim_text: str,
+    pool: Sequence[Candidate],
+    *,
+    rerank_k: int = RERANK_K,
+    sentence_budget: int = 0,
+    language: str = "en",
+) -> tuple[list[int], np.ndarray, dict[str, np.ndarray]]:
     """The lexical top `rerank_k` of the pool (indices into it, best first) and their feature rows
-    (FEATURES order). The encoder reads the claim and each distinct sentence of those passages once."""
+    (FEATURES order), and the sentence vectors read. The encoder reads the claim and each distinct sentence
+    of those passages once — or, with a `sentence_budget` (characters), only the sentences
+    budgeted_sentences() picks; a passage's cosines are over its sentences that were read, and a passage
+    none of whose sentences was read gets the lowest cosine of the claim's passages."""
     order = sorted(range(len(pool)), key=lambda i: (-pool[i].lexical, i))[: max(0, rerank_k)]
     if not order:
-        return [], np.zeros((0, len(FEATURES)))
+        return [], np.zeros((0, len(FEATURES))), {}
     top = [pool[i] for i in order]
     claim_vector = encode_claim(claim_text)
-    sentence_vectors = encode_sentences([s for c in top for s in _sentences(c)])
-    cos_max = np.zeros(len(top))
-    cos_mean = np.zeros(len(top))
+    sentence_vectors = encode_sentences(
+        budgeted_sentences(claim_text, top, sentence_budget, language=language)
+    )
+    cos_max = np.full(len(top), np.nan)
+    cos_mean = np.full(len(top), np.nan)
     for j, c in enumerate(top):
-        sims = np.array([float(sentence_vectors[s] @ claim_vector) for s in _sentences(c)])
-        cos_max[j], cos_mean[j] = sims.max(), sims.mean()
+        sims = np.array(
+            [float(sentence_vectors[s] @ claim_vector) for s in _sentences(c) if s in sentence_vectors]
+        )
+        if sims.size:
+            cos_max[j], cos_mean[j] = sims.max(), sims.mean()
+    lowest = float(np.nanmin(cos_mean))  # a budget leaves at least one sentence, so one passage was read
+    cos_max = np.where(np.isnan(cos_max), lowest, cos_max)
+    cos_mean = np.where(np.isnan(cos_mean), lowest, cos_mean)
     lexical = np.array([c.lexical for c in top])
     rows = np.column_stack(
         [
@@ -303,7 +351,7 @@ def semantic_features(
             [1.0 / (1.0 + c.document) for c in top],
         ]
     ).astype(float)
-    return order, rows
+    return order, rows, sentence_vectors
 
 
 def _sentences(candidate: Candidate) -> tuple[str, ...]:
@@ -322,16 +370,23 @@ def score_analysed(
     """score_documents over documents already cut by analyse_document (same results)."""
     pool = lexical_candidates(claim_text, documents, language=language)
     scores = [c.lexical for c in pool]
-    if pool and rerank_k > 0:
-        order, rows = semantic_features(claim_text, pool, rerank_k=rerank_k)
-        learned = (model or ranking_model()).score(rows)
+    vectors: dict[int, dict[str, np.ndarray]] = {}
+    semantic = bool(pool) and rerank_k > 0
+    if semantic:
+        model = model or ranking_model()
+        order, rows, read = semantic_features(
+            claim_text, pool, rerank_k=rerank_k, sentence_budget=model.sentence_budget, language=language
+        )
+        learned = model.score(rows)
+        for i in order:
+            vectors[i] = {s: read[s] for s in _sentences(pool[i]) if s in read}
         floor = float(learned.min())
         # below the top K: lexical order, under every re-ranked passage
         scores = [min(floor, c.lexical) * 0.5 for c in pool]
         for i, value in zip(order, learned, strict=True):
             scores[i] = float(value)
     scored: list[list[ScoredPassage]] = [[] for _ in documents]
-    for c, score in zip(pool, scores, strict=True):
+    for k, (c, score) in enumerate(zip(pool, scores, strict=True)):
         passage = c.analysed.passage
         if c.lexical < MIN_PASSAGE_SCORE:
             continue  # says nothing about the claim, whatever the encoder thinks
@@ -345,6 +400,7 @@ def score_analysed(
                 first=passage.first,
                 last=passage.last,
                 terms=c.analysed.terms,
+                vectors=vectors.get(k, {} if semantic else None),
             )
         )
     return [_document_score(passages, max_passages) for passages in scored]
@@ -397,6 +453,7 @@ __all__ = [
     "FACTCHECK_MATCH",
     "ScoredPassage",
     "analyse_document",
+    "budgeted_sentences",
     "provider_weight",
     "score_analysed",
     "score_documents",

@@ -1,7 +1,8 @@
 """Stance hints per source: supports / refutes / unclear, each with the reason a reviewer can check.
 
 A published fact-check's rating decides first. Otherwise a trained model reads each sentence of the
-source's best passages against the claim: a multinomial logistic regression over the shared encoder's
+source's best passages against the claim (when the ranking's encoder ran, only the sentences it read, so the
+stance adds no encoding): a multinomial logistic regression over the shared encoder's
 vectors of both (u, v, |u−v|, u·v) and a few explainable signals (figures, dates, negation, antonyms,
 debunking words, shared terms), trained on Climate-FEVER's labelled evidence (train part only) by
 `python -m training.evidence_stance` (evidence/artefacts/stance-v1.json). It decides only when its
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence, Set
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -322,15 +323,23 @@ def passage_stance(
     language: str,
     terms: TextTerms | None = None,
     model: StanceModel | None = None,
+    read: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[str, str]:
     """Stance of one passage towards the claim, with the reason: the model over each of its sentences;
     the most confident decided sentence wins. (`terms` is accepted for callers that have it; the model
-    reads sentences.)"""
+    reads sentences.) `read`: the vectors of the passage's sentences that the ranking's encoder read
+    (ScoredPassage.vectors) — the model then reads only those and encodes nothing, so that the encoder's CPU
+    per claim stays the ranking's (docs/evidence-quality.md, P9); None: it reads every sentence."""
     model = model or stance_model()
     if model is None or not model.covers(language):
         return rule_stance(claim_text, passage, language=language, terms=terms)
-    sentences = split_sentences(passage) or [passage]
-    vectors = encode_sentences(sentences)
+    if read is not None:
+        if not read:
+            return UNCLEAR, "model: the ranking's encoder read none of this passage's sentences"
+        sentences, vectors = list(read), dict(read)
+    else:
+        sentences = split_sentences(passage) or [passage]
+        vectors = encode_sentences(sentences)
     claim_vector = encode_claim(claim_text)
     rows = [signals(claim_text, s, language=language) for s in sentences]
     probs = model.probabilities(
@@ -352,10 +361,12 @@ def stance_hint(
     language: str,
     rating: str = "",
     terms: Sequence[TextTerms | None] = (),
+    read: Sequence[Mapping[str, np.ndarray] | None] = (),
 ) -> tuple[str, str]:
     """Stance of a source: its fact-check rating if it has one, else the first decisive passage (best first).
 
-    `terms`, if given, are the passages' text_terms in the same order (ScoredPassage.terms).
+    `terms`, if given, are the passages' text_terms in the same order (ScoredPassage.terms); `read`, the
+    sentence vectors the ranking read for each (ScoredPassage.vectors; see passage_stance).
     """
     from_rating = rating_stance(rating)
     if from_rating is not None:
@@ -363,7 +374,8 @@ def stance_hint(
     reasons = []
     for i, passage in enumerate(passages):
         known = terms[i] if i < len(terms) else None
-        stance, reason = passage_stance(claim_text, passage, language=language, terms=known)
+        vectors = read[i] if i < len(read) else None
+        stance, reason = passage_stance(claim_text, passage, language=language, terms=known, read=vectors)
         if stance != UNCLEAR:
             return stance, reason
         reasons.append(reason)

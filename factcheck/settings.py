@@ -377,8 +377,9 @@ FACTCHECK_WEBHOOK_SWEEP_OVERDUE = env_float("FACTCHECK_WEBHOOK_SWEEP_OVERDUE", 6
 FACTCHECK_SOURCES_PER_CLAIM = env_int("FACTCHECK_SOURCES_PER_CLAIM", 5)
 FACTCHECK_SOURCES_DEADLINE = env_float("FACTCHECK_SOURCES_DEADLINE", 60.0)
 # Passages per claim (the lexical top K) that the encoder reads for the learned ranking; bounds its CPU.
-# 50: chosen on Climate-FEVER dev (hit@5 0.596 vs 0.512 lexical; docs/evidence-quality.md); 0 = lexical only.
-FACTCHECK_EVIDENCE_RERANK_K = max(0, env_int("FACTCHECK_EVIDENCE_RERANK_K", 10))
+# 50: Climate-FEVER dev hit@5 0.582 vs 0.512 lexical, the encoder reading at most the model artefact's 3,000
+# characters of sentences per claim (~0.9 s CPU, P9; docs/evidence-quality.md); 0 = lexical only.
+FACTCHECK_EVIDENCE_RERANK_K = max(0, env_int("FACTCHECK_EVIDENCE_RERANK_K", 50))
 FACTCHECK_STALE_AFTER_SECONDS = env_int("FACTCHECK_STALE_AFTER_SECONDS", 900)
 # A running stage holds a lease on its row, renewed every third of this by the worker running it; the sweeper
 # re-publishes a stage whose lease ran out (its worker was killed), so it runs again within about

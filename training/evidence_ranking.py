@@ -8,7 +8,7 @@ regression is fitted over the semantic stage's features of the lexical top K; th
 reciprocal rank fusion and the learned combination (and the regularisation) is made on dev hit@5, computed
 the way the pipeline shows sources (five sources by relevance, each source's passages best first).
 
-Run: .venv/bin/python -m training.evidence_ranking [--write] [--read-pages 10] [--k 50]
+Run: .venv/bin/python -m training.evidence_ranking [--write] [--read-pages 10] [--k 50] [--budgets 0,16]
 Writes evidence/artefacts/ranking-v1.json with --write. Seeded and deterministic (liblinear-free lbfgs).
 """
 
@@ -89,7 +89,7 @@ def hit_at_5(pools: list[ClaimPool], *, k: int, model) -> float:
     return sum(top5_hit(p, k=k, model=model) for p in evaluated) / max(1, len(evaluated))
 
 
-def training_rows(pools: list[ClaimPool], k: int) -> tuple[np.ndarray, np.ndarray]:
+def training_rows(pools: list[ClaimPool], k: int, budget: int = 0) -> tuple[np.ndarray, np.ndarray]:
     from evidence.ranking import lexical_candidates, semantic_features
 
     xs, ys = [], []
@@ -97,7 +97,7 @@ def training_rows(pools: list[ClaimPool], k: int) -> tuple[np.ndarray, np.ndarra
         if not pool.gold:
             continue
         candidates = lexical_candidates(pool.row["claim"], pool.documents, language="en")
-        order, rows = semantic_features(pool.row["claim"], candidates, rerank_k=k)
+        order, rows, _ = semantic_features(pool.row["claim"], candidates, rerank_k=k, sentence_budget=budget)
         if not order:
             continue
         xs.append(rows)
@@ -105,7 +105,7 @@ def training_rows(pools: list[ClaimPool], k: int) -> tuple[np.ndarray, np.ndarra
     return np.vstack(xs), np.concatenate(ys).astype(int)
 
 
-def fit(x: np.ndarray, y: np.ndarray, c: float) -> dict:
+def fit(x: np.ndarray, y: np.ndarray, c: float, budget: int = 0) -> dict:
     from sklearn.linear_model import LogisticRegression
 
     from evidence.ranking import FEATURES
@@ -122,6 +122,7 @@ def fit(x: np.ndarray, y: np.ndarray, c: float) -> dict:
         "coef": [round(float(v), 6) for v in clf.coef_[0]],
         "intercept": round(float(clf.intercept_[0]), 6),
         "C": c,
+        "sentence_budget": budget,
     }
 
 
@@ -130,6 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--read-pages", type=int, default=10)
     parser.add_argument("--k", type=int, default=50, help="lexical candidates the encoder reads (train)")
     parser.add_argument("--ks", default="20,30,50", help="K values compared on dev")
+    parser.add_argument(
+        "--budgets",
+        default="0",
+        help="characters of sentences the encoder reads per claim (0: all of the top K's), compared on dev; "
+        "--write keeps the best",
+    )
     parser.add_argument("--claims", type=int, default=0, help="N claims of each part (seed 0); 0 = all")
     parser.add_argument("--vectors", type=Path, default=None, help="sentence vectors to start from / save")
     parser.add_argument("--write", action="store_true")
@@ -157,27 +164,32 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"pages read for {len(train)} train and {len(dev)} dev claims in {time.monotonic() - started:.0f} s"
     )
-    x, y = training_rows(train, args.k)
-    print(
-        f"train rows (lexical top {args.k}): {len(y)}, positives {int(y.sum())}; {time.monotonic() - started:.0f} s"
-    )
     lexical = RankingModel({"kind": "lexical"})
     rrf = RankingModel({"kind": "rrf", "k": 60})
-    if args.vectors:
-        vectors.save(args.vectors)
     print(f"dev hit@5  lexical only            {hit_at_5(dev, k=0, model=lexical):.3f}")
     print(f"dev hit@5  RRF (k=60), K={args.k}       {hit_at_5(dev, k=args.k, model=rrf):.3f}")
     best = None
-    for c in (0.01, 0.1, 1.0):
-        spec = fit(x, y, c)
-        score = hit_at_5(dev, k=args.k, model=RankingModel(spec))
-        print(f"dev hit@5  logistic C={c:<5} K={args.k}   {score:.3f}")
-        if best is None or score > best[0]:
-            best = (score, spec)
+    for budget in [int(v) for v in args.budgets.split(",") if v]:
+        x, y = training_rows(train, args.k, budget)
+        print(
+            f"train rows (lexical top {args.k}, sentence budget {budget}): {len(y)}, positives {int(y.sum())}; "
+            f"{time.monotonic() - started:.0f} s"
+        )
+        if args.vectors:
+            vectors.save(args.vectors)
+        for c in (0.01, 0.1, 1.0):
+            spec = fit(x, y, c, budget)
+            score = hit_at_5(dev, k=args.k, model=RankingModel(spec))
+            print(f"dev hit@5  logistic C={c:<5} K={args.k} budget={budget:<3} {score:.3f}")
+            if best is None or score > best[0]:
+                best = (score, spec)
     assert best is not None
     chosen = RankingModel(best[1])
     for k in [int(v) for v in args.ks.split(",") if v]:
-        print(f"dev hit@5  logistic C={best[1]['C']} K={k:<4}  {hit_at_5(dev, k=k, model=chosen):.3f}")
+        print(
+            f"dev hit@5  logistic C={best[1]['C']} K={k:<4} budget={best[1]['sentence_budget']:<3} "
+            f"{hit_at_5(dev, k=k, model=chosen):.3f}"
+        )
     if args.vectors:
         print(f"{vectors.save(args.vectors)} sentence vectors saved to {args.vectors}")
     print("weights:", dict(zip(best[1]["features"], best[1]["coef"], strict=True)))

@@ -40,9 +40,9 @@ def test_evidence_evaluation_on_a_sample_finds_gold_evidence(capsys, settings):
 @pytest.mark.usefixtures("eval_data")
 def test_the_default_learned_ranking_runs_through_find_sources(capsys, settings):
     """The default path (encoder over the lexical top K, learned combination, trained stance) end to end."""
-    assert settings.FACTCHECK_EVIDENCE_RERANK_K == 10
+    assert settings.FACTCHECK_EVIDENCE_RERANK_K == 50
     results = _run(capsys, ["--sample", str(LEARNED_SAMPLE)])
-    assert results["claims"] == LEARNED_SAMPLE and results["rerank_k"] == 10
+    assert results["claims"] == LEARNED_SAMPLE and results["rerank_k"] == 50
     assert results["provider_states"] == {"ok": LEARNED_SAMPLE}
     assert 0 < results["hit_at_5"] <= results["gold_article_found"] <= 1
     assert results["hit_at_5"] >= HIT_AT_5_FLOOR

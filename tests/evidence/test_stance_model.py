@@ -4,6 +4,7 @@ still comes first."""
 import numpy as np
 import pytest
 
+from evidence.ranking import encode_sentences
 from evidence.stance import (
     CLASSES,
     SIGNALS,
@@ -100,3 +101,20 @@ def test_an_unrelated_passage_is_unclear():
         passage_stance("The Eiffel Tower is 330 metres tall.", "Cats sleep a lot.", language="en")[0]
         == "unclear"
     )
+
+
+def test_given_what_the_ranking_read_the_model_reads_only_those_sentences():
+    model = _model(0.8, (0.0, 0.0, 0.0))
+    model.coef[1, -len(SIGNALS) + SIGNALS.index("negation_differs")] = 5.0  # refutes when negation differs
+    claim = "Vaccines cause autism."
+    weather, studies = "The weather was mild.", "Large studies found that vaccines do not cause autism."
+    passage = f"{weather} {studies}"
+    every = encode_sentences([weather, studies])
+    assert passage_stance(claim, passage, language="en", model=model, read=every) == passage_stance(
+        claim, passage, language="en", model=model
+    )
+    # the ranking read only the first sentence: the deciding one is not looked at
+    stance, _ = passage_stance(claim, passage, language="en", model=model, read={weather: every[weather]})
+    assert stance == "unclear"
+    stance, reason = passage_stance(claim, passage, language="en", model=model, read={})
+    assert stance == "unclear" and "read none" in reason
