@@ -5,11 +5,13 @@ Judged on CheckThat! dev (fit on train + CT22 + tuning news) and out-of-fold by 
 Run (after `manage.py train_checkworthiness --cache-dir DIR` has encoded what it needs into DIR):
     python -m training.checkworthiness_choices DIR lr:0.03:12232:1 lr:0.03:0:1:vsw:1 mlp:0.001:12232:0
 each experiment KIND:C:CHECKTHAT_LIMIT:MORE[:FEATURES[:SCALE]]: KIND lr, mlp or hgb; MORE 0 dev only, 1
-adds the train-OOF cut and the out-of-fold news figures, 2 the cut only, 3 the news only; FEATURES `vs` (vectors + signals, the default), `vsw` (+ a TF-IDF block of word
-uni/bigrams, `word_terms` below, binary, min_df 2), `vsc` (+ TF-IDF of character 2–5-grams), `vswc` (both),
-`vsx` / `vswx` (+ the neighbouring sentences' mean vector; news rows only, zero elsewhere), `sw` (signals +
-words, no vectors); SCALE multiplies the TF-IDF block (default 1). Each TF-IDF vocabulary is fitted on the
-rows the model is fitted on. NEWS_WEIGHT in the environment sets the news weight (default 1).
+adds the train-OOF cut and the out-of-fold news figures, 2 the cut only, 3 the news only; FEATURES `vs`
+(vectors + signals, the default), `vsw` (+ a TF-IDF block of word uni/bigrams, `word_terms` below, binary,
+min_df 2), `vsc` (+ TF-IDF of character 2–5-grams), `vswc` (both), `vsx` / `vswx` (+ the neighbouring
+sentences' mean vector; news rows only, zero elsewhere), `sw` (signals + words, no vectors); SCALE
+multiplies the TF-IDF block (default 1). Each TF-IDF vocabulary is fitted on the rows the model is fitted
+on. In the environment: NEWS_WEIGHT, the news weight (default 1); TWEET_LIMIT, CLEF 2022 tweets per
+language (default training.checkworthiness.TWEET_LIMIT, 0: all).
 
 How the CheckThat! cut transfers (`cut`): dev F1 at the best cut of the fitted rows' own out-of-fold margins
 over CheckThat! train (`train_oof`), and at a cut chosen on one half of dev and applied to the other half,
@@ -95,7 +97,8 @@ def context_vectors(keep, vec):
 
 def main():
     T.NEWS_WEIGHT = float(os.environ.get("NEWS_WEIGHT", "1"))
-    rows = T.training_rows(DATA, news_rows(), seed=13, checkthat_limit=0, tweet_limit=0)
+    tweets = int(os.environ.get("TWEET_LIMIT", T.TWEET_LIMIT))
+    rows = T.training_rows(DATA, news_rows(), seed=13, checkthat_limit=0, tweet_limit=tweets)
     name, store = load_store()
     keep = [r for r in rows if _key(name, "query", r.text) in store]
     # CheckThat! train order is the seeded shuffle, so the first N available are "the first N"
