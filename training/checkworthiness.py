@@ -90,17 +90,15 @@ def training_rows(
     import random
 
     english_train = read_checkthat_tsv(data_dir / "clef2024_en_train.tsv")
-    if checkthat_limit:
-        # a seeded shuffle, then the first N: a larger N keeps every sentence of a smaller one
-        english_train = random.Random(seed).sample(english_train, len(english_train))[:checkthat_limit]
+    # a seeded shuffle, then the first N (0: all): a larger N keeps every sentence of a smaller one
+    english_train = random.Random(seed).sample(english_train, len(english_train))[: checkthat_limit or None]
     rows = [Row(t, y, "en", 1.0, "checkthat_train", f"t{i}") for i, (t, y) in enumerate(english_train)]
     dev = read_checkthat_tsv(data_dir / "clef2024_en_dev.tsv")
     rows += [Row(t, y, "en", 1.0, "checkthat_dev", f"d{i}") for i, (t, y) in enumerate(dev)]
     for name, language in DUTCH_SPANISH:
         if (data_dir / name).exists():
             tweets = read_ct22_zip(data_dir / name, "train")
-            if tweet_limit:
-                tweets = random.Random(seed).sample(tweets, len(tweets))[:tweet_limit]
+            tweets = random.Random(seed).sample(tweets, len(tweets))[: tweet_limit or None]
             rows += [
                 Row(t, y, language, 1.0, f"ct22_{language}", f"{language}{i}")
                 for i, (t, y) in enumerate(tweets)

