@@ -126,22 +126,30 @@ class LockedClaim:
     role_names: list[str] | None  # the deciding user's roles, when they were read with it
 
 
+# A claim joined to its open assignment (there is at most one) and to its verdicts, newest first: one row
+# per verdict, or one row with empty verdict columns. Built once: resolving these names is a good part of
+# what the ORM spends on this read; every filter() clones it, so this queryset itself never holds rows.
+_CLAIM_HOLDER_HISTORY = (
+    Claim.objects.annotate(
+        holder=FilteredRelation("assignments", condition=Q(assignments__released_at__isnull=True))
+    )
+    .values_list(*_CLAIM_FIELDS, "holder__reviewer_id", *(f"verdicts__{name}" for name in _VERDICT_FIELDS))
+    .order_by("-verdicts__claim_version")
+)
+
+
 def _locked_claim(claim_id: int, reviewer) -> LockedClaim | None:
     """The claim with who holds it, its newest verdicts and (unless that user object has them already)
-    the deciding user's roles, in one statement: the claim joined to its open assignment (there is at
-    most one) and to its verdicts, one row per verdict, or one row with empty verdict columns.
+    the deciding user's roles (a last column), in one statement.
 
     Run after the claim's UPDATE: under READ COMMITTED a statement reads the snapshot taken when it
     started, so only a statement that starts once we hold the row lock sees what the transaction we
     waited for committed (an assignment made by assign_claim, which takes the same lock)."""
-    query = Claim.objects.filter(pk=claim_id).annotate(
-        holder=FilteredRelation("assignments", condition=Q(assignments__released_at__isnull=True))
-    )
-    columns = [*_CLAIM_FIELDS, "holder__reviewer_id", *(f"verdicts__{name}" for name in _VERDICT_FIELDS)]
-    if not knows_roles(reviewer):
+    query = _CLAIM_HOLDER_HISTORY.filter(pk=claim_id)
+    read_roles = not knows_roles(reviewer)
+    if read_roles:
         query = query.annotate(role_names=roles_column(reviewer.pk))
-        columns.append("role_names")
-    rows = list(query.values_list(*columns).order_by("-verdicts__claim_version")[:HISTORY_DEPTH])
+    rows = list(query[:HISTORY_DEPTH])
     if not rows:
         return None
     first, holder = rows[0], len(_CLAIM_FIELDS)
@@ -156,7 +164,7 @@ def _locked_claim(claim_id: int, reviewer) -> LockedClaim | None:
             for row in rows
             if row[verdict][0] is not None
         ],
-        role_names=first[-1] if "role_names" in columns else None,
+        role_names=first[-1] if read_roles else None,
     )
 
 
