@@ -119,6 +119,8 @@ class ClockTimestamp(Func):
 
 @dataclass
 class LockedClaim:
+    """What record_verdict reads of a claim once it holds the claim's row lock (_locked_claim)."""
+
     claim: Claim  # only _CLAIM_FIELDS loaded
     decided_at: datetime  # the claim's decided_at, as the UPDATE stamped it
     holder_id: int | None  # who holds the claim (its open assignment), if anyone
@@ -152,19 +154,18 @@ def _locked_claim(claim_id: int, reviewer) -> LockedClaim | None:
     rows = list(query[:HISTORY_DEPTH])
     if not rows:
         return None
-    first, holder = rows[0], len(_CLAIM_FIELDS)
-    verdict = slice(holder + 1, holder + 1 + len(_VERDICT_FIELDS))
-    claim = Claim.from_db(query.db, _CLAIM_FIELDS, first[:holder])
+    n = len(_CLAIM_FIELDS)
+    claim_values, holder_id = rows[0][:n], rows[0][n]
+    verdicts = [row[n + 1 : n + 1 + len(_VERDICT_FIELDS)] for row in rows]
     return LockedClaim(
-        claim=claim,
-        decided_at=first[_CLAIM_FIELDS.index("decided_at")],
-        holder_id=first[holder],
+        claim=Claim.from_db(query.db, _CLAIM_FIELDS, claim_values),
+        decided_at=claim_values[_CLAIM_FIELDS.index("decided_at")],
+        holder_id=holder_id,
+        # A claim without verdicts comes as one row whose verdict columns are all NULL.
         history=[
-            Verdict.from_db(query.db, _VERDICT_FIELDS, row[verdict])
-            for row in rows
-            if row[verdict][0] is not None
+            Verdict.from_db(query.db, _VERDICT_FIELDS, values) for values in verdicts if values[0] is not None
         ],
-        role_names=first[-1] if read_roles else None,
+        role_names=rows[0][-1] if read_roles else None,
     )
 
 
