@@ -5,14 +5,14 @@ rules (see reviewers.roles)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import DateTimeField, Exists, F, Func, JSONField, OuterRef, Subquery
+from django.db.models import DateTimeField, Exists, F, FilteredRelation, Func, OuterRef, Q
 from django.utils import timezone
 
 from claims import services as claim_services
@@ -91,7 +91,8 @@ def decide_state(*, history: list[Verdict], reviewer_id: int, label: str, lead: 
 
 
 HISTORY_DEPTH = 20  # decide_state reads the newest run of agreeing verdicts: FACTCHECK_REVIEWS_REQUIRED ≤ 20
-_HISTORY_FIELDS = (
+_CLAIM_FIELDS = ("id", "article_id", "text", "language", "verdict_label", "decided_at", "version")
+_VERDICT_FIELDS = (
     "id",
     "claim_id",
     "label",
@@ -116,36 +117,56 @@ class ClockTimestamp(Func):
     output_field = DateTimeField()
 
 
-def _locked_claim(claim_id: int, reviewer):
-    """The claim with who holds it and its newest verdicts (each a JSON array of _HISTORY_FIELDS: about
-    half the ORM's compile time of JSONObject), in one statement.
+@dataclass
+class LockedClaim:
+    """What record_verdict reads of a claim once it holds the claim's row lock (_locked_claim)."""
+
+    claim: Claim  # only _CLAIM_FIELDS loaded
+    decided_at: datetime  # the claim's decided_at, as the UPDATE stamped it
+    holder_id: int | None  # who holds the claim (its open assignment), if anyone
+    history: list[Verdict]  # its newest verdicts, newest first (at most HISTORY_DEPTH)
+    role_names: list[str] | None  # the deciding user's roles, when they were read with it
+
+
+# A claim joined to its open assignment (there is at most one) and to its verdicts, newest first: one row
+# per verdict, or one row with empty verdict columns. Built once: resolving these names is a good part of
+# what the ORM spends on this read; every filter() clones it, so this queryset itself never holds rows.
+_CLAIM_HOLDER_HISTORY = (
+    Claim.objects.annotate(
+        holder=FilteredRelation("assignments", condition=Q(assignments__released_at__isnull=True))
+    )
+    .values_list(*_CLAIM_FIELDS, "holder__reviewer_id", *(f"verdicts__{name}" for name in _VERDICT_FIELDS))
+    .order_by("-verdicts__claim_version")
+)
+
+
+def _locked_claim(claim_id: int, reviewer) -> LockedClaim | None:
+    """The claim with who holds it, its newest verdicts and (unless that user object has them already)
+    the deciding user's roles (a last column), in one statement.
 
     Run after the claim's UPDATE: under READ COMMITTED a statement reads the snapshot taken when it
     started, so only a statement that starts once we hold the row lock sees what the transaction we
-    waited for committed (an assignment made by assign_claim, which takes the same lock). The deciding
-    user's roles come with it, unless that user object has them already."""
-    holder = Assignment.objects.open().filter(claim=OuterRef("pk")).values("reviewer_id")[:1]
-    history = (
-        Verdict.objects.filter(claim=OuterRef("pk"))
-        .order_by("-claim_version")
-        .values(row=Func(*map(F, _HISTORY_FIELDS), function="jsonb_build_array", output_field=JSONField()))[
-            :HISTORY_DEPTH
-        ]
-    )
-    query = (
-        Claim.objects.filter(pk=claim_id)
-        .only("id", "article_id", "text", "language", "verdict_label", "decided_at", "version")
-        .annotate(holder_id=Subquery(holder), history=ArraySubquery(history))
-    )
-    if not knows_roles(reviewer):
+    waited for committed (an assignment made by assign_claim, which takes the same lock)."""
+    query = _CLAIM_HOLDER_HISTORY.filter(pk=claim_id)
+    read_roles = not knows_roles(reviewer)
+    if read_roles:
         query = query.annotate(role_names=roles_column(reviewer.pk))
-    return query.first()
-
-
-def _verdict_of(row: list) -> Verdict:
-    """A Verdict read as a JSON array by _locked_claim (its time as PostgreSQL writes it in JSON)."""
-    fields = dict(zip(_HISTORY_FIELDS, row, strict=True))
-    return Verdict(**(fields | {"decided_at": datetime.fromisoformat(fields["decided_at"])}))
+    rows = list(query[:HISTORY_DEPTH])
+    if not rows:
+        return None
+    n = len(_CLAIM_FIELDS)
+    claim_values, holder_id = rows[0][:n], rows[0][n]
+    verdicts = [row[n + 1 : n + 1 + len(_VERDICT_FIELDS)] for row in rows]
+    return LockedClaim(
+        claim=Claim.from_db(query.db, _CLAIM_FIELDS, claim_values),
+        decided_at=claim_values[_CLAIM_FIELDS.index("decided_at")],
+        holder_id=holder_id,
+        # A claim without verdicts comes as one row whose verdict columns are all NULL.
+        history=[
+            Verdict.from_db(query.db, _VERDICT_FIELDS, values) for values in verdicts if values[0] is not None
+        ],
+        role_names=rows[0][-1] if read_roles else None,
+    )
 
 
 def _check_state(*, reviewer, label: str, lead: bool, override: bool, holder_id, previous) -> None:
@@ -252,7 +273,7 @@ def record_verdict(
                 updated_at=ClockTimestamp(),
             )
             locked = _locked_claim(claim_id, reviewer)
-            if locked is not None and hasattr(locked, "role_names"):
+            if locked is not None and locked.role_names is not None:
                 remember_roles(reviewer, locked.role_names)
             # Who may decide comes before what the UPDATE found (without a claim, the roles are read
             # on their own unless this user object has them).
@@ -261,8 +282,8 @@ def record_verdict(
                 raise Claim.DoesNotExist(f"There is no claim {claim_id}.")
             if not written:
                 expected = max(expected_version) if isinstance(expected_version, tuple) else expected_version
-                raise VersionConflict(claim_id, expected=expected, current=locked.version)
-            history = [_verdict_of(row) for row in locked.history]
+                raise VersionConflict(claim_id, expected=expected, current=locked.claim.version)
+            history, decided = locked.history, locked.claim
             previous = history[0] if history else None
             _check_state(
                 reviewer=reviewer,
@@ -276,7 +297,7 @@ def record_verdict(
                 history=history, reviewer_id=reviewer.pk, label=label, lead=lead, override=override
             )
             verdict = Verdict.objects.create(
-                claim=locked if loaded is None else loaded,
+                claim=decided if loaded is None else loaded,
                 label=label,
                 rationale=rationale,
                 cited_sources=[
@@ -284,7 +305,7 @@ def record_verdict(
                 ],
                 reviewer=reviewer,
                 decided_at=locked.decided_at,
-                claim_version=locked.version,
+                claim_version=decided.version,
                 supersedes=previous,
                 state=state,
                 override=override,
@@ -304,7 +325,7 @@ def record_verdict(
     except IntegrityError as exc:  # the unique (claim, claim_version) caught a race the UPDATE did not
         raise VersionConflict(claim_id) from exc
     if loaded is not None:
-        loaded.version, loaded.verdict_label, loaded.decided_at = locked.version, label, locked.decided_at
+        loaded.version, loaded.verdict_label, loaded.decided_at = decided.version, label, locked.decided_at
     return verdict
 
 

@@ -82,7 +82,7 @@ def test_recording_a_verdict_costs_only_the_services_statements(reviewer):
     assert summary(statements) == [
         "SELECT auth_group",  # the token with its user and their roles (summarised by the first FROM)
         "UPDATE claims_claim",
-        "SELECT reviewers_assignment",
+        "SELECT claims_claim",  # with its holder and history (the roles came with the token)
         "INSERT reviewers_verdict",
         "SELECT publishing_webhooksubscription",
         "INSERT publishing_webhookmessage",

@@ -261,9 +261,9 @@ def statements_of_a_verdict(claim, reviewer) -> tuple[list[str], Verdict]:
 
 def test_recording_a_verdict_costs_four_statements_however_long_the_history(reviewer, second_reviewer):
     """The conditional UPDATE, the claim with its holder, history and the user's roles (one statement
-    after the lock; the summary names the first table it reads, the holder's), the INSERT and the
-    outbox's subscriptions (nobody subscribed: no INSERT): the same four on a claim with no verdict or
-    with 25."""
+    after the lock; the summary names the first table it reads, the roles' subquery), the INSERT and
+    the outbox's subscriptions (nobody subscribed: no INSERT): the same four on a claim with no verdict
+    or with 25."""
     fresh, decided = make_claim(), make_claim()
     for i in range(25):
         decided.refresh_from_db()
@@ -276,7 +276,7 @@ def test_recording_a_verdict_costs_four_statements_however_long_the_history(revi
         statements, verdict = statements_of_a_verdict(claim, reviewer)
         assert statements == [
             "UPDATE claims_claim",
-            "SELECT reviewers_assignment",
+            "SELECT auth_group",
             "INSERT reviewers_verdict",
             "SELECT publishing_webhooksubscription",
         ], statements
@@ -301,7 +301,7 @@ def test_a_held_claim_and_webhook_subscribers_add_only_their_own_writes(reviewer
     statements, verdict = statements_of_a_verdict(claim, reviewer)
     assert statements == [
         "UPDATE claims_claim",
-        "SELECT reviewers_assignment",
+        "SELECT auth_group",  # the claim with its holder, history and the user's roles
         "INSERT reviewers_verdict",
         "UPDATE reviewers_assignment",
         "SELECT publishing_webhooksubscription",
