@@ -8,7 +8,12 @@ regression is fitted over the semantic stage's features of the lexical top K; th
 reciprocal rank fusion and the learned combination (and the regularisation) is made on dev hit@5, computed
 the way the pipeline shows sources (five sources by relevance, each source's passages best first).
 
-Run: .venv/bin/python -m training.evidence_ranking [--write] [--read-pages 10] [--k 50] [--budgets 0,16]
+It also prints, per part, the share of claims whose gold page is among the pages read and the MediaWiki
+API requests per claim (searches + one extracts request per page), the cost of `--read-pages` and
+`--max-queries` against a real Wikipedia.
+
+Run: .venv/bin/python -m training.evidence_ranking [--write] [--read-pages 10] [--max-queries 3] [--k 50]
+[--budgets 0,16]
 Writes evidence/artefacts/ranking-v1.json with --write. Seeded and deterministic (liblinear-free lbfgs).
 """
 
@@ -33,6 +38,8 @@ class ClaimPool:
     gold: list[str]  # normalised gold sentences
     titles: list[str]  # candidate pages, search order
     documents: list  # analysed passages per page
+    gold_page_read: bool = False  # a page holding a gold sentence is among the pages read
+    requests: int = 0  # MediaWiki API requests the provider made for this claim (searches + extracts)
 
 
 def _gold_in(text: str, gold: list[str]) -> bool:
@@ -42,7 +49,7 @@ def _gold_in(text: str, gold: list[str]) -> bool:
     return any(g in norm for g in gold)
 
 
-def collect(rows: list[dict], *, read_pages: int) -> list[ClaimPool]:
+def collect(rows: list[dict], *, read_pages: int, max_queries: int = 3) -> list[ClaimPool]:
     """Every claim's candidate pages through the Wikipedia provider and the stand-in, analysed."""
     from eval.climate_split import data_path
     from eval.evidence_eval import GOLD, _norm, build_corpus, load
@@ -59,6 +66,7 @@ def collect(rows: list[dict], *, read_pages: int) -> list[ClaimPool]:
             server,
             wikipedia_api=server.api_template,
             read_pages=read_pages,
+            max_queries=max_queries,
             connect_timeout=5.0,
             read_timeout=20.0,
             total_timeout=30.0,
@@ -66,11 +74,17 @@ def collect(rows: list[dict], *, read_pages: int) -> list[ClaimPool]:
         )
         provider = WikipediaProvider(config)
         for row in rows:
-            gold = [_norm(e["evidence"]) for e in row["evidences"] if e["evidence_label"] in GOLD]
+            gold_rows = [e for e in row["evidences"] if e["evidence_label"] in GOLD]
+            gold = [_norm(e["evidence"]) for e in gold_rows]
             queries = build_queries(row["claim"], "en", config.max_queries)
+            before = len(server.requests)
             found = asyncio.run(provider.search(row["claim"], language="en", queries=queries))
             docs = [analyse_document(c.text, language="en") for c in found]
-            pools.append(ClaimPool(row, gold, [c.title for c in found], docs))
+            gold_titles = {e["article"] for e in gold_rows}
+            pool = ClaimPool(row, gold, [c.title for c in found], docs)
+            pool.gold_page_read = any(c.title in gold_titles for c in found)
+            pool.requests = len(server.requests) - before
+            pools.append(pool)
     return pools
 
 
@@ -128,7 +142,10 @@ def fit(x: np.ndarray, y: np.ndarray, c: float, budget: int = 0) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--read-pages", type=int, default=10)
+    parser.add_argument("--read-pages", type=int, default=10, help="Wikipedia pages read per claim")
+    parser.add_argument(
+        "--max-queries", type=int, default=3, help="keyword (AND) queries per claim, besides the OR query"
+    )
     parser.add_argument("--k", type=int, default=50, help="lexical candidates the encoder reads (train)")
     parser.add_argument("--ks", default="20,30,50", help="K values compared on dev")
     parser.add_argument(
@@ -159,11 +176,18 @@ def main(argv: list[str] | None = None) -> int:
         chosen = rows_of(rows, name)
         return random.Random(0).sample(chosen, args.claims) if 0 < args.claims < len(chosen) else chosen
 
-    train = collect(part("train"), read_pages=args.read_pages)
-    dev = collect(part("dev"), read_pages=args.read_pages)
+    train = collect(part("train"), read_pages=args.read_pages, max_queries=args.max_queries)
+    dev = collect(part("dev"), read_pages=args.read_pages, max_queries=args.max_queries)
     print(
         f"pages read for {len(train)} train and {len(dev)} dev claims in {time.monotonic() - started:.0f} s"
     )
+    for name, pools in (("train", train), ("dev", dev)):
+        with_gold = [p for p in pools if p.gold]
+        print(
+            f"{name}: gold page among the pages read {sum(p.gold_page_read for p in with_gold) / max(1, len(with_gold)):.3f} "
+            f"({len(with_gold)} claims with gold evidence); API requests per claim "
+            f"{sum(p.requests for p in pools) / max(1, len(pools)):.2f} (max {max((p.requests for p in pools), default=0)})"
+        )
     lexical = RankingModel({"kind": "lexical"})
     rrf = RankingModel({"kind": "rrf", "k": 60})
     print(f"dev hit@5  lexical only            {hit_at_5(dev, k=0, model=lexical):.3f}")
