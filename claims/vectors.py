@@ -130,15 +130,16 @@ def store(vectors: dict[int, np.ndarray]) -> None:
 
 
 # Per claim its nearest stored vectors (inner product of unit vectors = cosine), earlier claims of other
-# articles only. pgvector filters the index's EF_SEARCH nearest, which is plenty for VECTOR_CANDIDATES.
+# articles only. pgvector filters the index's EF_SEARCH nearest, which is plenty for VECTOR_CANDIDATES. The query
+# vectors are cast once (vector[]), not per stored row: a plan without the index (a small table) scans every row.
 _CANDIDATES_SQL = f"""
 SELECT q.claim_id, m.id, m.text, m.language, m.cosine
-  FROM unnest(%(ids)s::bigint[], %(articles)s::bigint[], %(vecs)s::text[]) AS q(claim_id, article_id, vec)
+  FROM unnest(%(ids)s::bigint[], %(articles)s::bigint[], %(vecs)s::vector[]) AS q(claim_id, article_id, vec)
  CROSS JOIN LATERAL (
-       SELECT c.id, c.text, c.language, -(c.match_vector <#> q.vec::vector) AS cosine
+       SELECT c.id, c.text, c.language, -(c.match_vector <#> q.vec) AS cosine
          FROM {TABLE} c
         WHERE c.match_vector IS NOT NULL AND c.id < q.claim_id AND c.article_id <> q.article_id
-        ORDER BY c.match_vector <#> q.vec::vector
+        ORDER BY c.match_vector <#> q.vec
         LIMIT %(limit)s
        ) m
 """
