@@ -38,9 +38,8 @@ def test_evidence_evaluation_on_a_sample_finds_gold_evidence(capsys, settings):
 
 @pytest.mark.timeout(900)
 @pytest.mark.usefixtures("eval_data")
-def test_the_default_learned_ranking_runs_through_find_sources(capsys, settings):
+def test_the_default_learned_ranking_runs_through_find_sources(capsys):
     """The default path (encoder over the lexical top K, learned combination, trained stance) end to end."""
-    assert settings.FACTCHECK_EVIDENCE_RERANK_K == 50
     results = _run(capsys, ["--sample", str(LEARNED_SAMPLE)])
     assert results["claims"] == LEARNED_SAMPLE and results["rerank_k"] == 50
     assert results["provider_states"] == {"ok": LEARNED_SAMPLE}
