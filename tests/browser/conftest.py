@@ -79,6 +79,11 @@ def open_browser(tmp_path: Path, monkeypatch, csp_violations) -> Iterator[Callab
         finally:
             for context in contexts:
                 context.close()
+            # While Playwright's loop runs in this thread, asgiref keys Django's connections by context, not
+            # by thread: the ORM calls the test made in this block opened a connection that Django's own
+            # teardown (outside the block) does not see, and it would keep the test database from being
+            # dropped. Close it here, where it is visible.
+            connections.close_all()
     assert csp_violations == [], "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
 
 
