@@ -17,6 +17,7 @@ With --dump FILE it writes, per dev query, the lexical matches and the exact and
 vectors (id, text, language, cosine), which `--rules` re-scores offline to choose a rule on dev.
 
 Run: .venv/bin/python -m bench.p10_diagnose --dsn postgres://.../bench_p10 --cache F.npz [--dump F.json]
+     [--part heldout: the held-out half, once, after the choice]
 """
 
 from __future__ import annotations
@@ -137,10 +138,11 @@ def run(args) -> int:
     from claims import vectors
     from claims.matching import find_matches
 
-    qs = [q for q in queries(args) if q[1]]  # dev only
+    dev = args.part == "dev"
+    qs = [q for q in queries(args) if q[1] == dev]
     ids, mat, meta = stored_vectors(connection)
     by_text = {t: pk for pk, (t, _lang, _a) in meta.items()}
-    print(f"{len(ids)} stored vectors; {len(qs)} dev queries", flush=True)
+    print(f"{len(ids)} stored vectors; {len(qs)} {args.part} queries", flush=True)
     counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     dump = []
     for group, _dev, text, language, vector, original in qs:
@@ -169,6 +171,10 @@ def run(args) -> int:
         counts[group].update(classify(record, vector, ids, mat, meta))
     for group, c in counts.items():
         print(group, dict(sorted(c.items())))
+        share = c["falsely matched"] if group == "new" else c["found"]
+        total = sum(v for k, v in c.items() if not k.startswith(" "))
+        label = "falsely matched" if group == "new" else "recall@1"
+        print(f"  {group}: {label} {share / total:.3f} of {total}")
     if args.dump:
         needed = {c for r in dump for c, _ in r["exact"] + r["hnsw"] + r["lexical"]} | {
             r["truth"] for r in dump if r["truth"]
@@ -186,7 +192,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", required=True, help="the .npz of encoded vectors the bench used")
     parser.add_argument("--k", type=int, default=20, help="nearest vectors kept per query in the dump")
     parser.add_argument("--dump", help="write the dev queries' candidates here (JSON)")
+    parser.add_argument(
+        "--part",
+        choices=("dev", "heldout"),
+        default="dev",
+        help="heldout: the same counts for the held-out half, to be run once after the rule is chosen",
+    )
     args = parser.parse_args(argv)
+    if args.dump and args.part != "dev":
+        parser.error("--dump is for the dev half only")
     os.environ["DATABASE_URL"] = args.dsn
     return run(args)
 
