@@ -14,7 +14,8 @@ the first of these that holds:
       index's (at claims.vectors.EF_SEARCH);
   (c) outranked: another stored claim (or more than VECTOR_CANDIDATES closer ones) wins.
 With --dump FILE it writes, per dev query, the lexical matches and the exact and HNSW nearest --k stored
-vectors (id, text, language, cosine), which `--rules` re-scores offline to choose a rule on dev.
+vectors (id, text, language, cosine): the rule of claims/vectors.py was chosen by re-scoring that dump
+offline (docs/evidence-quality.md, "The margin rule").
 
 Run: .venv/bin/python -m bench.p10_diagnose --dsn postgres://.../bench_p10 --cache F.npz [--dump F.json]
      [--part heldout: the held-out half, once, after the choice]
