@@ -79,8 +79,10 @@ def find_matches(
             matches.append(Match(claim_id, score))
     if vector is not None and vectors.available():
         rows = [(before_id, exclude_article_id, vector)]
-        for _claim_id, claim_id, other_text, other_language, cosine in vectors.candidates(rows, limit):
-            if _same_across_languages(text, language, other_text, other_language, cosine):
+        near = vectors.candidates(rows, max(limit, vectors.VECTOR_CANDIDATES))
+        ref = vectors.reference([row[4] for row in near])
+        for _claim_id, claim_id, other_text, other_language, cosine in near:
+            if _same_across_languages(text, language, other_text, other_language, cosine, ref):
                 matches.append(Match(claim_id, round(float(cosine), 4)))
     return _best(matches, limit)
 
@@ -97,7 +99,8 @@ class Probe:
 def pair_score(new: Probe, earlier: Probe, threshold: float = MATCH_THRESHOLD) -> float:
     """The score at which two texts match as claim matching decides it, 0.0 when they do not: the same
     normalised text 1.0; the same language the lexical similarity (with its vetoes); other languages the
-    centred cosine (with the figure and negation vetoes)."""
+    centred cosine (with the figure and negation vetoes). A pair has no neighbourhood to stand out of, so
+    across languages only VECTOR_THRESHOLD applies here (not the margin rule of claims/vectors.py)."""
     if fingerprint(new.text) == fingerprint(earlier.text):
         return 1.0
     mine, theirs = normalize_language(new.language or "en"), normalize_language(earlier.language or "en")
@@ -107,7 +110,7 @@ def pair_score(new: Probe, earlier: Probe, threshold: float = MATCH_THRESHOLD) -
     if new.vector is None or earlier.vector is None:
         return 0.0
     cosine = float(np.dot(new.vector, earlier.vector))
-    if _same_across_languages(new.text, mine, earlier.text, theirs, cosine):
+    if _same_across_languages(new.text, mine, earlier.text, theirs, cosine, ref=1.0):
         return round(cosine, 4)
     return 0.0
 
@@ -230,20 +233,26 @@ def _vector_matches(claims: list[Claim]) -> dict[int, list[Match]]:
     vectors.store(centred)
     by_id = {c.pk: c for c in claims}
     rows = [(pk, by_id[pk].article_id, v) for pk, v in centred.items()]
+    near: dict[int, list[tuple]] = {}
+    for row in vectors.candidates(rows):
+        near.setdefault(row[0], []).append(row)
     found: dict[int, list[Match]] = {}
-    for claim_id, other_id, other_text, other_language, cosine in vectors.candidates(rows):
+    for claim_id, candidates in near.items():
         claim = by_id[claim_id]
-        if _same_across_languages(claim.text, claim.language, other_text, other_language, cosine):
-            found.setdefault(claim_id, []).append(Match(other_id, round(float(cosine), 4)))
+        ref = vectors.reference([row[4] for row in candidates])
+        for _claim_id, other_id, other_text, other_language, cosine in candidates:
+            if _same_across_languages(claim.text, claim.language, other_text, other_language, cosine, ref):
+                found.setdefault(claim_id, []).append(Match(other_id, round(float(cosine), 4)))
     return found
 
 
 def _same_across_languages(
-    text: str, language: str, other_text: str, other_language: str, cosine: float
+    text: str, language: str, other_text: str, other_language: str, cosine: float, ref: float
 ) -> bool:
     """A vector candidate is a match when it is in another language (the lexical keys, with their vetoes,
-    judge claims in the same one), close enough, and neither figures nor negation differ."""
-    if cosine < vectors.VECTOR_THRESHOLD:
+    judge claims in the same one), close enough (claims/vectors.py: the threshold, or the floor and the
+    margin over `ref`, the claim's reference cosine), and neither figures nor negation differ."""
+    if not vectors.close_enough(cosine, ref):
         return False
     mine, theirs = normalize_language(language or "en"), normalize_language(other_language or "en")
     if mine == theirs:

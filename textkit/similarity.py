@@ -126,13 +126,23 @@ def similarity(new: ClaimKey, earlier: ClaimKey) -> tuple[float, str]:
     return round(jaccard(new.shingles, earlier.shingles), 4), ""
 
 
-def cross_lingual_veto(new: ClaimKey, earlier: ClaimKey) -> str:
-    """Why two claims whose vectors are close (in any two languages) still say different things, or "".
+def _negation_present(text: str, language: str) -> bool:
+    negations = NEGATIONS[normalize_language(language)] | NEGATIONS["en"]
+    return any(fold(w) in negations for w in _WORDS.findall(text))
 
-    Figures and negation survive translation; the shingles do not, so they are not compared."""
-    if new.figures != earlier.figures and (new.figures or earlier.figures):
+
+def cross_lingual_veto(new: ClaimKey, earlier: ClaimKey) -> str:
+    """Why two claims whose vectors are close (in different languages) still say different things, or "".
+
+    Figures and negation survive translation; the shingles do not, so they are not compared. Both are
+    compared more loosely than within one language, where the same words can be counted (P10's diagnosis,
+    docs/evidence-quality.md): figures only when both claims state some and share none (a translation
+    writes "7m" or "the 20th century" where the other has "7 m" or "twentieth century", so the parsed sets
+    differ by one on both sides); negation by its presence, not the parity of negation words (French
+    "ne … pas" and English "neither … nor" are two words for one negation)."""
+    if new.figures and earlier.figures and not new.figures & earlier.figures:
         return "different figures"
-    if new.negated != earlier.negated:
+    if _negation_present(new.text, new.language) != _negation_present(earlier.text, earlier.language):
         return "one negates the other"
     return ""
 

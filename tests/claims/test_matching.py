@@ -5,12 +5,20 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from claims import services, stages
+from claims import services, stages, vectors
 from claims.matching import find_matches, link_article_claims, match_keys
 from claims.models import Claim, ClaimMatch
 from reviewers.services import record_verdict
 from tests.factories import make_article, make_claim
-from textkit.similarity import MATCH_THRESHOLD, ClaimKey, band_keys, fingerprint, jaccard, similarity
+from textkit.similarity import (
+    MATCH_THRESHOLD,
+    ClaimKey,
+    band_keys,
+    cross_lingual_veto,
+    fingerprint,
+    jaccard,
+    similarity,
+)
 
 ORIGINAL = "The city council approved a budget of 12 million euros for new cycle lanes on Monday."
 EDITED = "On Monday, the City Council approved a 12 million euro budget for new cycle lanes!"
@@ -42,6 +50,73 @@ def test_edited_wording_is_similar_and_shares_lsh_bands():
 def test_other_figures_or_a_negation_are_not_the_same_claim(other, reason):
     score, veto = similarity(ClaimKey.of(other), ClaimKey.of(ORIGINAL))
     assert score == 0.0 and reason in veto
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "translation", "language_of_translation"),
+    [
+        (  # "ne … pas" is two negation words, "not" one: the same negation
+            "Le ministre a fait savoir qu'il ne démissionnerait pas.",
+            "fr",
+            "The minister said he would not resign.",
+            "en",
+        ),
+        (  # "neither … nor" against "weder … noch" (one negation word)
+            "He informed neither a party member nor an official.",
+            "en",
+            "Er hat weder ein Parteimitglied noch einen Funktionär informiert.",
+            "de",
+        ),
+        (  # "7m" is no figure to the parser, "7 m" is
+            "The ice sheet would raise sea levels by around 7m.",
+            "en",
+            "Der Eisschild würde den Meeresspiegel um rund 7 m anheben.",
+            "de",
+        ),
+        (  # a figure one side writes as a word ("twentieth century" / "20. Jahrhundert")
+            "Twentieth century global warming started in 1910.",
+            "en",
+            "Die Erderwärmung des 20. Jahrhunderts begann 1910.",
+            "de",
+        ),
+    ],
+)
+def test_translations_are_not_vetoed_for_how_their_language_writes_figures_or_negation(
+    text, language, translation, language_of_translation
+):
+    assert (
+        cross_lingual_veto(ClaimKey.of(translation, language_of_translation), ClaimKey.of(text, language))
+        == ""
+    )
+
+
+@pytest.mark.parametrize(
+    ("other", "reason"),
+    [
+        (
+            "Der Stadtrat hat am Montag ein Budget von 15 Millionen Euro für neue Radwege beschlossen.",
+            "figures",
+        ),
+        ("Der Stadtrat hat am Montag kein Budget für neue Radwege beschlossen.", "negates"),
+    ],
+)
+def test_other_figures_or_a_negation_in_another_language_are_vetoed(other, reason):
+    assert reason in cross_lingual_veto(ClaimKey.of(other, "de"), ClaimKey.of(ORIGINAL, "en"))
+
+
+def test_below_the_threshold_a_vector_candidate_must_stand_out_of_the_claims_neighbours():
+    """claims/vectors.py: the reference is the mean of the neighbours ranked 6th to 10th (missing: 0)."""
+    floor, margin, threshold = vectors.VECTOR_FLOOR, vectors.VECTOR_MARGIN, vectors.VECTOR_THRESHOLD
+    crowded = [0.5, 0.49, 0.48, 0.47, 0.46, 0.45, 0.44, 0.43, 0.42, 0.41]
+    assert vectors.reference(crowded) == pytest.approx(0.43)
+    assert not vectors.close_enough(0.5, vectors.reference(crowded))  # like everything near it
+    alone = [0.5, 0.2, 0.19, 0.18, 0.17, 0.16, 0.15, 0.14, 0.13, 0.12]
+    assert vectors.reference(alone) == pytest.approx(0.14)
+    assert vectors.close_enough(0.5, vectors.reference(alone))  # a translation stands out
+    assert vectors.reference([0.5, 0.3]) == 0.0  # a nearly empty table: the missing ranks count 0
+    assert not vectors.close_enough(floor - 0.01, 0.0)  # never below the floor
+    assert vectors.close_enough(threshold, 0.6)  # at the threshold whatever the neighbours
+    assert not vectors.close_enough(threshold - 0.01, threshold - 0.01 - margin + 0.001)
 
 
 @pytest.mark.parametrize(

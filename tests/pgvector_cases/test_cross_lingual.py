@@ -23,7 +23,17 @@ from tests.conftest import ARTIFACTS, WorkerProcess, client_for, worker_env
 from tests.factories import make_article
 from tests.publishing.conftest import Receiver, deliver_through_worker
 from tests.publishing.test_webhook_delivery import receiver_snippet
-from tests.support.matching import DE, DE_OTHER_FIGURE, DE_UNRELATED, EN, FR, stored_claim
+from tests.support.matching import (
+    DE,
+    DE_LOOSE,
+    DE_OTHER_FIGURE,
+    DE_SAME_SUBJECT,
+    DE_UNRELATED,
+    EN,
+    FR,
+    SAME_SUBJECT_EN,
+    stored_claim,
+)
 from tests.support.redisdb import claim_private_db, release
 
 pytestmark = pytest.mark.django_db
@@ -64,6 +74,38 @@ def test_other_figures_or_another_subject_in_another_language_do_not_match(text)
     later = stored_claim(text=text, language="de")
     assert link_article_claims(article_id=later.article_id) == 0
     assert stored_vector_count() == 2  # the candidate was there, and refused
+
+
+def stored_subject() -> list:
+    """SAME_SUBJECT_EN stored with their vectors, each in an article of its own."""
+    earlier = [stored_claim(text=text) for text in SAME_SUBJECT_EN]
+    for claim in earlier:
+        link_article_claims(article_id=claim.article_id)
+    return earlier
+
+
+def test_a_looser_translation_below_the_threshold_matches_as_it_stands_out_of_its_neighbours():
+    earlier = stored_subject()
+    later = stored_claim(text=DE_LOOSE, language="de")
+    assert link_article_claims(article_id=later.article_id) == 1
+    (link,) = ClaimMatch.objects.filter(claim=later)
+    assert link.matched_id == earlier[2].pk
+    assert vectors.VECTOR_FLOOR <= link.similarity < vectors.VECTOR_THRESHOLD  # the margin rule found it
+    vector = vectors.text_vector(DE_LOOSE)
+    found = find_matches(DE_LOOSE, language="de", exclude_article_id=later.article_id, vector=vector)
+    assert [m.claim_id for m in found] == [earlier[2].pk]
+
+
+@pytest.mark.parametrize("text", DE_SAME_SUBJECT)
+def test_another_claim_on_the_same_subject_in_another_language_does_not_match(text):
+    stored_subject()
+    later = stored_claim(text=text, language="de")
+    assert link_article_claims(article_id=later.article_id) == 0
+    found = find_matches(
+        text, language="de", exclude_article_id=later.article_id, vector=vectors.text_vector(text)
+    )
+    assert found == []
+    assert stored_vector_count() == len(SAME_SUBJECT_EN) + 1  # the candidates were there, and refused
 
 
 def test_the_claim_page_shows_the_earlier_verdict_of_a_claim_in_another_language(reviewer, consumer_client):

@@ -31,3 +31,27 @@ def stored_claim(article: Article | None = None, *, text: str = EN, language: st
         embedding_model=enc.name,
         **fields,
     )
+
+
+# Eleven English claims on one subject (EN and ten others), for the neighbourhood the margin rule of
+# claims/vectors.py compares with; the German texts below were checked against them with the real encoder.
+SAME_SUBJECT_EN = [
+    EN,
+    "The mayor said the new cycle lanes will be finished before the end of next year.",
+    "Cyclists in the city complained that the existing lanes are too narrow and badly lit.",
+    "The opposition criticised the council for cutting the bus budget to pay for cycle lanes.",
+    "Traffic accidents involving bicycles fell sharply in the city last year.",
+    "The city plans to ban cars from the old town centre on weekends.",
+    "Shop owners fear that fewer parking spaces will drive customers away.",
+    "A survey found that most residents support more cycle lanes.",
+    "The council also voted to plant new trees along the main avenue.",
+    "Construction work on the first cycle lane starts in spring.",
+    "The regional government will pay half of the cost of the cycle lanes.",
+]
+# SAME_SUBJECT_EN[2] translated: centred cosine ~0.56, below VECTOR_THRESHOLD, far above its neighbours
+DE_LOOSE = "Radfahrer beklagen, dass die Radwege in der Stadt zu schmal und schlecht beleuchtet sind."
+# Other claims on the same subject (none of the eleven says them): centred cosines below VECTOR_FLOOR
+DE_SAME_SUBJECT = [
+    "Der Stadtrat hat über den Haushalt für den Radverkehr diskutiert.",
+    "In der Altstadt gibt es zu wenige Fahrradständer.",
+]

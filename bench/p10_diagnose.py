@@ -1,0 +1,210 @@
+"""P10 diagnosis: why a translated duplicate is missed, on the DEV half only (issue 14, item 3).
+
+Runs against a database that `bench.p10_crosslingual --dsn DSN` has filled (its rows stay after the run) and
+rebuilds the same queries. The split is eval.crosslingual's and stays fixed: pairs of
+bench/data/translated_claims.jsonl with an even id are dev, odd ids are held out; the new claims (P10's
+third set) are split the same way by their position (even = dev). Only dev queries are looked at here.
+
+For each dev translation that the service's rule (claims.matching.find_matches with the HNSW index) misses,
+the first of these that holds:
+  (a) below the threshold: the centred cosine to its original fails the cosine part of the rule
+      (claims.vectors.close_enough; before the margin rule: < VECTOR_THRESHOLD);
+  (b) vetoed: textkit.similarity.cross_lingual_veto rejects the pair (the reason is counted);
+  (d) lost by the HNSW search: the original is among the exact VECTOR_CANDIDATES nearest but not among the
+      index's (at claims.vectors.EF_SEARCH);
+  (c) outranked: another stored claim (or more than VECTOR_CANDIDATES closer ones) wins.
+With --dump FILE it writes, per dev query, the lexical matches and the exact and HNSW nearest --k stored
+vectors (id, text, language, cosine): the rule of claims/vectors.py was chosen by re-scoring that dump
+offline (docs/evidence-quality.md, "The margin rule").
+
+Run: .venv/bin/python -m bench.p10_diagnose --dsn postgres://.../bench_p10 --cache F.npz [--dump F.json]
+     [--part heldout: the held-out half, once, after the choice]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+PAIRS = ROOT / "bench" / "data" / "translated_claims.jsonl"
+
+
+def queries(args):
+    """P10's three query sets (the same texts and vectors as bench.p10_crosslingual), with dev flags."""
+    from bench.p7_matching import edit, sentences, without_near_copies
+    from bench.p10_crosslingual import encode_all
+    from claims import vectors
+    from extraction.main_text import detect_language
+
+    rows = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines()]
+    known = {r["text"].casefold() for r in rows} | {r["translation"].casefold() for r in rows}
+    pool = [s for s in sentences() if s.casefold() not in known]
+    random.Random(14).shuffle(pool)
+    base = 1500
+    spare = pool[base : 2 * base]
+    n = len(rows)
+    fresh = spare[:n]
+    rng = random.Random(10)
+    base_for_text = without_near_copies(pool[2 * base :], [r["text"] for r in rows] + fresh)
+    vocabulary = [w for s in base_for_text for w in s.split() if w.isalpha()]
+    src = encode_all([r["text"] for r in rows], args.cache, "src")
+    tgt = encode_all([r["translation"] for r in rows], args.cache, "tgt")
+    new = encode_all(spare, args.cache, "spare")[:n]
+    _name, mean = vectors.centre()
+    centred = lambda m: vectors.encoder.normalise(m - mean)  # noqa: E731
+    src_c, tgt_c, new_c = centred(src), centred(tgt), centred(new)
+    edited = [edit(r["text"], rng, vocabulary) for r in rows]
+    out = []
+    for r, v in zip(rows, tgt_c, strict=True):
+        out.append(
+            ("translations", r["id"] % 2 == 0, r["translation"], r["translation_language"], v, r["text"])
+        )
+    for e, r, v in zip(edited, rows, src_c, strict=True):
+        out.append(("edited", r["id"] % 2 == 0, e, r["language"], v, r["text"]))
+    for i, (t, v) in enumerate(zip(fresh, new_c, strict=True)):
+        out.append(("new", i % 2 == 0, t, detect_language(t) or "en", v, None))
+    return out
+
+
+def stored_vectors(connection) -> tuple[np.ndarray, np.ndarray, dict]:
+    with connection.cursor() as cur:
+        cur.execute("SELECT id, match_vector::text, text, language, article_id FROM claims_claim ORDER BY id")
+        got = cur.fetchall()
+    ids = np.array([g[0] for g in got])
+    mat = np.array([json.loads(g[1]) for g in got], dtype=np.float32)
+    meta = {g[0]: (g[2], g[3], g[4]) for g in got}
+    return ids, mat, meta
+
+
+def classify(record: dict, vector: np.ndarray, ids: np.ndarray, mat: np.ndarray, meta: dict) -> list[str]:
+    """The counts one dev query adds: for a missed translation its first cause, and the overlaps."""
+    from claims import vectors
+    from textkit.similarity import ClaimKey, cross_lingual_veto
+
+    group, truth, answer = record["group"], record["truth"], record["answer"]
+    if group == "edited":
+        return ["found" if answer == truth else ("wrong" if answer else "none")]
+    if group == "new":
+        return ["falsely matched" if answer else "no match"]
+    if answer == truth:
+        return ["found"]
+    cosine = float(mat[np.searchsorted(ids, truth)] @ vector)
+    t_text, t_lang, _a = meta[truth]
+    veto = cross_lingual_veto(ClaimKey.of(record["text"], record["language"]), ClaimKey.of(t_text, t_lang))
+    top = vectors.VECTOR_CANDIDATES
+    in_exact = truth in [c for c, _ in record["exact"][:top]]
+    in_hnsw = truth in [c for c, _ in record["hnsw"][:top]]
+    close = rule_close(cosine, [c for _, c in record["exact"][:top]])
+    if not close:
+        why = "(a) below the threshold"
+    elif veto:
+        why = f"(b) vetoed: {veto}"
+    elif in_exact and not in_hnsw:
+        why = "(d) lost by HNSW"
+    else:
+        why = "(c) outranked" + ("" if in_exact else f" (not in the exact {top})")
+    out = [why]
+    # overlaps, so that the first-cause counts are not read as the only cause
+    if not close and veto:
+        out.append("   also vetoed among (a)")
+    if not in_hnsw:
+        out.append("   not in the HNSW top candidates (any cause)")
+    if not in_exact:
+        out.append("   not in the exact top candidates (any cause)")
+    return out
+
+
+def rule_close(cosine: float, neighbours: list[float]) -> bool:
+    """The cosine part of the service's rule (claims/vectors.py), on the exact neighbours."""
+    from claims import vectors
+
+    return vectors.close_enough(cosine, vectors.reference(neighbours))
+
+
+def run(args) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factcheck.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from claims import vectors
+    from claims.matching import find_matches
+
+    dev = args.part == "dev"
+    qs = [q for q in queries(args) if q[1] == dev]
+    ids, mat, meta = stored_vectors(connection)
+    by_text = {t: pk for pk, (t, _lang, _a) in meta.items()}
+    print(f"{len(ids)} stored vectors; {len(qs)} {args.part} queries", flush=True)
+    counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    dump = []
+    for group, _dev, text, language, vector, original in qs:
+        truth = by_text[original] if original else None
+        found = find_matches(text, language=language, vector=vector)
+        answer = found[0].claim_id if found else None
+        lexical = find_matches(text, language=language)
+        scores = mat @ vector
+        top = np.argsort(-scores)[: args.k]
+        exact = [(int(ids[i]), float(scores[i])) for i in top]
+        hnsw = [
+            (cid, float(cos))
+            for _q, cid, _t, _l, cos in vectors.candidates([(2**63 - 1, 0, vector)], limit=args.k)
+        ]
+        record = {
+            "group": group,
+            "text": text,
+            "language": language,
+            "truth": truth,
+            "answer": answer,
+            "lexical": [(m.claim_id, m.similarity) for m in lexical],
+            "exact": exact,
+            "hnsw": hnsw,
+        }
+        dump.append(record)
+        counts[group].update(classify(record, vector, ids, mat, meta))
+    for group, c in counts.items():
+        print(group, dict(sorted(c.items())))
+        share = c["falsely matched"] if group == "new" else c["found"]
+        total = sum(v for k, v in c.items() if not k.startswith(" "))
+        label = "falsely matched" if group == "new" else "recall@1"
+        print(f"  {group}: {label} {share / total:.3f} of {total}")
+    if args.dump:
+        needed = {c for r in dump for c, _ in r["exact"] + r["hnsw"] + r["lexical"]} | {
+            r["truth"] for r in dump if r["truth"]
+        }
+        Path(args.dump).write_text(
+            json.dumps({"queries": dump, "claims": {c: meta[c][:2] for c in needed}}), encoding="utf-8"
+        )
+        print(f"wrote {args.dump}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dsn", required=True, help="the database bench.p10_crosslingual --dsn filled")
+    parser.add_argument("--cache", required=True, help="the .npz of encoded vectors the bench used")
+    parser.add_argument("--k", type=int, default=20, help="nearest vectors kept per query in the dump")
+    parser.add_argument("--dump", help="write the dev queries' candidates here (JSON)")
+    parser.add_argument(
+        "--part",
+        choices=("dev", "heldout"),
+        default="dev",
+        help="heldout: the same counts for the held-out half, to be run once after the rule is chosen",
+    )
+    args = parser.parse_args(argv)
+    if args.dump and args.part != "dev":
+        parser.error("--dump is for the dev half only")
+    os.environ["DATABASE_URL"] = args.dsn
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
