@@ -33,9 +33,12 @@ DIM = 384  # the column's dimension (migration 0010); vectors of another size ar
 # (textkit.similarity.cross_lingual_veto) and its centred cosine is either
 # - at or above VECTOR_THRESHOLD: a match whatever else is near, or
 # - at or above VECTOR_FLOOR and at least VECTOR_MARGIN above the claim's reference: the mean cosine of its
-#   nearest stored claims ranked VECTOR_REFERENCE (6th to 10th; missing ones count 0). A translation stands out
+#   nearest stored claims ranked VECTOR_REFERENCE (6th to 10th). A translation stands out
 #   of its neighbourhood; a claim that only resembles many stored ones does not. Ranks from the 6th, so that a
 #   claim stored several times (copies in other articles) does not raise the reference of its own copies.
+#   With fewer stored neighbours than that (a young database) there is no neighbourhood to stand out of, and
+#   only VECTOR_THRESHOLD applies: a wrong match shows a reviewer (or a consumer of /api/v1/matches/) another
+#   claim's verdict, so the looser rule needs its evidence.
 # Chosen on the dev half of P10 (docs/evidence-quality.md, "Claim matching across languages").
 VECTOR_THRESHOLD = 0.62
 VECTOR_FLOOR = 0.40
@@ -178,10 +181,12 @@ def candidates(rows: list[tuple[int, int, np.ndarray]], limit: int = VECTOR_CAND
 
 
 def reference(cosines: list[float]) -> float:
-    """The claim's reference cosine: the mean of its neighbours ranked VECTOR_REFERENCE (nearest first;
-    a rank with no stored claim counts 0, as unrelated as a centred vector gets)."""
+    """The claim's reference cosine: the mean of its neighbours ranked VECTOR_REFERENCE (nearest first);
+    1.0 (nothing stands out of it) when fewer claims are stored than those ranks need."""
     start, stop = VECTOR_REFERENCE
     ranked = sorted(cosines, reverse=True)[start:stop]
+    if len(ranked) < stop - start:
+        return 1.0
     return sum(ranked) / (stop - start)
 
 

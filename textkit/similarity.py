@@ -136,11 +136,16 @@ def cross_lingual_veto(new: ClaimKey, earlier: ClaimKey) -> str:
 
     Figures and negation survive translation; the shingles do not, so they are not compared. Both are
     compared more loosely than within one language, where the same words can be counted (P10's diagnosis,
-    docs/evidence-quality.md): figures only when both claims state some and share none (a translation
-    writes "7m" or "the 20th century" where the other has "7 m" or "twentieth century", so the parsed sets
-    differ by one on both sides); negation by its presence, not the parity of negation words (French
-    "ne … pas" and English "neither … nor" are two words for one negation)."""
-    if new.figures and earlier.figures and not new.figures & earlier.figures:
+    docs/evidence-quality.md): figures when both claims state some and neither's are all among the other's
+    (a translation writes "7m" or "twentieth century" where the other has "7 m" or "20.", which the parser
+    reads on one side only; "3% in 2020" against "5% in 2020" still differ); negation by its presence, not
+    the parity of negation words (French "ne … pas" and English "neither … nor" are two words for one
+    negation)."""
+    if (
+        new.figures
+        and earlier.figures
+        and not (new.figures <= earlier.figures or earlier.figures <= new.figures)
+    ):
         return "different figures"
     if _negation_present(new.text, new.language) != _negation_present(earlier.text, earlier.language):
         return "one negates the other"

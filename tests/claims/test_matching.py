@@ -98,6 +98,10 @@ def test_translations_are_not_vetoed_for_how_their_language_writes_figures_or_ne
             "figures",
         ),
         ("Der Stadtrat hat am Montag kein Budget für neue Radwege beschlossen.", "negates"),
+        (  # one figure shared (the year), the other not
+            "Der Stadtrat hat 2024 ein Budget von 15 Millionen Euro für neue Radwege beschlossen.",
+            "figures",
+        ),
     ],
 )
 def test_other_figures_or_a_negation_in_another_language_are_vetoed(other, reason):
@@ -105,7 +109,8 @@ def test_other_figures_or_a_negation_in_another_language_are_vetoed(other, reaso
 
 
 def test_below_the_threshold_a_vector_candidate_must_stand_out_of_the_claims_neighbours():
-    """claims/vectors.py: the reference is the mean of the neighbours ranked 6th to 10th (missing: 0)."""
+    """claims/vectors.py: the reference is the mean of the neighbours ranked 6th to 10th; with fewer stored
+    claims only the threshold applies."""
     floor, margin, threshold = vectors.VECTOR_FLOOR, vectors.VECTOR_MARGIN, vectors.VECTOR_THRESHOLD
     crowded = [0.5, 0.49, 0.48, 0.47, 0.46, 0.45, 0.44, 0.43, 0.42, 0.41]
     assert vectors.reference(crowded) == pytest.approx(0.43)
@@ -113,7 +118,9 @@ def test_below_the_threshold_a_vector_candidate_must_stand_out_of_the_claims_nei
     alone = [0.5, 0.2, 0.19, 0.18, 0.17, 0.16, 0.15, 0.14, 0.13, 0.12]
     assert vectors.reference(alone) == pytest.approx(0.14)
     assert vectors.close_enough(0.5, vectors.reference(alone))  # a translation stands out
-    assert vectors.reference([0.5, 0.3]) == 0.0  # a nearly empty table: the missing ranks count 0
+    young = [0.5, 0.2, 0.19, 0.18, 0.17, 0.16, 0.15, 0.14, 0.13]  # nine stored: no 10th neighbour
+    assert not vectors.close_enough(0.5, vectors.reference(young))  # nothing to stand out of yet
+    assert vectors.close_enough(threshold, vectors.reference(young))
     assert not vectors.close_enough(floor - 0.01, 0.0)  # never below the floor
     assert vectors.close_enough(threshold, 0.6)  # at the threshold whatever the neighbours
     assert not vectors.close_enough(threshold - 0.01, threshold - 0.01 - margin + 0.001)
