@@ -1,23 +1,29 @@
-"""Scratch experiments for check-worthiness v3 (issue 13): reads only cached vectors, never encodes.
+"""Scratch experiments for check-worthiness v3 (issue 13): reads cached training vectors, never encodes them.
 
 Judged on CheckThat! dev (fit on train + CT22 + tuning news) and out-of-fold by article over the tuning news
-(precision at 95% core recall). Never reads devtest or the held-out articles.
+(precision at 95% core recall); MORE 4/5 also measure CheckThat! 2024 English devtest (an evaluation split:
+scored at a cut chosen without it, never fitted on). Never reads the held-out articles.
 Run (after `manage.py train_checkworthiness --cache-dir DIR` has encoded what it needs into DIR):
     python -m training.checkworthiness_choices DIR lr:0.03:12232:1 lr:0.03:0:1:vsw:1 mlp:0.001:12232:0
 each experiment KIND:C:CHECKTHAT_LIMIT:MORE[:FEATURES[:SCALE]]: KIND lr, mlp or hgb; MORE 0 dev only, 1
-adds the train-OOF cut and the out-of-fold news figures, 2 the cut only, 3 the news only; FEATURES `vs`
+adds the train-OOF cut and the out-of-fold news figures, 2 the cut only, 3 the news only, 4 what
+`train()` would ship on these rows and its devtest F1 (`artefact_figures`), 5 = 4 + the news, 6 = 4 + folds
+of contiguous debate blocks (`block_figures`), 7 = 6 + the news; FEATURES `vs`
 (vectors + signals, the default), `vsw` (+ a TF-IDF block of word uni/bigrams, `word_terms` below, binary,
 min_df 2), `vsc` (+ TF-IDF of character 2–5-grams), `vswc` (both), `vsx` / `vswx` (+ the neighbouring
 sentences' mean vector; news rows only, zero elsewhere), `sw` (signals + words, no vectors); SCALE
 multiplies the TF-IDF block (default 1). Each TF-IDF vocabulary is fitted on the rows the model is fitted
-on. In the environment: NEWS_WEIGHT, the news weight (default 1); TWEET_LIMIT, CLEF 2022 tweets per
-language (default training.checkworthiness.TWEET_LIMIT, 0: all).
+on. In the environment: NEWS_WEIGHT, the news weight (default 1); TWEET_WEIGHT, the CLEF 2022 tweets'
+weight (default 1); TWEET_LIMIT, CLEF 2022 tweets per language (default training.checkworthiness.TWEET_LIMIT,
+0: all). A weight of 0 leaves those rows out of every fit (the news are still scored out-of-fold).
+The devtest vectors are the one thing this tool encodes when the cache lacks them (318 sentences, into DIR).
 
 How the CheckThat! cut transfers (`cut`): dev F1 at the best cut of the fitted rows' own out-of-fold margins
 over CheckThat! train (`train_oof`), and at a cut chosen on one half of dev and applied to the other half,
 both ways (`dev_half`), next to the best cut on dev itself (`dev_f1`, an upper bound).
 """
 
+import csv
 import json
 import os
 import pickle
@@ -43,7 +49,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold  # noq
 import training.checkworthiness as T  # noqa: E402
 from checkworthiness.model import VECTOR_SCALE  # noqa: E402
 from encoder import get_encoder  # noqa: E402
-from training.encoding_cache import _key  # noqa: E402
+from training.encoding_cache import _key, encode_cached  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("../checkworthiness-cache")
@@ -98,19 +104,34 @@ def context_vectors(keep, vec):
 def main():
     T.NEWS_WEIGHT = float(os.environ.get("NEWS_WEIGHT", "1"))
     tweets = int(os.environ.get("TWEET_LIMIT", T.TWEET_LIMIT))
+    tweet_weight = float(os.environ.get("TWEET_WEIGHT", "1"))
     rows = T.training_rows(DATA, news_rows(), seed=13, checkthat_limit=0, tweet_limit=tweets)
+    for r in rows:
+        if r.source.startswith("ct22_"):
+            r.weight *= tweet_weight
     name, store = load_store()
     keep = [r for r in rows if _key(name, "query", r.text) in store]
     # CheckThat! train order is the seeded shuffle, so the first N available are "the first N"
     print("available", {s: sum(r.source == s for r in keep) for s in dict.fromkeys(r.source for r in rows)})
     vec = np.stack([store[_key(name, "query", r.text)] for r in keep]).astype(np.float64)
-    x, _ = T.featurise(keep, vec)
+    x, vectoriser = T.featurise(keep, vec)
     context = VECTOR_SCALE * context_vectors(keep, vec)
     y = np.array([r.label for r in keep])
     w = np.array([r.weight for r in keep])
     src = np.array([r.source for r in keep])
     texts = [r.text for r in keep]
-    return keep, x, context, texts, y, w, src
+    return keep, x, context, texts, y, w, src, devtest_rows(vectoriser)
+
+
+def devtest_rows(vectoriser):
+    """CheckThat! 2024 English devtest (an evaluation split: measured, never fitted on, no cut chosen on it)."""
+    rows = [
+        T.Row(t, label, "en", 0.0, "checkthat_devtest", f"dt{i}")
+        for i, (t, label) in enumerate(T.read_checkthat_tsv(DATA / "clef2024_en_devtest.tsv"))
+    ]
+    vec = encode_cached([r.text for r in rows], kind="query", cache_dir=CACHE).astype(np.float64)
+    x, _ = T.featurise(rows, vec, vectoriser)
+    return x, [r.text for r in rows], np.array([r.label for r in rows])
 
 
 class Features:
@@ -139,10 +160,14 @@ class Features:
         return self
 
     def __call__(self, idx):
+        return self.of(self.dense[idx], self.texts[idx])
+
+    def of(self, dense, texts):
+        """Features of other rows (devtest) given their dense part (vectors + signals) and texts."""
         if not self.blocks:
-            return self.dense[idx]
-        parts = [sparse.csr_matrix(self.dense[idx])]
-        parts += [self.scale * b.transform(self.texts[idx]) for b in self.blocks]
+            return dense
+        parts = [sparse.csr_matrix(dense)]
+        parts += [self.scale * b.transform(texts) for b in self.blocks]
         return sparse.hstack(parts, format="csr")
 
 
@@ -168,14 +193,19 @@ def score(model, x):
     return model.decision_function(x) if hasattr(model, "decision_function") else model.predict_proba(x)[:, 1]
 
 
-def fit_score(features, kind, c, y, w, train_idx, test_idx):
+def fit(features, kind, c, y, w, train_idx):
+    train_idx = train_idx[w[train_idx] > 0]  # weight 0 (NEWS_WEIGHT=0, TWEET_WEIGHT=0): left out of the fit
     features.fit(train_idx)
     model = head(kind, c)
     try:
         model.fit(features(train_idx), y[train_idx], sample_weight=w[train_idx])
     except TypeError:
         model.fit(features(train_idx), y[train_idx])
-    return score(model, features(test_idx))
+    return model
+
+
+def fit_score(features, kind, c, y, w, train_idx, test_idx):
+    return score(fit(features, kind, c, y, w, train_idx), features(test_idx))
 
 
 def f1_at(margins, labels, cut):
@@ -201,6 +231,94 @@ def dev_figures(features, kind, c, y, w, src, train_idx, transfer):
             oof[b] = fit_score(features, kind, c, y, w, rest, ct[b])
         train_cut = T.best_f1_threshold(oof, y[ct])[1]
         out["train_oof"] = {"cut": train_cut, "dev_f1": round(f1_at(m, y[dev], train_cut), 4)}
+    return out
+
+
+def checkthat_ids():
+    """Sentence_id of every CheckThat! train/dev text (first occurrence): ids run through the debates in order."""
+    ids = {}
+    for name in ("clef2024_en_train.tsv", "clef2024_en_dev.tsv"):
+        with open(DATA / name, encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
+                ids.setdefault(row["Text"], int(row["Sentence_id"]))
+    return ids
+
+
+def block_figures(features, kind, c, y, w, src, keep, idx, blocks=5):
+    """How a CheckThat! cut transfers to debates the model has not seen: folds of contiguous Sentence_id blocks.
+
+    Dev is a random sample of train's debates (ids 26-29,062 inside train's 16-34,458), devtest a later block
+    (37,436-40,972), so dev scores a model on debates it was trained on. Here each block of CheckThat! rows
+    (train + dev, ordered by id) is scored by a model fitted on every other row (other blocks, tweets, news);
+    `block_f1` pools each block's predictions at the best cut of the *other* blocks' margins (a cut chosen
+    without the debates it is applied to), `block_f1_dev_cut` the same with the cut chosen on the other
+    blocks' dev rows only (what `train()` did), `block_cut` is the best cut over all blocks (a margin) and
+    `block_f1_per` each block's F1 at its own best cut (an upper bound).
+    """
+    ids = checkthat_ids()
+    ct = idx[np.isin(src[idx], ["checkthat_train", "checkthat_dev"])]
+    ct = ct[np.argsort([ids[keep[i].text] for i in ct], kind="stable")]
+    parts = np.array_split(ct, blocks)
+    margins = [fit_score(features, kind, c, y, w, np.setdiff1d(idx, part), part) for part in parts]
+    predicted, predicted_dev = [], []
+    for b in range(blocks):
+        rest = [k for k in range(blocks) if k != b]
+        m_rest = np.concatenate([margins[k] for k in rest])
+        i_rest = np.concatenate([parts[k] for k in rest])
+        predicted.append((margins[b] >= T.best_f1_threshold(m_rest, y[i_rest])[1]).astype(int))
+        on_dev = src[i_rest] == "checkthat_dev"  # the same, with the cut chosen on the dev rows only
+        predicted_dev.append(
+            (margins[b] >= T.best_f1_threshold(m_rest[on_dev], y[i_rest][on_dev])[1]).astype(int)
+        )
+    labels = y[np.concatenate(parts)]
+    f1 = float(f1_score(labels, np.concatenate(predicted), zero_division=0))
+    return {
+        "block_f1": round(f1, 4),
+        "block_f1_dev_cut": round(float(f1_score(labels, np.concatenate(predicted_dev), zero_division=0)), 4),
+        "block_cut": T.best_f1_threshold(np.concatenate(margins), labels)[1],
+        "block_f1_per": [
+            round(f1_at(m, y[part], T.best_f1_threshold(m, y[part])[1]), 3)
+            for m, part in zip(margins, parts, strict=True)
+        ],
+    }
+
+
+def artefact_figures(features, kind, c, y, w, src, keep, base_idx, devtest, blocks=False):
+    """What `train()` does on these rows, then CheckThat! devtest at the cut it would ship.
+
+    Out-of-fold margins of every fitted row (5 folds, StratifiedGroupKFold, news articles whole), Platt
+    scaling on them, the CheckThat! cut = best F1 of the dev rows' out-of-fold probabilities; the final model
+    fitted on every row scores devtest. Also the cut that is best over all CheckThat! rows' (train + dev)
+    out-of-fold probabilities (`ct_cut`), another cut chosen without devtest.
+    """
+    idx = base_idx[w[base_idx] > 0]
+    folds = StratifiedGroupKFold(n_splits=T.FOLDS, shuffle=True, random_state=13)
+    margins = np.zeros(len(idx))
+    for a, b in folds.split(idx, y[idx], [keep[i].group for i in idx]):
+        margins[b] = fit_score(features, kind, c, y, w, idx[a], idx[b])
+    pa, pb = T.platt(margins, y[idx], 13)
+    prob = 1.0 / (1.0 + np.exp(-(pa * margins + pb)))
+    dev = src[idx] == "checkthat_dev"
+    ct = np.isin(src[idx], ["checkthat_dev", "checkthat_train"])
+    dev_f1, cut = T.best_f1_threshold(prob[dev], y[idx][dev])
+    ct_f1, ct_cut = T.best_f1_threshold(prob[ct], y[idx][ct])
+    out = {"dev_oof_f1": round(dev_f1, 4), "cut": cut, "ct_cut": ct_cut}
+    if blocks:
+        out |= block_figures(features, kind, c, y, w, src, keep, idx)
+    if devtest is not None:
+        dense, texts, labels = devtest
+        model = fit(features, kind, c, y, w, idx)
+        m = score(model, features.of(dense, np.array(texts, dtype=object)))
+        p = 1.0 / (1.0 + np.exp(-(pa * m + pb)))
+        predicted = (p >= cut).astype(int)
+        out["devtest"] = {
+            "f1": round(f1_at(p, labels, cut), 4),
+            "precision": round(float((predicted & labels).sum() / max(predicted.sum(), 1)), 4),
+            "recall": round(float((predicted & labels).sum() / max(labels.sum(), 1)), 4),
+            "f1_at_ct_cut": round(f1_at(p, labels, ct_cut), 4),
+        }
+        if blocks:
+            out["devtest"]["f1_at_block_cut"] = round(f1_at(m, labels, out["block_cut"]), 4)
     return out
 
 
@@ -230,7 +348,7 @@ def news_oof(keep, features, kind, c, y, w, src, base_idx):
 
 
 if __name__ == "__main__":
-    keep, x, context, texts, y, w, src = main()
+    keep, x, context, texts, y, w, src, devtest = main()
     n_train = np.cumsum(src == "checkthat_train")
     for e in sys.argv[2:]:
         kind, c, limit, do_news, *rest = e.split(":")
@@ -247,10 +365,15 @@ if __name__ == "__main__":
             "NEWS_WEIGHT": T.NEWS_WEIGHT,
             "train_rows": int((base & (src != "checkthat_dev")).sum()),
         }
-        line |= dev_figures(
-            features, kind, c, y, w, src, np.where(base & (src != "checkthat_dev"))[0], do_news in ("1", "2")
-        )
-        if do_news in ("1", "3"):
+        if do_news in ("4", "5", "6", "7"):
+            line["TWEET_WEIGHT"] = float(os.environ.get("TWEET_WEIGHT", "1"))
+            line |= artefact_figures(
+                features, kind, c, y, w, src, keep, np.where(base)[0], devtest, blocks=do_news in ("6", "7")
+            )
+        else:
+            fitted = np.where(base & (src != "checkthat_dev"))[0]
+            line |= dev_figures(features, kind, c, y, w, src, fitted, do_news in ("1", "2"))
+        if do_news in ("1", "3", "5", "7"):
             line["news"] = news_oof(keep, features, kind, c, y, w, src, np.where(base)[0])
         line["s"] = round(time.time() - t, 1)
         print(json.dumps(line), flush=True)

@@ -22,7 +22,10 @@ class Command(BaseCommand):
             "--split", default="dev_test", help="split of a CheckThat! 2022 zip (default dev_test)"
         )
         parser.add_argument(
-            "--threshold", type=float, default=None, help="default: the model's dev-set threshold"
+            "--threshold",
+            type=float,
+            default=None,
+            help="default: the model's CheckThat! threshold (out-of-fold, train + dev)",
         )
 
     def handle(self, *args, path: str, lang: str, threshold, **options):
