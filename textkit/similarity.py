@@ -87,9 +87,9 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def _negated(text: str, language: str) -> bool:
+def _negation_words(text: str, language: str) -> int:
     negations = NEGATIONS[normalize_language(language)] | NEGATIONS["en"]
-    return sum(1 for w in _WORDS.findall(text) if fold(w) in negations) % 2 == 1
+    return sum(1 for w in _WORDS.findall(text) if fold(w) in negations)
 
 
 @dataclass(frozen=True)
@@ -100,13 +100,18 @@ class ClaimKey:
     language: str
     shingles: frozenset[str]
     figures: frozenset[float]
-    negated: bool
+    negation_words: int
 
     @classmethod
     def of(cls, text: str, language: str = "en") -> ClaimKey:
         lang = normalize_language(language)
         figures = frozenset(numbers(text, lang) | {float(y) for y in years(text)})
-        return cls(text, lang, shingles(text, lang), figures, _negated(text, lang))
+        return cls(text, lang, shingles(text, lang), figures, _negation_words(text, lang))
+
+    @property
+    def negated(self) -> bool:
+        """Within one language, where the same words can be counted: an odd number of negation words."""
+        return self.negation_words % 2 == 1
 
     @property
     def words(self) -> frozenset[str]:
@@ -126,11 +131,6 @@ def similarity(new: ClaimKey, earlier: ClaimKey) -> tuple[float, str]:
     return round(jaccard(new.shingles, earlier.shingles), 4), ""
 
 
-def _negation_present(text: str, language: str) -> bool:
-    negations = NEGATIONS[normalize_language(language)] | NEGATIONS["en"]
-    return any(fold(w) in negations for w in _WORDS.findall(text))
-
-
 def cross_lingual_veto(new: ClaimKey, earlier: ClaimKey) -> str:
     """Why two claims whose vectors are close (in different languages) still say different things, or "".
 
@@ -147,7 +147,7 @@ def cross_lingual_veto(new: ClaimKey, earlier: ClaimKey) -> str:
         and not (new.figures <= earlier.figures or earlier.figures <= new.figures)
     ):
         return "different figures"
-    if _negation_present(new.text, new.language) != _negation_present(earlier.text, earlier.language):
+    if bool(new.negation_words) != bool(earlier.negation_words):
         return "one negates the other"
     return ""
 
