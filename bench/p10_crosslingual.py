@@ -37,6 +37,7 @@ import os
 import random
 import sys
 import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -159,6 +160,64 @@ def against_exact(ans: dict, lat: dict, truth: list, n: int) -> dict:
     }
 
 
+def workload(cache: str | None, base_count: int) -> types.SimpleNamespace:
+    """P10's texts and vectors, the same for the bench and bench/p10_diagnose.py: the pairs; the real
+    sentences behind the background (`base_texts`, their vectors `base`) and the text the background is
+    made of (`base_for_text`, `vocabulary`); and the queries as (group, dev, text, language, centred
+    vector, original text or None) — the hand translations, P7's edits of the originals, then new claims.
+    `dev` is eval.crosslingual's split (even pair ids; new claims by even position)."""
+    from bench.p7_matching import edit, sentences, without_near_copies
+    from claims import vectors
+    from extraction.main_text import detect_language
+
+    rows = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines()]
+    known = {r["text"].casefold() for r in rows} | {r["translation"].casefold() for r in rows}
+    # The same sentences as eval.crosslingual (same seed): its first half made the centring vector and
+    # stands behind the background here; new claims come from its second half (never stored).
+    pool = [s for s in sentences() if s.casefold() not in known]
+    random.Random(14).shuffle(pool)
+    base_texts, spare = pool[:base_count], pool[base_count : 2 * base_count]
+    n = len(rows)
+    fresh = spare[:n]
+    rng = random.Random(10)
+    base_for_text = without_near_copies(pool[2 * base_count :], [r["text"] for r in rows] + fresh)
+    vocabulary = [w for s in base_for_text for w in s.split() if w.isalpha()]
+    src = encode_all([r["text"] for r in rows], cache, "src")
+    tgt = encode_all([r["translation"] for r in rows], cache, "tgt")
+    base = encode_all(base_texts, cache, "fit")
+    new = encode_all(spare, cache, "spare")[:n]
+    name, mean = vectors.centre()
+    centred = lambda m: vectors.encoder.normalise(m - mean)  # noqa: E731
+    src_c, tgt_c, new_c = centred(src), centred(tgt), centred(new)
+    edited = [edit(r["text"], rng, vocabulary) for r in rows]
+    queries = (
+        [
+            ("translations", r["id"] % 2 == 0, r["translation"], r["translation_language"], v, r["text"])
+            for r, v in zip(rows, tgt_c, strict=True)
+        ]
+        + [
+            ("edited", r["id"] % 2 == 0, e, r["language"], v, r["text"])
+            for e, r, v in zip(edited, rows, src_c, strict=True)
+        ]
+        + [
+            ("new", i % 2 == 0, t, detect_language(t) or "en", v, None)
+            for i, (t, v) in enumerate(zip(fresh, new_c, strict=True))
+        ]
+    )
+    return types.SimpleNamespace(
+        rows=rows,
+        fresh=fresh,
+        base_texts=base_texts,
+        base=base,
+        base_for_text=base_for_text,
+        vocabulary=vocabulary,
+        centre_name=name,
+        centred=centred,
+        src_c=src_c,
+        queries=queries,
+    )
+
+
 def run(args) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factcheck.settings")
     import django
@@ -167,40 +226,21 @@ def run(args) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from bench.p7_matching import background, edit, sentences, without_near_copies
+    from bench.p7_matching import background
     from claims import matching, vectors
     from claims.matching import find_matches, match_keys
     from claims.models import Article, Claim
-    from extraction.main_text import detect_language
     from textkit.similarity import fingerprint
 
     call_command("migrate", verbosity=0)
     if not vectors.available():
         raise SystemExit("the database has no pgvector: P10 needs it (claims 0010)")
-    rows = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines()]
-    known = {r["text"].casefold() for r in rows} | {r["translation"].casefold() for r in rows}
-    # The same sentences as eval.crosslingual (same seed): its first half made the centring vector and
-    # stands behind the background here; new claims come from its second half (never stored).
-    pool = [s for s in sentences() if s.casefold() not in known]
-    random.Random(14).shuffle(pool)
-    base_texts, spare = pool[: args.base], pool[args.base : 2 * args.base]
-    n = len(rows)
-    fresh = spare[:n]
-    rng = random.Random(10)
-    base_for_text = without_near_copies(pool[2 * args.base :], [r["text"] for r in rows] + fresh)
-    vocabulary = [w for s in base_for_text for w in s.split() if w.isalpha()]
+    w = workload(args.cache, args.base)
+    rows, n, centred = w.rows, len(w.rows), w.centred
     print(
-        f"{n} pairs, {len(fresh)} new claims, {len(base_texts)} real sentences behind the background",
+        f"{n} pairs, {len(w.fresh)} new claims, {len(w.base_texts)} real sentences behind the background",
         flush=True,
     )
-    src = encode_all([r["text"] for r in rows], args.cache, "src")
-    tgt = encode_all([r["translation"] for r in rows], args.cache, "tgt")
-    base = encode_all(base_texts, args.cache, "fit")
-    new = encode_all(spare, args.cache, "spare")[:n]
-    name, mean = vectors.centre()
-    centred = lambda m: vectors.encoder.normalise(m - mean)  # noqa: E731
-    src_c, tgt_c, new_c = centred(src), centred(tgt), centred(new)
-    edited = [edit(r["text"], rng, vocabulary) for r in rows]
 
     columns, defaults = columns_and_defaults(Claim)
     gen = np.random.default_rng(10)
@@ -219,7 +259,7 @@ def run(args) -> int:
         ]
         originals = [
             (r["text"], r["language"], fingerprint(r["text"]), match_keys(r["text"], r["language"]), v)
-            for r, v in zip(rows, src_c, strict=True)
+            for r, v in zip(rows, w.src_c, strict=True)
         ]
         copy_rows(cur, originals, columns, defaults, articles, 0)
         cur.execute("SELECT id, text FROM claims_claim ORDER BY id")
@@ -231,8 +271,8 @@ def run(args) -> int:
             chunk = 20000
             for offset in range(stored, size, chunk):
                 count = min(chunk, size - offset)
-                texts = background((size * 1000 + offset, count, base_for_text, vocabulary))
-                vecs = centred(background_vectors(gen, base, count, args.noise))
+                texts = background((size * 1000 + offset, count, w.base_for_text, w.vocabulary))
+                vecs = centred(background_vectors(gen, w.base, count, args.noise))
                 copy_rows(
                     cur,
                     [(t, "en", fp, keys, v) for (t, fp, keys), v in zip(texts, vecs, strict=True)],
@@ -266,14 +306,10 @@ def run(args) -> int:
                     finally:
                         c2.execute("SET enable_indexscan = on")
 
-            queries = (
-                [
-                    (r["translation"], r["translation_language"], v, ids[r["text"]])
-                    for r, v in zip(rows, tgt_c, strict=True)
-                ]
-                + [(e, r["language"], v, ids[r["text"]]) for e, r, v in zip(edited, rows, src_c, strict=True)]
-                + [(t, detect_language(t) or "en", v, None) for t, v in zip(fresh, new_c, strict=True)]
-            )
+            queries = [
+                (text, language, v, ids[original] if original else None)
+                for _group, _dev, text, language, v, original in w.queries
+            ]
             for q in queries[:20]:
                 ours(*q[:3])
             step = max(1, len(queries) // args.exact_queries) if args.exact_queries else 0
@@ -296,7 +332,9 @@ def run(args) -> int:
             results.append(row)
             print(json.dumps(row), flush=True)
     print(
-        json.dumps({"benchmark": "P10", "encoder": name, "matching": matching.__name__, "results": results})
+        json.dumps(
+            {"benchmark": "P10", "encoder": w.centre_name, "matching": matching.__name__, "results": results}
+        )
     )
     return 0
 

@@ -27,51 +27,12 @@ import argparse
 import collections
 import json
 import os
-import random
 import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-PAIRS = ROOT / "bench" / "data" / "translated_claims.jsonl"
-
-
-def queries(args):
-    """P10's three query sets (the same texts and vectors as bench.p10_crosslingual), with dev flags."""
-    from bench.p7_matching import edit, sentences, without_near_copies
-    from bench.p10_crosslingual import encode_all
-    from claims import vectors
-    from extraction.main_text import detect_language
-
-    rows = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines()]
-    known = {r["text"].casefold() for r in rows} | {r["translation"].casefold() for r in rows}
-    pool = [s for s in sentences() if s.casefold() not in known]
-    random.Random(14).shuffle(pool)
-    base = 1500
-    spare = pool[base : 2 * base]
-    n = len(rows)
-    fresh = spare[:n]
-    rng = random.Random(10)
-    base_for_text = without_near_copies(pool[2 * base :], [r["text"] for r in rows] + fresh)
-    vocabulary = [w for s in base_for_text for w in s.split() if w.isalpha()]
-    src = encode_all([r["text"] for r in rows], args.cache, "src")
-    tgt = encode_all([r["translation"] for r in rows], args.cache, "tgt")
-    new = encode_all(spare, args.cache, "spare")[:n]
-    _name, mean = vectors.centre()
-    centred = lambda m: vectors.encoder.normalise(m - mean)  # noqa: E731
-    src_c, tgt_c, new_c = centred(src), centred(tgt), centred(new)
-    edited = [edit(r["text"], rng, vocabulary) for r in rows]
-    out = []
-    for r, v in zip(rows, tgt_c, strict=True):
-        out.append(
-            ("translations", r["id"] % 2 == 0, r["translation"], r["translation_language"], v, r["text"])
-        )
-    for e, r, v in zip(edited, rows, src_c, strict=True):
-        out.append(("edited", r["id"] % 2 == 0, e, r["language"], v, r["text"]))
-    for i, (t, v) in enumerate(zip(fresh, new_c, strict=True)):
-        out.append(("new", i % 2 == 0, t, detect_language(t) or "en", v, None))
-    return out
+from bench.p10_crosslingual import workload
 
 
 def stored_vectors(connection) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -140,7 +101,7 @@ def run(args) -> int:
     from claims.matching import find_matches
 
     dev = args.part == "dev"
-    qs = [q for q in queries(args) if q[1] == dev]
+    qs = [q for q in workload(args.cache, args.base).queries if q[1] == dev]
     ids, mat, meta = stored_vectors(connection)
     by_text = {t: pk for pk, (t, _lang, _a) in meta.items()}
     print(f"{len(ids)} stored vectors; {len(qs)} {args.part} queries", flush=True)
@@ -191,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dsn", required=True, help="the database bench.p10_crosslingual --dsn filled")
     parser.add_argument("--cache", required=True, help="the .npz of encoded vectors the bench used")
+    parser.add_argument("--base", type=int, default=1500, help="the bench run's --base")
     parser.add_argument("--k", type=int, default=20, help="nearest vectors kept per query in the dump")
     parser.add_argument("--dump", help="write the dev queries' candidates here (JSON)")
     parser.add_argument(
