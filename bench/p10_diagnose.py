@@ -17,8 +17,12 @@ With --dump FILE it writes, per dev query, the lexical matches and the exact and
 vectors (id, text, language, cosine): the rule of claims/vectors.py was chosen by re-scoring that dump
 offline (docs/evidence-quality.md, "The margin rule").
 
+With --time-statement it only times claims.vectors.candidates, the nearest-neighbour statement, over all
+1,500 queries (two rounds after a warm-up; latency only, nothing about answers): what the index costs apart
+from the lexical statement and the rule, e.g. under another shared_buffers.
+
 Run: .venv/bin/python -m bench.p10_diagnose --dsn postgres://.../bench_p10 --cache F.npz [--dump F.json]
-     [--part heldout: the held-out half, once, after the choice]
+     [--part heldout: the held-out half, once, after the choice] [--time-statement]
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ import argparse
 import collections
 import json
 import os
+import statistics
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -100,6 +106,8 @@ def run(args) -> int:
     from claims import vectors
     from claims.matching import find_matches
 
+    if args.time_statement:
+        return time_statement([q[4] for q in workload(args.cache, args.base).queries])
     dev = args.part == "dev"
     qs = [q for q in workload(args.cache, args.base).queries if q[1] == dev]
     ids, mat, meta = stored_vectors(connection)
@@ -148,6 +156,23 @@ def run(args) -> int:
     return 0
 
 
+def time_statement(query_vectors: list[np.ndarray], rounds: int = 2) -> int:
+    from claims import vectors
+
+    def once(vector) -> float:
+        started = time.perf_counter()
+        vectors.candidates([(2**63 - 1, 0, vector)])
+        return (time.perf_counter() - started) * 1000
+
+    for vector in query_vectors[:30]:
+        once(vector)
+    for n in range(rounds):
+        ms = sorted(once(v) for v in query_vectors)
+        p95 = ms[int(0.95 * len(ms))]
+        print(f"round {n + 1}: {len(ms)} statements, p50 {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dsn", required=True, help="the database bench.p10_crosslingual --dsn filled")
@@ -161,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         default="dev",
         help="heldout: the same counts for the held-out half, to be run once after the rule is chosen",
     )
+    parser.add_argument("--time-statement", action="store_true", help="only time the vector statement")
     args = parser.parse_args(argv)
     if args.dump and args.part != "dev":
         parser.error("--dump is for the dev half only")

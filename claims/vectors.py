@@ -25,6 +25,7 @@ from django.db import connection, transaction
 
 import encoder
 from claims.models import Claim
+from factcheck.planner import planner_settings
 
 logger = logging.getLogger(__name__)
 ARTEFACT = Path(__file__).resolve().parent / "artefacts" / "matching-centre.json"
@@ -173,11 +174,15 @@ def candidates(rows: list[tuple[int, int, np.ndarray]], limit: int = VECTOR_CAND
         "vecs": [literal(r[2]) for r in rows],
         "limit": limit,
     }
+    # Without sorts: on a small table the planner reads every row in primary-key order (`c.id < q.claim_id`)
+    # and sorts them by distance, detoasting each stored vector (3,000 claims: 15 ms per claim), where the
+    # HNSW index, which returns rows already in distance order, takes 3 ms (docs/benchmarks.md, P10 on a
+    # young database). On a large table the planner chooses the index anyway.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute(f"SET LOCAL hnsw.ef_search = {int(EF_SEARCH)}")
-        cursor.execute(_CANDIDATES_SQL, params)
-        return sorted(cursor.fetchall(), key=lambda row: (row[0], -row[4]))
+        with planner_settings(cursor, jit="off", enable_sort="off", **{"hnsw.ef_search": str(EF_SEARCH)}):
+            cursor.execute(_CANDIDATES_SQL, params)
+            found = cursor.fetchall()
+    return sorted(found, key=lambda row: (row[0], -row[4]))
 
 
 def reference(cosines: list[float]) -> float:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from claims import services, stages, vectors
 from claims.matching import find_matches, link_article_claims, match_keys
 from claims.models import Claim, ClaimMatch
 from reviewers.services import record_verdict
 from tests.factories import make_article, make_claim
+from tests.support.matching import indexes_read, young_database
 from textkit.similarity import (
     MATCH_THRESHOLD,
     ClaimKey,
@@ -200,3 +202,28 @@ def test_the_match_key_index_has_no_pending_list():
     with connection.cursor() as cursor:
         cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'claim_match_keys_gin'")
         assert cursor.fetchone()[0] == ["fastupdate=off"]
+
+
+@pytest.mark.django_db
+def test_on_a_young_database_the_candidates_come_through_the_match_key_index():
+    """A few thousand claims: the planner would test every key against every row (64 ms where the index
+    takes 3 ms; docs/benchmarks.md, P10), so matching turns sequential scans off for its statement."""
+    young_database(3000)
+    text = "The museum of district 42 doubled a survey worth 294 thousand euros in 2007."
+    read = indexes_read(lambda: find_matches(text))
+    assert "claim_match_keys_gin" in read, read
+
+
+@pytest.mark.django_db
+def test_matchings_planner_settings_do_not_outlast_its_statement():
+    """In a caller's transaction (the test's own here, an API request's in use), the statements after
+    matching plan as before."""
+    settings = "SELECT current_setting('enable_seqscan'), current_setting('jit')"
+    with connection.cursor() as cursor:
+        cursor.execute(settings)
+        before = cursor.fetchone()
+        with CaptureQueriesContext(connection) as ran:
+            find_matches(ORIGINAL)
+        assert any("set_config('enable_seqscan', 'off', true)" in q["sql"] for q in ran.captured_queries)
+        cursor.execute(settings)
+        assert cursor.fetchone() == before

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
+
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
 import encoder
 from claims.matching import match_keys
 from claims.models import Article, Claim
@@ -55,3 +61,63 @@ DE_SAME_SUBJECT = [
     "Der Stadtrat hat über den Haushalt für den Radverkehr diskutiert.",
     "In der Altstadt gibt es zu wenige Fahrradständer.",
 ]
+
+
+# Words for the claims of young_database(): enough of them that no two texts share many band keys.
+_SUBJECTS = "council ministry hospital school airport court police museum port bank".split()
+_VERBS = ["approved", "rejected", "announced", "delayed", "cut", "doubled", "reviewed", "published"]
+_OBJECTS = ["budget", "plan", "report", "contract", "tariff", "survey", "reform", "audit", "loan"]
+
+
+def young_database(count: int = 3000, *, with_vectors: bool = False) -> None:
+    """`count` stored claims, as a young deployment holds them: fingerprints and band keys of distinct texts
+    (and random unit vectors in match_vector when `with_vectors`), the table analysed so that the planner
+    knows its size."""
+    articles = [make_article() for _ in range(10)]
+    claims = []
+    for i in range(count):
+        text = (
+            f"The {_SUBJECTS[i % 10]} of district {i} {_VERBS[i % 8]} a {_OBJECTS[i % 9]} "
+            f"worth {i * 7 % 1000} thousand euros in {1990 + i % 35}."
+        )
+        claims.append(
+            Claim(
+                article=articles[i % 10],
+                text=text,
+                start=i * 200,
+                end=i * 200 + len(text),
+                spans=[[i * 200, i * 200 + len(text)]],
+                language="en",
+                score=0.9,
+                fingerprint=fingerprint(text),
+                match_keys=match_keys(text, "en"),
+            )
+        )
+    Claim.objects.bulk_create(claims, batch_size=1000)
+    with connection.cursor() as cursor:
+        if with_vectors:
+            cursor.execute(
+                "UPDATE claims_claim SET match_vector = l2_normalize(v.vec) FROM ("
+                "  SELECT c.id, array_agg(random() - 0.5)::vector AS vec"
+                "    FROM claims_claim c, generate_series(1, 384) GROUP BY c.id) AS v"
+                " WHERE claims_claim.id = v.id"
+            )
+        cursor.execute("ANALYZE claims_claim")
+
+
+def indexes_read(call) -> set[str]:
+    """The indexes that the plans of the SELECT statements `call` runs read: each statement EXPLAINed as it
+    ran (parameters in place), under the settings (factcheck.planner) in force when it ran."""
+    with CaptureQueriesContext(connection) as ran:
+        call()
+    found: set[str] = set()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for query in ran.captured_queries:
+            sql = query["sql"]
+            if sql.startswith("SET") or "set_config(" in sql:
+                cursor.execute(sql)
+            elif sql.lstrip().upper().startswith("SELECT"):
+                cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+                found |= set(re.findall(r'"Index Name": "([^"]+)"', json.dumps(cursor.fetchone()[0])))
+        transaction.set_rollback(True)
+    return found
