@@ -18,9 +18,9 @@ in en/de/fr from the pages and Climate-FEVER).
 Compared, query by query alternating: ours = claims.matching.find_matches with the text's centred vector
 (lexical keys + pgvector HNSW, then the thresholds and vetoes); exact = the same rule over an exact vector
 search (the HNSW index dropped in a rolled-back transaction: a scan of all vectors), the recall reference, on
---exact-queries of the queries spread evenly over the three sets (as P7 limits its pg_trgm baseline). claims.vectors casts the
-query vectors once (`vector[]`): cast per stored row, a scan without the index re-parsed the query vector for
-every row it visited (12.6 s against 1.5 s per query at 10⁵, load ~9); with the HNSW index it made no difference.
+--exact-queries of the queries spread evenly over the three sets (as P7 limits its pg_trgm baseline).
+claims.vectors casts the query vectors once (`vector[]`): cast per stored row, a scan without the index
+re-parsed the query vector for every row it visited (12.6 s against 1.5 s per query at 10⁵, load ~9); with the HNSW index it made no difference.
 
 Run: .venv/bin/python -m bench.p10_crosslingual [--sizes 100000] [--exact-queries 150] [--dsn postgres://...]
      [--cache F.npz]

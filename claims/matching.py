@@ -163,9 +163,10 @@ def link_matching_claims(*, claim_ids: list[int], threshold: float = MATCH_THRES
     """Store, for each claim, its matches among earlier claims of other articles. Returns matches found.
 
     A constant number of statements however many claims: one read, one candidate query for all of them
-    (between two that set and restore its planner settings), one INSERT (plus one UPDATE for claims stored before matching existed, which get
-    their keys first). Where the server has pgvector (claims/vectors.py): one UPDATE storing the claims'
-    vectors and one nearest-neighbour query more, for claims that say the same in another language.
+    (between two that set and restore its planner settings), one INSERT (plus one UPDATE for claims stored
+    before matching existed, which get their keys first). Where the server has pgvector (claims/vectors.py):
+    one UPDATE storing the claims' vectors and one nearest-neighbour query more (again between two), for
+    claims that say the same in another language.
     """
     claims = list(
         Claim.objects.filter(pk__in=claim_ids).only(
