@@ -172,7 +172,11 @@ def straight_line(url: str) -> int:
         threshold=settings.FACTCHECK_CHECKWORTHINESS_THRESHOLD,
     ) if extracted.text.strip() else []  # fmt: skip
     encoder = get_encoder()  # loaded once per process, as in the worker
-    vectors = encoder.encode([c.text for c in candidates], kind="query")
+    # The finder encoded every sentence it scored; the extract stage stores those vectors (claims/stages.py)
+    # and so does this floor, instead of encoding the claims a second time.
+    vectors = [
+        c.vector if c.vector is not None else encoder.encode([c.text], kind="query")[0] for c in candidates
+    ]
     with transaction.atomic():
         article = Article.objects.create(
             url=url, canonical_url=url, final_url=response.final_url, http_status=response.status,
